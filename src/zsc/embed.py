@@ -1,0 +1,181 @@
+"""Embed every manifest image with one backbone, streaming rows to parquet.
+
+Decoding runs in DataLoader worker processes and yields uint8 crops; the main
+process normalises whole batches (on the GPU when there is one) and writes one
+parquet row group per few batches, so memory does not grow with the dataset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+from PIL import Image
+
+from zsc import __version__
+from zsc.backbones import Backbone, Preprocessing
+from zsc.images import ImageRejected, open_rgb
+from zsc.io import atomic_path
+
+RESAMPLE = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}
+ROWS_PER_ROW_GROUP = 4096
+
+
+def crop_uint8(image: Image.Image, prep: Preprocessing) -> np.ndarray:
+    """Resize the shorter side to ``resize_size``, centre-crop ``img_size``; HWC uint8."""
+    width, height = image.size
+    scale = prep.resize_size / min(width, height)
+    new_size = (max(prep.img_size, round(width * scale)), max(prep.img_size, round(height * scale)))
+    image = image.resize(new_size, RESAMPLE[prep.interpolation])
+    left = (new_size[0] - prep.img_size) // 2
+    top = (new_size[1] - prep.img_size) // 2
+    image = image.crop((left, top, left + prep.img_size, top + prep.img_size))
+    return np.array(image, dtype=np.uint8)  # a writable copy, as torch.from_numpy expects
+
+
+class ImageFolderDataset(torch.utils.data.Dataset):
+    """Decodes ``root/image_id``; a failure becomes a reason string, not an exception."""
+
+    def __init__(self, root: Path, image_ids: list[str], prep: Preprocessing):
+        self.root, self.image_ids, self.prep = Path(root), list(image_ids), prep
+
+    def __len__(self) -> int:
+        return len(self.image_ids)
+
+    def __getitem__(self, index: int):
+        try:
+            image = open_rgb(self.root / self.image_ids[index], draft_size=self.prep.resize_size)
+            return index, torch.from_numpy(crop_uint8(image, self.prep)), None
+        except ImageRejected as error:
+            return index, None, str(error)
+        except OSError as error:
+            return index, None, f"unreadable: {error}"
+
+
+def collate(items):
+    """Stack decodable images; keep the failures' indices and reasons."""
+    good = [(index, pixels) for index, pixels, _ in items if pixels is not None]
+    failed = [(index, reason) for index, pixels, reason in items if pixels is None]
+    indices = torch.tensor([index for index, _ in good], dtype=torch.long)
+    pixels = torch.stack([p for _, p in good]) if good else torch.empty(0, dtype=torch.uint8)
+    return indices, pixels, failed
+
+
+def normalise(batch_uint8: torch.Tensor, prep: Preprocessing, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """NHWC uint8 -> NCHW float, channels-last memory, normalised."""
+    batch = batch_uint8.to(device, non_blocking=True).permute(0, 3, 1, 2).to(dtype) / 255.0
+    mean = torch.tensor(prep.mean, device=device, dtype=dtype).view(1, 3, 1, 1)
+    std = torch.tensor(prep.std, device=device, dtype=dtype).view(1, 3, 1, 1)
+    return ((batch - mean) / std).contiguous(memory_format=torch.channels_last)
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(requested)
+
+
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}
+
+
+def embedding_schema(dim: int, metadata: dict) -> pa.Schema:
+    return pa.schema(
+        [("image_id", pa.string()), ("label", pa.string()), ("group", pa.string()),
+         ("embedding", pa.list_(pa.float32(), dim))],
+        metadata={"zsc": json.dumps(metadata, sort_keys=True)},
+    )
+
+
+def embed_manifest(
+    backbone: Backbone,
+    manifest: pd.DataFrame,
+    image_root: Path,
+    output_path: Path,
+    metadata: dict,
+    batch_size: int = 32,
+    workers: int = 2,
+    device: str = "auto",
+    precision: str = "bf16",
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Write embeddings of ``manifest`` rows to ``output_path``; return the rejects.
+
+    The file appears only when complete (written under a temporary name, then renamed).
+    """
+    from tqdm import tqdm
+
+    torch_device = pick_device(device)
+    model = backbone.model.to(torch_device).to(memory_format=torch.channels_last)
+    prep = backbone.preprocessing
+    autocast_dtype = AUTOCAST_DTYPES[precision] if torch_device.type == "cuda" else None
+    dataset = ImageFolderDataset(image_root, manifest["image_id"].tolist(), prep)
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate,
+        pin_memory=torch_device.type == "cuda", persistent_workers=False,
+        prefetch_factor=4 if workers > 0 else None,
+    )
+    labels, groups, ids = manifest["label"].tolist(), manifest["group"].tolist(), manifest["image_id"].tolist()
+    rejects: list[tuple[str, str, str]] = []
+    writer = None
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    started = time.perf_counter()
+    autocast = (torch.autocast(torch_device.type, dtype=autocast_dtype) if autocast_dtype
+                else contextlib.nullcontext())
+    with atomic_path(output_path) as temporary, torch.inference_mode(), autocast:
+        for indices, pixels, failed in tqdm(loader, disable=not progress, unit="batch",
+                                            desc=f"embed {metadata.get('model_name', '')}"):
+            rejects.extend((ids[i], "embed", reason) for i, reason in failed)
+            if len(indices) == 0:
+                continue
+            features = backbone.forward(normalise(pixels, prep, torch_device, torch.float32))
+            features = features.float().cpu().numpy()
+            if writer is None:
+                metadata["embedding_dim"] = int(features.shape[1])
+                writer = pq.ParquetWriter(temporary, embedding_schema(features.shape[1], metadata))
+            rows = indices.numpy()
+            pending.append(pa.record_batch(
+                [pa.array([ids[i] for i in rows]), pa.array([labels[i] for i in rows]),
+                 pa.array([groups[i] for i in rows]),
+                 pa.FixedSizeListArray.from_arrays(pa.array(features.reshape(-1), pa.float32()), features.shape[1])],
+                schema=writer.schema,
+            ))
+            pending_rows += len(rows)
+            if pending_rows >= ROWS_PER_ROW_GROUP:
+                writer.write_table(pa.Table.from_batches(pending))
+                pending, pending_rows = [], 0
+        if writer is None:
+            raise RuntimeError(f"no image of {len(manifest)} could be embedded; see the rejects")
+        if pending:
+            writer.write_table(pa.Table.from_batches(pending))
+        writer.close()
+    seconds = time.perf_counter() - started
+    metadata["embed_seconds"] = round(seconds, 3)
+    return pd.DataFrame(rejects, columns=["image_id", "stage", "reason"])
+
+
+def run_metadata(model_name: str, spec: dict, backbone: Backbone, manifest_fingerprint: str) -> dict:
+    """What the embedding parquet records about how it was made."""
+    import timm
+    from zsc import torchvision_compat
+
+    return {
+        "model_name": model_name,
+        "model_spec": spec,
+        "weights_source": backbone.weights_source,
+        "preprocessing": backbone.preprocessing.as_dict(),
+        "manifest_fingerprint": manifest_fingerprint,
+        "versions": {
+            "zsc": __version__, "torch": torch.__version__, "timm": timm.__version__,
+            "python": platform.python_version(),
+            "torchvision_ops_patched": torchvision_compat.patched,
+        },
+    }

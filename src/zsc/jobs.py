@@ -1,0 +1,181 @@
+"""One function per workflow step: paths and plain params in, files out.
+
+The Snakemake scripts in workflow/scripts/ only unpack the ``snakemake``
+object and call these, so every step is testable without Snakemake.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from zsc import metrics as zmetrics
+from zsc.clusterers import DENSITY_METHODS, ClustererError, cluster
+from zsc.io import atomic_path, frame_fingerprint, read_embeddings, select_rows, write_json, write_table
+from zsc.reducers import ReducerError, reduce
+from zsc.sampling import draw_sample
+from zsc.scan import Layout, scan_folder
+
+REJECT_COLUMNS = ["image_id", "stage", "reason"]
+
+
+@contextlib.contextmanager
+def logged(log_path: str | None):
+    """Send stderr (warnings, tqdm, tracebacks) of a job to its Snakemake log file."""
+    if not log_path:
+        yield
+        return
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log, contextlib.redirect_stderr(log):
+        try:
+            yield
+        except Exception:
+            traceback.print_exc(file=log)
+            raise
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def demo_data(output_dir: str, spec: dict) -> None:
+    from zsc.demo_data import generate
+
+    generate(output_dir, n_species=spec["n_species"], per_species=spec["per_species"], seed=spec["seed"],
+             size=spec["size"], nested=spec["nested"])
+
+
+def scan(root: str, label_level: int, group_level: int | None, min_images_per_species: int,
+         manifest_path: str, rejects_path: str, workers: int = 1) -> None:
+    manifest, rejects = scan_folder(root, Layout(label_level, group_level), workers=workers)
+    sizes = manifest.groupby("label").size()
+    too_small = sizes[sizes < min_images_per_species].index
+    if len(too_small):
+        small = manifest[manifest["label"].isin(too_small)]
+        rejects = pd.concat([rejects, pd.DataFrame({
+            "image_id": small["image_id"], "stage": "scan",
+            "reason": [f"species '{label}' has {sizes[label]} usable image(s), fewer than "
+                       f"scan.min_images_per_species={min_images_per_species}" for label in small["label"]],
+        })], ignore_index=True).sort_values("image_id", ignore_index=True)
+        manifest = manifest[~manifest["label"].isin(too_small)].reset_index(drop=True)
+    n_species = manifest["label"].nunique()
+    if n_species < 2:
+        write_table(rejects, rejects_path)
+        raise ValueError(f"{root}: {n_species} usable species after the scan (rejects in {rejects_path}); "
+                         f"clustering needs at least 2")
+    print(f"scan {root}: {len(manifest)} images of {n_species} species, {len(rejects)} rejected", file=sys.stderr)
+    write_table(rejects, rejects_path)
+    write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
+
+
+def sample(manifest_path: str, spec: dict, seed: int, output_path: str) -> None:
+    manifest = pd.read_parquet(manifest_path)
+    drawn = draw_sample(manifest, spec, seed)
+    write_table(drawn, output_path, metadata={"spec": spec, "seed": seed, "excluded_species": drawn.attrs["excluded"]})
+
+
+def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_path: str, rejects_path: str,
+          device: str = "auto", workers: int = 2) -> None:
+    from zsc.backbones import build_backbone
+    from zsc.embed import embed_manifest, run_metadata
+    from zsc.io import read_metadata
+
+    manifest = pd.read_parquet(manifest_path)
+    backbone = build_backbone(model_name, spec)
+    metadata = run_metadata(model_name, spec, backbone, read_metadata(manifest_path).get("fingerprint", ""))
+    rejects = embed_manifest(backbone, manifest, Path(root), Path(output_path), metadata,
+                             batch_size=spec["batch_size"], workers=workers, device=device,
+                             precision=spec["precision"])
+    write_table(rejects, rejects_path)
+
+
+def _status(ok: bool, reason: str = "") -> dict:
+    return {"status": "ok" if ok else "failed", "reason": reason}
+
+
+def reduce_job(embeddings_path: str, sample_path: str, spec: dict, seed: int, points_path: str, info_path: str) -> None:
+    """Reduce the sampled embeddings; a reducer failure is recorded, not raised."""
+    drawn = pd.read_parquet(sample_path)
+    frame, matrix, missing = select_rows(*read_embeddings(embeddings_path), drawn["image_id"])
+    started = time.perf_counter()
+    info = {"n_points": int(len(frame)), "n_missing_embedding": len(missing), "missing_embedding": missing[:50]}
+    try:
+        reduced = reduce(matrix, spec, seed)
+        info.update(_status(True))
+    except (ReducerError, ValueError, np.linalg.LinAlgError) as error:
+        reduced = np.zeros((0, spec.get("n_components", 2)), dtype=np.float32)
+        frame = frame.iloc[:0]
+        info.update(_status(False, f"{type(error).__name__}: {error}"))
+    info.update(reduce_seconds=round(time.perf_counter() - started, 4), reduce_peak_rss_mb=round(peak_rss_mb(), 1))
+    out = frame.copy()
+    for axis in range(reduced.shape[1]):
+        out[f"x{axis}"] = reduced[:, axis]
+    write_table(out, points_path)
+    write_json(info, info_path)
+
+
+def cluster_job(points_path: str, info_path: str, spec: dict, seed: int, cell: dict,
+                labels_path: str, metrics_path: str) -> None:
+    """Cluster one reduction and score it; any failure becomes a metrics row with a reason."""
+    reduce_info = json.loads(Path(info_path).read_text())
+    points_frame = pd.read_parquet(points_path)
+    coordinates = points_frame[[c for c in points_frame.columns if c.startswith("x")]].to_numpy()
+    truth = points_frame["label"].to_numpy()
+    row = {**cell, "reduce_seconds": reduce_info["reduce_seconds"],
+           "reduce_peak_rss_mb": reduce_info.get("reduce_peak_rss_mb")}
+    started = time.perf_counter()
+    predicted = np.full(len(points_frame), zmetrics.NOISE, dtype=np.int64)
+    if reduce_info["status"] != "ok":
+        row.update(status="failed", reason=f"reduce: {reduce_info['reason']}")
+    else:
+        try:
+            predicted = cluster(coordinates, spec, true_k=len(np.unique(truth)), seed=seed)
+            row.update(status="ok", reason="")
+        except (ClustererError, ValueError) as error:
+            row.update(status="failed", reason=f"cluster: {type(error).__name__}: {error}")
+    row["cluster_seconds"] = round(time.perf_counter() - started, 4)
+    if row["status"] == "ok":
+        row.update(zmetrics.external_metrics(truth, predicted))
+        row["silhouette"] = zmetrics.silhouette(coordinates, predicted, seed=seed)
+        row["density_method"] = spec["method"] in DENSITY_METHODS
+    labels = points_frame[["image_id", "label", "group"]].assign(cluster=predicted)
+    write_table(labels, labels_path)
+    per_species = zmetrics.per_species(truth, predicted) if row["status"] == "ok" and len(truth) else pd.DataFrame()
+    row["per_species"] = per_species.to_dict(orient="records")
+    write_json(row, metrics_path)
+
+
+def aggregate_job(cell_paths: list[str], reject_paths: list[str], outputs: dict) -> None:
+    from zsc.aggregate import collect_rejects, load_cells, split_costs, summarise
+
+    metrics, per_species = load_cells(cell_paths)
+    deterministic, costs = split_costs(metrics)
+    write_table(metrics, outputs["parquet"])
+    write_table(deterministic, outputs["csv"])
+    write_table(costs, outputs["costs"])
+    write_table(summarise(metrics), outputs["summary"])
+    write_table(per_species, outputs["per_species"])
+    write_table(collect_rejects(reject_paths), outputs["rejects"])
+
+
+def fetch_weights(model_name: str, spec: dict, output_path: str) -> None:
+    """Download hub weights once (on a node with internet) into resources/weights/ as safetensors."""
+    from safetensors.torch import save_file
+
+    from zsc.backbones import build_backbone
+
+    if spec.get("weights", "hub") != "hub":
+        raise ValueError(f"model '{model_name}' uses weights '{spec['weights']}', not the hub: nothing to fetch")
+    backbone = build_backbone(model_name, spec, weights_dir=Path("/nonexistent"))
+    state = {key: tensor.contiguous() for key, tensor in backbone.model.state_dict().items()}
+    with atomic_path(output_path) as temporary:
+        save_file(state, str(temporary), metadata={"source": backbone.weights_source})

@@ -1,0 +1,103 @@
+"""Every clustering metric, defined once.
+
+Noise (label -1 from density clusterers) is handled two ways, both reported:
+
+- ``*_retained``: noise points are excluded before scoring (the reference
+  study's convention: scores describe the points the clusterer kept);
+- ``*_all``: every noise point counts, all together as one extra cluster
+  (Lowe et al. 2024's convention: noise is penalised).
+
+Edge cases are defined, not errors: with no retained points every
+``*_retained`` score is NaN (there is nothing to score), never a silent 0.0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from sklearn import metrics as skm
+
+NOISE = -1
+
+EXTERNAL_SCORES = {
+    "v_measure": skm.v_measure_score,
+    "homogeneity": skm.homogeneity_score,
+    "completeness": skm.completeness_score,
+    "ari": skm.adjusted_rand_score,
+    "ami": skm.adjusted_mutual_info_score,
+    "nmi": skm.normalized_mutual_info_score,
+    "fowlkes_mallows": skm.fowlkes_mallows_score,
+}
+
+
+def hungarian_accuracy(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Share of points whose cluster is matched one-to-one to their species (best matching)."""
+    if len(truth) == 0:
+        return float("nan")
+    table = pd.crosstab(pd.Series(truth, name="t"), pd.Series(predicted, name="p")).to_numpy()
+    rows, cols = linear_sum_assignment(-table)
+    return float(table[rows, cols].sum() / len(truth))
+
+
+def _scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    if len(truth) == 0:
+        return {name: float("nan") for name in [*EXTERNAL_SCORES, "accuracy"]}
+    scores = {name: float(score(truth, predicted)) for name, score in EXTERNAL_SCORES.items()}
+    scores["accuracy"] = hungarian_accuracy(truth, predicted)
+    return scores
+
+
+def external_metrics(truth, predicted) -> dict[str, float]:
+    """All label-based metrics under both noise conventions, plus counts."""
+    truth = np.asarray(truth)
+    predicted = np.asarray(predicted, dtype=np.int64)
+    if truth.shape != predicted.shape:
+        raise ValueError(f"truth {truth.shape} and predicted {predicted.shape} differ in shape")
+    kept = predicted != NOISE
+    noise_as_cluster = np.where(kept, predicted, predicted.max(initial=0) + 1)
+    result = {f"{name}_retained": value for name, value in _scores(truth[kept], predicted[kept]).items()}
+    result.update({f"{name}_all": value for name, value in _scores(truth, noise_as_cluster).items()})
+    result.update(
+        n_points=int(len(truth)),
+        noise_fraction=float(1.0 - kept.mean()) if len(truth) else float("nan"),
+        clusters_found=int(len(np.unique(predicted[kept]))),
+        true_k=int(len(np.unique(truth))),
+    )
+    return result
+
+
+def silhouette(points: np.ndarray, predicted: np.ndarray, max_points: int = 5000, seed: int = 0) -> float:
+    """Label-free silhouette in the reduced space, on non-noise points; NaN when undefined (< 2 clusters)."""
+    predicted = np.asarray(predicted)
+    kept = predicted != NOISE
+    points, predicted = np.asarray(points)[kept], predicted[kept]
+    n_clusters = len(np.unique(predicted))
+    if n_clusters < 2 or n_clusters >= len(predicted):
+        return float("nan")
+    sample_size = min(max_points, len(predicted))
+    return float(skm.silhouette_score(points, predicted, sample_size=sample_size, random_state=seed))
+
+
+def per_species(truth, predicted) -> pd.DataFrame:
+    """For each species: share of its images in its dominant cluster, that cluster's purity, and who it merges with."""
+    frame = pd.DataFrame({"label": np.asarray(truth), "cluster": np.asarray(predicted)})
+    rows = []
+    clustered = frame[frame["cluster"] != NOISE]
+    cluster_sizes = clustered.groupby("cluster").size()
+    for label, images in frame.groupby("label", sort=True):
+        kept = images[images["cluster"] != NOISE]
+        row = {"label": label, "n_images": len(images), "noise_fraction": 1 - len(kept) / len(images)}
+        if len(kept):
+            dominant = kept["cluster"].value_counts().sort_index().idxmax()
+            members = clustered[clustered["cluster"] == dominant]["label"].value_counts()
+            row.update(
+                dominant_cluster=int(dominant),
+                dominant_share=float((kept["cluster"] == dominant).sum() / len(images)),
+                dominant_purity=float(members.get(label, 0) / cluster_sizes[dominant]),
+                merged_with=";".join(sorted(str(other) for other in members.index if other != label)),
+            )
+        else:
+            row.update(dominant_cluster=NOISE, dominant_share=0.0, dominant_purity=float("nan"), merged_with="")
+        rows.append(row)
+    return pd.DataFrame(rows)

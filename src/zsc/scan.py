@@ -1,0 +1,132 @@
+"""Scan a folder of species folders into a manifest and a rejects table.
+
+Every file under the root ends up in exactly one of the two tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from zsc.images import ImageRejected, probe, skip_reason
+
+MANIFEST_COLUMNS = ["image_id", "label", "group", "size_bytes", "width", "height", "format"]
+REJECT_COLUMNS = ["image_id", "stage", "reason"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which folder level names the species (label) and, optionally, the taxon (group).
+
+    Levels index the folders of an image's relative path: 0 is the first folder
+    under the root, -1 the folder that holds the file.
+    """
+
+    label_level: int = -1
+    group_level: int | None = None
+
+    def label_and_group(self, folders: tuple[str, ...]) -> tuple[str, str]:
+        label = folders[self.label_level]
+        group = folders[self.group_level] if self.group_level is not None else ""
+        return label, group
+
+    def depth_ok(self, folders: tuple[str, ...]) -> bool:
+        levels = [self.label_level] + ([self.group_level] if self.group_level is not None else [])
+        return all(-len(folders) <= level < len(folders) for level in levels)
+
+
+def list_entries(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """All files to try, plus (relative path, reason) for entries never tried."""
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        folder_path = Path(folder)
+        for dirname in sorted(dirnames):
+            sub = folder_path / dirname
+            relative = sub.relative_to(root).as_posix() + "/"
+            if sub.is_symlink():
+                skipped.append((relative, "symlinked folder not followed (could loop)"))
+            elif dirname.startswith("."):
+                skipped.append((relative, "hidden folder not scanned"))
+            elif not any(sub.iterdir()):
+                skipped.append((relative, "empty folder"))
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not (folder_path / d).is_symlink()
+        )
+        for filename in sorted(filenames):
+            path = folder_path / filename
+            relative = path.relative_to(root).as_posix()
+            reason = skip_reason(path)
+            if reason is None and path.is_symlink() and not path.exists():
+                reason = "broken symlink"
+            if reason is None and path.parent == root:
+                reason = "not inside a species folder"
+            if reason:
+                skipped.append((relative, reason))
+            else:
+                files.append(path)
+    return files, skipped
+
+
+def _probe_one(path: Path) -> dict | str:
+    try:
+        return probe(path)
+    except ImageRejected as error:
+        return str(error)
+    except OSError as error:  # unreadable file, permission denied...
+        return f"unreadable: {error}"
+
+
+def scan_folder(root: Path | str, layout: Layout, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (manifest, rejects) for ``root``, both sorted by image_id."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"dataset root is not a folder: {root}")
+    files, skipped = list_entries(root)
+    if workers > 1 and len(files) > 64:
+        with ProcessPoolExecutor(workers) as pool:
+            results = list(pool.map(_probe_one, files, chunksize=32))
+    else:
+        results = [_probe_one(path) for path in files]
+
+    rows, rejects = [], [(relative, "scan", reason) for relative, reason in skipped]
+    for path, result in zip(files, results):
+        relative = path.relative_to(root)
+        folders = relative.parts[:-1]
+        if isinstance(result, str):
+            rejects.append((relative.as_posix(), "scan", result))
+        elif not layout.depth_ok(folders):
+            rejects.append((relative.as_posix(), "scan", f"folder depth {len(folders)} does not fit label/group levels"))
+        else:
+            label, group = layout.label_and_group(folders)
+            rows.append(
+                {"image_id": relative.as_posix(), "label": label, "group": group,
+                 "size_bytes": path.stat().st_size, **result}
+            )
+    manifest = pd.DataFrame(rows, columns=MANIFEST_COLUMNS).sort_values("image_id", ignore_index=True)
+    manifest = manifest.astype({"size_bytes": "int64", "width": "int32", "height": "int32"})
+    reject_table = pd.DataFrame(rejects, columns=REJECT_COLUMNS).sort_values("image_id", ignore_index=True)
+    return manifest, reject_table
+
+
+def folder_fingerprint(root: Path | str) -> str:
+    """Hash of every path, size and mtime under ``root``: changes when the content does."""
+    root = Path(root)
+    digest = hashlib.sha256()
+    if not root.exists():
+        return "missing"
+    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames) + [d + "/" for d in dirnames]:
+            path = Path(folder) / name.rstrip("/")
+            try:
+                stat = path.lstat()
+            except OSError:
+                continue
+            digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,74 @@
+"""Shared fixtures: real Snakemake runs in temporary working directories."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+OXFORD_PETS = (REPO / ".." / "shared" / "data" / "oxford-pets-370").resolve()
+
+
+def write_config(directory: Path, config: dict, name: str = "config.yaml") -> Path:
+    path = Path(directory) / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def run_snakemake(workdir: Path, config_path: Path, *extra: str, timeout: int = 900,
+                  check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real workflow (this repo's Snakefile) in ``workdir``; kill it if it hangs."""
+    command = ["timeout", "-k", "10", str(timeout), str(SNAKEMAKE), "-s", str(REPO / "Snakefile"),
+               "-d", str(workdir), "--configfile", str(config_path), "--cores", "2", *extra]
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+def job_counts(dry_run_output: str) -> dict[str, int]:
+    """Parse Snakemake's 'Job stats' table into {rule: count}."""
+    counts = {}
+    table = dry_run_output.split("Job stats:", 1)[1]
+    for line in table.splitlines()[3:]:
+        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if not match:
+            break
+        if match.group(1) != "total":
+            counts[match.group(1)] = int(match.group(2))
+    return counts
+
+
+@pytest.fixture(scope="session")
+def numba_cache(tmp_path_factory) -> Path:
+    """One numba cache for every workflow run of the session (UMAP compiles once)."""
+    path = tmp_path_factory.mktemp("numba_cache")
+    os.environ["NUMBA_CACHE_DIR"] = str(path)
+    return path
+
+
+def tiny_config(**overrides) -> dict:
+    """A fast plumbing grid: 4 demo species, random weights, every reducer and clusterer."""
+    config = {
+        "datasets": {"tiny": {"demo": {"n_species": 4, "per_species": 14, "seed": 3, "size": 64, "nested": True},
+                              "label_level": -1, "group_level": 0}},
+        "samplings": {"even10": {"kind": "even", "per_class": 10, "min_per_class": 5}},
+        "seeds": [1],
+        "models": {"rand_mnv2": {"backend": "timm", "id": "mobilenetv2_100", "weights": "random",
+                                 "img_size": 64, "batch_size": 16}},
+        "reducers": {"tsne": {"method": "tsne"}, "umap": {"method": "umap"}, "pca": {"method": "pca"},
+                     "isomap": {"method": "isomap"}, "kernel_pca": {"method": "kernel_pca"}},
+        "clusterers": {"hdbscan": {"method": "hdbscan", "min_cluster_size": 5, "min_samples": 3},
+                       "dbscan": {"method": "dbscan", "min_samples": 3},
+                       "ward": {"method": "ward", "k": "true_k"}, "gmm": {"method": "gmm"}},
+        "embed": {"workers": 1},
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,79 @@
+"""Config validation: bad keys and values fail before any job runs, naming the key."""
+
+import copy
+
+import pytest
+import yaml
+
+from conftest import REPO, run_snakemake, tiny_config, write_config
+from zsc.config import ConfigError, excluded, validate_config
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def test_shipped_configs_validate_with_defaults_filled():
+    demo = validate_config(yaml.safe_load((REPO / "config" / "config.yaml").read_text()), SCHEMA)
+    assert demo["models"]["mobilenetv2"]["pooling"] == "default"
+    assert demo["clusterers"]["ward"]["k"] == "true_k"
+    assert demo["grid"] == {"exclude": []}
+    assert demo["datasets"]["demo"]["demo"]["nested"] is True
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda c: c.update(bogus=1), "'bogus' was unexpected"),
+        (lambda c: c["models"]["rand_mnv2"].update(pooling="max"), r"config key 'models.rand_mnv2.pooling'.*'cls', 'mean', 'default'"),
+        (lambda c: c["reducers"].update(bad={"method": "lda"}), r"config key 'reducers.bad.method'.*'tsne'"),
+        (lambda c: c["samplings"]["even10"].update(per_class=0), r"config key 'samplings.even10.per_class': 0 is less than the minimum of 1"),
+        (lambda c: c["models"]["rand_mnv2"].update(batch_size=-4), r"models.rand_mnv2.batch_size"),
+        (lambda c: c["clusterers"]["ward"].update(k="lots"), r"clusterers.ward.k"),
+        (lambda c: c.update(grid={"models": ["nope"]}), r"grid.models': unknown name 'nope'; allowed: \['rand_mnv2'\]"),
+        (lambda c: c.update(grid={"exclude": [{"reducer": "nope"}]}), r"grid.exclude.0.reducer': unknown name 'nope'"),
+        (lambda c: c["models"]["rand_mnv2"].update(weights="package:nope"), r"models.rand_mnv2.weights': unknown package weights 'nope'"),
+        (lambda c: c["models"]["rand_mnv2"].update(weights="/no/such/file.pth"), r"no such weights file"),
+        (lambda c: c["clusterers"]["hdbscan"].update(k=3), r"clusterers.hdbscan.k': hdbscan finds k itself"),
+        (lambda c: c.update(seeds=[]), r"config key 'seeds'"),
+        (lambda c: c["datasets"].update(real={"root": "/no/such/folder"}), r"datasets.real.root': folder '/no/such/folder' does not exist"),
+    ],
+)
+def test_bad_values_name_the_key(mutate, message):
+    config = tiny_config()
+    mutate(config)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, SCHEMA)
+
+
+def test_dataset_root_checks(tmp_path):
+    from PIL import Image
+
+    config = tiny_config()
+    config["datasets"] = {"mine": {"root": str(tmp_path)}}
+    with pytest.raises(ConfigError, match="no images found"):
+        validate_config(copy.deepcopy(config), SCHEMA)
+    for i in range(3):
+        (tmp_path / "owl").mkdir(exist_ok=True)
+        Image.new("RGB", (20, 20)).save(tmp_path / "owl" / f"{i}.jpg")
+    with pytest.raises(ConfigError, match=r"found 1 species folder \(\['owl'\]\); clustering needs at least 2"):
+        validate_config(copy.deepcopy(config), SCHEMA)
+    (tmp_path / "fox").mkdir()
+    Image.new("RGB", (20, 20)).save(tmp_path / "fox" / "0.jpg")
+    config["clusterers"]["ward"]["k"] = 50
+    config["samplings"]["even10"]["min_per_class"] = 1
+    with pytest.raises(ConfigError, match=r"clusterers.ward.k': k=50 exceeds the at most 4 images"):
+        validate_config(copy.deepcopy(config), SCHEMA)
+
+
+def test_grid_exclude_matches_every_named_key():
+    config = {"grid": {"exclude": [{"model": "a", "reducer": "tsne"}]}}
+    assert excluded(config, model="a", reducer="tsne", clusterer="ward")
+    assert not excluded(config, model="a", reducer="umap", clusterer="ward")
+
+
+def test_snakemake_refuses_a_bad_config_before_any_job(tmp_path):
+    config = tiny_config()
+    config["reducers"]["tsne"]["perplexity"] = -1
+    result = run_snakemake(tmp_path, write_config(tmp_path, config), "-n", check=False, timeout=120)
+    assert result.returncode != 0
+    assert "config key 'reducers.tsne.perplexity'" in result.stderr + result.stdout
+    assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()

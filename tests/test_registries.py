@@ -1,0 +1,74 @@
+"""Every reducer and clusterer runs on small data; failures are specific errors."""
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import REPO
+from zsc.clusterers import CLUSTERERS, ClustererError, cluster, dbscan_eps, resolve_k
+from zsc.reducers import REDUCERS, ReducerError, reduce, tsne_perplexity, umap_neighbors
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 20, size=(3, 16))
+    x = np.concatenate([c + rng.normal(0, 1, size=(40, 16)) for c in centres])
+    return x.astype(np.float32), np.repeat([0, 1, 2], 40)
+
+
+def test_every_configured_reducer_and_clusterer_is_registered():
+    for name in ("config.yaml", "paper.yaml"):
+        config = yaml.safe_load((REPO / "config" / name).read_text())
+        assert {spec["method"] for spec in config["reducers"].values()} <= set(REDUCERS)
+        assert {spec["method"] for spec in config["clusterers"].values()} <= set(CLUSTERERS)
+
+
+@pytest.mark.parametrize("method", sorted(REDUCERS))
+def test_reducer_round_trip(method, blobs):
+    x, _ = blobs
+    out = reduce(x, {"method": method}, seed=0)
+    assert out.shape == (len(x), 2) and out.dtype == np.float32 and np.isfinite(out).all()
+    again = reduce(x, {"method": method}, seed=0)
+    np.testing.assert_allclose(out, again, rtol=1e-5, atol=1e-5)  # seeded
+
+
+@pytest.mark.parametrize("method", sorted(CLUSTERERS))
+def test_clusterer_recovers_blobs(method, blobs):
+    from sklearn.metrics import adjusted_rand_score
+
+    x, truth = blobs
+    points = reduce(x, {"method": "pca"}, seed=0)
+    spec = {"method": method, "min_cluster_size": 10, "min_samples": 5}
+    labels = cluster(points, spec, true_k=3, seed=0)
+    assert labels.shape == truth.shape
+    assert adjusted_rand_score(truth[labels >= 0], labels[labels >= 0]) > 0.95
+
+
+def test_reference_defaults():
+    assert tsne_perplexity(100) == 5 and tsne_perplexity(1000) == 20 and tsne_perplexity(12000) == 30
+    assert umap_neighbors(100) == 5 and umap_neighbors(1000) == 10 and umap_neighbors(12000) == 15
+
+
+def test_too_few_points_is_a_reducer_error():
+    with pytest.raises(ReducerError, match=r"tsne .*needs at least"):
+        reduce(np.random.default_rng(0).normal(size=(6, 4)), {"method": "tsne"}, 0)
+
+
+def test_k_larger_than_sample_is_an_error():
+    with pytest.raises(ClustererError, match="k=50"):
+        resolve_k(50, true_k=3, n_points=10)
+    assert resolve_k("true_k", true_k=3, n_points=10) == 3
+
+
+def test_gmm_on_degenerate_points_fails_with_reason_not_crash():
+    points = np.zeros((30, 2))
+    points[:, 0] = np.repeat([0.0, 1.0, 2.0], 10)  # zero variance inside each cluster
+    with pytest.raises(ClustererError, match="gmm failed"):
+        cluster(points, {"method": "gmm", "reg_covar": 0.0}, true_k=3, seed=0)
+
+
+def test_dbscan_eps_is_the_quantile_of_kth_true_neighbour_distance():
+    points = np.array([[0.0], [1.0], [3.0], [6.0]])
+    # 1st true neighbour distances: 1, 1, 2, 3 -> median 1.5
+    assert dbscan_eps(points, min_samples=1, quantile=0.5) == pytest.approx(1.5)

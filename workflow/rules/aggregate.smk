@@ -1,0 +1,21 @@
+# One metrics table per dataset, plus the summary over seeds and all rejects.
+
+
+rule aggregate:
+    input:
+        cells=cell_metric_files,
+        scan_rejects="results/{dataset}/rejects/scan.csv",
+        embed_rejects=lambda wildcards: expand("results/{dataset}/rejects/embed_{model}.csv", dataset=wildcards.dataset, model=MODELS),
+    output:
+        parquet="results/{dataset}/metrics.parquet",
+        csv="results/{dataset}/metrics.csv",
+        summary="results/{dataset}/summary.csv",
+        per_species="results/{dataset}/per_species.csv",
+        costs="results/{dataset}/costs.csv",
+        rejects="results/{dataset}/rejects.csv",
+    conda:
+        "../envs/zsc.yaml"
+    log:
+        "results/{dataset}/logs/aggregate.log",
+    script:
+        "../scripts/aggregate.py"

@@ -1,0 +1,21 @@
+# Cells: one cheap job per (model, reducer, clusterer, sampling, seed).
+
+
+rule cluster:
+    input:
+        points="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{seed}.parquet",
+        info="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{seed}.json",
+    output:
+        labels="results/{dataset}/cells/{model}/{reducer}/{clusterer}/{sampling}/{seed}.parquet",
+        metrics="results/{dataset}/cells/{model}/{reducer}/{clusterer}/{sampling}/{seed}.json",
+    params:
+        spec=lambda wildcards: config["clusterers"][wildcards.clusterer],
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        "../envs/zsc.yaml"
+    log:
+        "results/{dataset}/logs/cluster/{model}/{reducer}/{clusterer}/{sampling}/{seed}.log",
+    script:
+        "../scripts/cluster.py"

@@ -1,0 +1,50 @@
+# Images in: generated demo species, the scan into manifest + rejects, and per-seed samples.
+
+
+rule demo_data:
+    output:
+        directory("resources/demo/{dataset}"),
+    params:
+        spec=lambda wildcards: config["datasets"][wildcards.dataset]["demo"],
+    conda:
+        "../envs/zsc.yaml"
+    log:
+        "logs/demo_data/{dataset}.log",
+    script:
+        "../scripts/demo_data.py"
+
+
+rule scan:
+    input:
+        scan_inputs,
+    output:
+        manifest="results/{dataset}/manifest.parquet",
+        rejects="results/{dataset}/rejects/scan.csv",
+    params:
+        root=lambda wildcards: dataset_root(wildcards.dataset),
+        label_level=lambda wildcards: config["datasets"][wildcards.dataset]["label_level"],
+        group_level=lambda wildcards: config["datasets"][wildcards.dataset]["group_level"],
+        min_images_per_species=config["scan"]["min_images_per_species"],
+        fingerprint=content_fingerprint,
+    threads: 2
+    conda:
+        "../envs/zsc.yaml"
+    log:
+        "results/{dataset}/logs/scan.log",
+    script:
+        "../scripts/scan.py"
+
+
+rule sample:
+    input:
+        manifest="results/{dataset}/manifest.parquet",
+    output:
+        "results/{dataset}/samples/{sampling}/{seed}.parquet",
+    params:
+        spec=lambda wildcards: config["samplings"][wildcards.sampling],
+    conda:
+        "../envs/zsc.yaml"
+    log:
+        "results/{dataset}/logs/sample/{sampling}/{seed}.log",
+    script:
+        "../scripts/sample.py"

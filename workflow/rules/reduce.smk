@@ -1,0 +1,21 @@
+# Reductions: one job per (model, reducer, sampling, seed), shared by every clusterer.
+
+
+rule reduce:
+    input:
+        embeddings="results/{dataset}/embeddings/{model}.parquet",
+        sample="results/{dataset}/samples/{sampling}/{seed}.parquet",
+    output:
+        points="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{seed}.parquet",
+        info="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{seed}.json",
+    params:
+        spec=lambda wildcards: config["reducers"][wildcards.reducer],
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/zsc.yaml"
+    log:
+        "results/{dataset}/logs/reduce/{model}/{reducer}/{sampling}/{seed}.log",
+    script:
+        "../scripts/reduce.py"

@@ -1,0 +1,4 @@
+from zsc import jobs
+
+with jobs.logged(snakemake.log[0]):
+    jobs.sample(snakemake.input.manifest, snakemake.params.spec, int(snakemake.wildcards.seed), snakemake.output[0])

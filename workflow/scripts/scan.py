@@ -1,0 +1,12 @@
+from zsc import jobs
+
+with jobs.logged(snakemake.log[0]):
+    jobs.scan(
+        root=snakemake.params.root,
+        label_level=snakemake.params.label_level,
+        group_level=snakemake.params.group_level,
+        min_images_per_species=snakemake.params.min_images_per_species,
+        manifest_path=snakemake.output.manifest,
+        rejects_path=snakemake.output.rejects,
+        workers=snakemake.threads,
+    )
