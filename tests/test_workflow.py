@@ -160,3 +160,10 @@ def test_oxford_pets_real_photos_pretrained_beats_random(quality_run):
     assert len(manifest) == 370 and manifest["label"].nunique() == 37
     assert set(manifest["group"]) == {"cats", "dogs"}
     assert best[["effnet", "mnv2"]].min() > best["random"] + 0.2
+
+
+def test_same_config_and_seeds_give_byte_identical_tables(tiny_run, tmp_path):
+    first, config_path = tiny_run
+    run_snakemake(tmp_path, write_config(tmp_path, tiny_config()))
+    for name in ("metrics.csv", "summary.csv", "per_species.csv", "rejects.csv"):
+        assert (first / "results/tiny" / name).read_bytes() == (tmp_path / "results/tiny" / name).read_bytes(), name

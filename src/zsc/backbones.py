@@ -19,7 +19,8 @@ from zsc.weights import WeightsError, load_local_file, load_packaged
 
 POOLING_TO_TIMM = {"cls": "token", "mean": "avg", "default": None}
 WEIGHTS_DIR = Path("resources/weights")
-RANDOM_SOURCE = "random-init (plumbing only; measures nothing)"
+RANDOM_INIT_SEED = 0  # random weights are seeded too, so a rerun reproduces them
+RANDOM_SOURCE = f"random-init seed {RANDOM_INIT_SEED} (plumbing only; measures nothing)"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def _create_timm(model_name: str, spec: dict, weights_dir: Path):
 
     weights = spec.get("weights", "hub")
     local = local_weights_path(model_name, weights_dir)
+    torch.manual_seed(RANDOM_INIT_SEED)
     try:
         model = timm.create_model(spec["id"], pretrained=weights == "hub" and not local.is_file() and not _hub_offline())
     except RuntimeError as error:  # timm: "Unknown model (...)"
@@ -129,6 +131,7 @@ def _open_clip_backbone(model_name: str, spec: dict, weights_dir: Path) -> Backb
     elif weights not in ("random",):
         pretrained = weights
     architecture = spec["id"]
+    torch.manual_seed(RANDOM_INIT_SEED)
     if weights == "hub" and pretrained is None:
         model, _, transform = open_clip.create_model_and_transforms(
             architecture if architecture.startswith("hf-hub:") else architecture

@@ -19,6 +19,8 @@ def atomic_path(path: Path | str):
     """Yield a temporary sibling path; rename it onto ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.partial-*"):  # left by a killed job
+        stale.unlink(missing_ok=True)
     temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         yield temporary

@@ -15,7 +15,7 @@ import pandas as pd
 
 from zsc.images import ImageRejected, probe, skip_reason
 
-MANIFEST_COLUMNS = ["image_id", "label", "group", "size_bytes", "width", "height", "format"]
+MANIFEST_COLUMNS = ["image_id", "label", "group", "size_bytes", "width", "height", "format", "content_hash"]
 REJECT_COLUMNS = ["image_id", "stage", "reason"]
 
 
@@ -73,9 +73,17 @@ def list_entries(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
     return files, skipped
 
 
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:24]
+
+
 def _probe_one(path: Path) -> dict | str:
     try:
-        return probe(path)
+        return {**probe(path), "content_hash": content_hash(path)}
     except ImageRejected as error:
         return str(error)
     except OSError as error:  # unreadable file, permission denied...
@@ -95,6 +103,7 @@ def scan_folder(root: Path | str, layout: Layout, workers: int = 1) -> tuple[pd.
         results = [_probe_one(path) for path in files]
 
     rows, rejects = [], [(relative, "scan", reason) for relative, reason in skipped]
+    first_with_hash: dict[str, str] = {}
     for path, result in zip(files, results):
         relative = path.relative_to(root)
         folders = relative.parts[:-1]
@@ -102,7 +111,10 @@ def scan_folder(root: Path | str, layout: Layout, workers: int = 1) -> tuple[pd.
             rejects.append((relative.as_posix(), "scan", result))
         elif not layout.depth_ok(folders):
             rejects.append((relative.as_posix(), "scan", f"folder depth {len(folders)} does not fit label/group levels"))
+        elif result["content_hash"] in first_with_hash:  # adds no information, would weight a species twice
+            rejects.append((relative.as_posix(), "scan", f"exact duplicate of {first_with_hash[result['content_hash']]}"))
         else:
+            first_with_hash[result["content_hash"]] = relative.as_posix()
             label, group = layout.label_and_group(folders)
             rows.append(
                 {"image_id": relative.as_posix(), "label": label, "group": group,
