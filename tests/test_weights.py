@@ -91,3 +91,25 @@ def test_pooling_choice_changes_vit_features():
 def test_cls_pooling_on_a_cnn_is_a_clear_error():
     with pytest.raises(WeightsError, match="pooling 'cls' is not supported by mobilenetv2_100"):
         build_backbone("m", {"id": "mobilenetv2_100", "weights": "random", "pooling": "cls"})
+
+
+def test_open_clip_backend_builds_and_embeds_with_random_weights():
+    """BioCLIP 2's path (open_clip format), with a small architecture and random weights: plumbing only."""
+    backbone = build_backbone("bioclip_like", {"backend": "open_clip", "id": "hf-hub:imageomics/bioclip-2",
+                                               "architecture": "ViT-B-32", "weights": "random"})
+    assert backbone.preprocessing.img_size == 224 and backbone.weights_source.startswith("random-init")
+    with torch.inference_mode():
+        features = backbone.forward(torch.randn(2, 3, 224, 224))
+    assert features.shape == (2, 512)
+
+
+def test_hub_download_failure_faked_unreachable_hub_is_one_clear_error(monkeypatch, tmp_path):
+    import timm
+
+    def unreachable(*args, **kwargs):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(timm, "create_model", unreachable)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with pytest.raises(WeightsError, match=r"model 'dino' \(vit_small_patch14_dinov2\): could not download .*fetch_weights_all"):
+        build_backbone("dino", {"id": "vit_small_patch14_dinov2", "weights": "hub"}, weights_dir=tmp_path)

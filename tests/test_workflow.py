@@ -114,6 +114,9 @@ def test_reference_grid_dag_builds_without_weights(tmp_path):
     dry = run_snakemake(tmp_path, write_config(tmp_path, config), "-n", timeout=300).stdout
     counts = job_counts(dry)
     assert counts["embed"] == 5 and counts["cluster"] == 5 * 5 * 4 * 10 and counts["reduce"] == 5 * 5 * 10
+    # offline compute nodes: the weights are fetched first, by a local rule, before any embed job
+    assert counts["fetch_weights"] == 5
+    assert "rule fetch_weights:" in dry
 
 
 QUALITY_CONFIG = {

@@ -79,10 +79,13 @@ def _create_timm(model_name: str, spec: dict, weights_dir: Path):
     weights = spec.get("weights", "hub")
     local = local_weights_path(model_name, weights_dir)
     torch.manual_seed(RANDOM_INIT_SEED)
+    download = weights == "hub" and not local.is_file() and not _hub_offline()
     try:
-        model = timm.create_model(spec["id"], pretrained=weights == "hub" and not local.is_file() and not _hub_offline())
+        model = timm.create_model(spec["id"], pretrained=download)
     except RuntimeError as error:  # timm: "Unknown model (...)"
         raise WeightsError(f"model '{model_name}': timm cannot create '{spec['id']}' ({error})") from None
+    except OSError as error:  # huggingface_hub: no connection, no such repo, ...
+        raise _download_error(model_name, spec, error) from None
     if weights.startswith("package:"):  # the packaged state dicts include the ImageNet classifier
         source = load_packaged(model, weights.split(":", 1)[1], spec["id"])
         _reset_head(model, model_name, spec)
@@ -97,6 +100,14 @@ def _create_timm(model_name: str, spec: dict, weights_dir: Path):
     if _hub_offline():
         raise _missing_weights_error(model_name, spec, local)
     return model, f"hub:{model.pretrained_cfg.get('hf_hub_id') or spec['id']}"
+
+
+def _download_error(model_name: str, spec: dict, error: Exception) -> WeightsError:
+    return WeightsError(
+        f"model '{model_name}' ({spec['id']}): could not download its weights from the hub "
+        f"({type(error).__name__}: {str(error)[:300]}). Downloading needs internet: run "
+        f"`snakemake --cores 1 fetch_weights_all` on a node that has it, or set `weights:` to a local file."
+    )
 
 
 def _timm_backbone(model_name: str, spec: dict, weights_dir: Path) -> Backbone:
@@ -118,6 +129,7 @@ def _timm_backbone(model_name: str, spec: dict, weights_dir: Path) -> Backbone:
 
 
 def _open_clip_backbone(model_name: str, spec: dict, weights_dir: Path) -> Backbone:
+    ensure_torchvision()  # open_clip imports torchvision's transforms
     import open_clip
 
     weights = spec.get("weights", "hub")
@@ -133,9 +145,10 @@ def _open_clip_backbone(model_name: str, spec: dict, weights_dir: Path) -> Backb
     architecture = spec["id"]
     torch.manual_seed(RANDOM_INIT_SEED)
     if weights == "hub" and pretrained is None:
-        model, _, transform = open_clip.create_model_and_transforms(
-            architecture if architecture.startswith("hf-hub:") else architecture
-        )
+        try:
+            model = open_clip.create_model_and_transforms(architecture)[0]
+        except OSError as error:
+            raise _download_error(model_name, spec, error) from None
     else:
         architecture = spec.get("architecture", architecture)
         model = open_clip.create_model(architecture, pretrained=pretrained)

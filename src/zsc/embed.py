@@ -164,8 +164,10 @@ def embed_manifest(
 
 def run_metadata(model_name: str, spec: dict, backbone: Backbone, manifest_fingerprint: str) -> dict:
     """What the embedding parquet records about how it was made."""
-    import timm
     from zsc import torchvision_compat
+
+    torchvision_compat.ensure_torchvision()
+    import timm
 
     return {
         "model_name": model_name,

@@ -26,7 +26,9 @@ def job_environment(resources_dir: Path | str = "resources") -> dict[str, str]:
     return {**MALLOC_SETTINGS, "NUMBA_CACHE_DIR": str(Path(resources_dir, "numba_cache").resolve())}
 
 
-def apply(resources_dir: Path | str = "resources") -> None:
-    """Set each variable unless the user already chose a value."""
+def apply(resources_dir: Path | str = "resources", hub_offline: bool = False) -> None:
+    """Set each variable unless the user already chose a value; HF_HUB_OFFLINE=1 for offline clusters."""
     for key, value in job_environment(resources_dir).items():
         os.environ.setdefault(key, value)
+    if hub_offline:
+        os.environ["HF_HUB_OFFLINE"] = "1"

@@ -6,7 +6,6 @@ from zsc import runtime_env
 from zsc.config import ConfigError, excluded, grid_names, validate_config
 from zsc.scan import folder_fingerprint
 
-runtime_env.apply()  # fast CPU inference and a shared numba cache, for every job process
 
 try:
     _validated = validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
@@ -14,6 +13,8 @@ except ConfigError as error:
     raise WorkflowError(str(error)) from None
 config.clear()
 config.update(_validated)
+# fast CPU inference, a shared numba cache and (offline clusters) no hub access, for every job process
+runtime_env.apply(hub_offline=config["embed"]["offline"])
 
 NAME = "[A-Za-z0-9][A-Za-z0-9_.-]*"
 
@@ -51,6 +52,17 @@ def content_fingerprint(wildcards):
     if "demo" in config["datasets"][wildcards.dataset]:
         return "generated"
     return folder_fingerprint(dataset_root(wildcards.dataset))
+
+
+def hub_models():
+    return [model for model in MODELS if config["models"][model]["weights"] == "hub"]
+
+
+def prefetched_weights(wildcards):
+    """Offline clusters: an embed job needs its hub weights fetched first (fetch_weights, a local rule)."""
+    if config["embed"]["offline"] and config["models"][wildcards.model]["weights"] == "hub":
+        return [f"resources/weights/{wildcards.model}.safetensors"]
+    return []
 
 
 def cells():

@@ -4,6 +4,7 @@
 rule embed:
     input:
         scan_inputs,
+        prefetched_weights,
         manifest="results/{dataset}/manifest.parquet",
     output:
         embeddings="results/{dataset}/embeddings/{model}.parquet",
@@ -14,7 +15,6 @@ rule embed:
         device=config["embed"]["device"],
     threads: config["embed"]["workers"] + 1
     resources:
-        gpu=1 if config["embed"]["device"] == "cuda" else 0,
         mem_mb=8000,
         runtime=120,
     conda:
@@ -27,6 +27,12 @@ rule embed:
 
 localrules:
     fetch_weights,
+    fetch_weights_all,
+
+
+rule fetch_weights_all:
+    input:
+        expand("resources/weights/{model}.safetensors", model=hub_models()),
 
 
 rule fetch_weights:

@@ -1,0 +1,345 @@
+"""Performance benchmarks: each row compares our figure with a naive baseline run in the same
+invocation, on the same data and machine, and prints the ratio against its target.
+
+    python bench/bench.py                 # every row (about 15 minutes on 2 cores)
+    python bench/bench.py --only embed,umap
+
+Not part of the tests: tests check behaviour, this measures. Figures from this project's
+machine are in README.md (section Performance).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_helpers import model_alone
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "bench" / "out"
+PETS = Path(os.environ.get("ZSC_OXFORD_PETS", REPO / ".." / "shared" / "data" / "oxford-pets-370")).resolve()
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+ROWS: list[dict] = []
+
+
+def row(name: str, ours: float, baseline: float, unit: str, target: str, met: bool, note: str = "") -> None:
+    ratio = ours / baseline if baseline else float("nan")
+    ROWS.append(dict(name=name, ours=ours, baseline=baseline, unit=unit, ratio=ratio, target=target, met=met, note=note))
+    print(f"  {name}: ours {ours:.3g} {unit}, baseline {baseline:.3g} {unit}, ratio {ratio:.2f} "
+          f"(target {target}: {'met' if met else 'NOT met'}) {note}", flush=True)
+
+
+def print_table() -> None:
+    print("\n| comparison | ours | baseline | ratio | target | met |\n|---|---|---|---|---|---|")
+    for r in ROWS:
+        print(f"| {r['name']} | {r['ours']:.3g} {r['unit']} | {r['baseline']:.3g} {r['unit']} | "
+              f"{r['ratio']:.2f} | {r['target']} | {'yes' if r['met'] else 'no'} |")
+    for r in ROWS:
+        if r["note"]:
+            print(f"- {r['name']}: {r['note']}")
+
+
+# ------------------------------------------------------------------ 1. embedding throughput
+def _image_set(n_min: int) -> tuple[Path, "pd.DataFrame"]:
+    """Real JPEGs (Oxford pets) hard-linked until there are >= n_min files."""
+    import pandas as pd
+
+    root = OUT / f"photos{n_min}"
+    if not root.exists():
+        source = sorted(PETS.rglob("*.jpg"))
+        if not source:
+            raise SystemExit(f"need the real photos at {PETS} (or set ZSC_OXFORD_PETS)")
+        copies = -(-n_min // len(source))
+        for copy in range(copies):
+            for path in source:
+                target = root / path.parent.name / f"{copy}_{path.name}"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(path, target)
+    ids = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.jpg"))
+    return root, pd.DataFrame({"image_id": ids, "label": [i.split("/")[0] for i in ids], "group": ""})
+
+
+def _decode_alone(root, ids, prep, workers: int, batch_size: int) -> float:
+    import torch
+    from zsc.embed import ImageFolderDataset, collate
+
+    loader = torch.utils.data.DataLoader(ImageFolderDataset(root, ids, prep), batch_size=batch_size,
+                                         num_workers=workers, collate_fn=collate, prefetch_factor=4)
+    started = time.perf_counter()
+    count = sum(len(indices) for indices, _, _ in loader)
+    return count / (time.perf_counter() - started)
+
+
+def _serial_loop(model, root, ids, batch_size: int) -> float:
+    """The reference toolkit's way: PIL + torchvision transforms one by one in the main thread, fp32."""
+    import timm
+    import torch
+    from PIL import Image
+
+    transform = timm.data.create_transform(**timm.data.resolve_data_config({}, model=model))
+    started = time.perf_counter()
+    with torch.no_grad():
+        for start in range(0, len(ids), batch_size):
+            batch = torch.stack([transform(Image.open(root / i).convert("RGB")) for i in ids[start:start + batch_size]])
+            model(batch)
+    return len(ids) / (time.perf_counter() - started)
+
+
+def bench_embed(quick: bool) -> None:
+    import torch
+    from zsc.backbones import build_backbone
+    from zsc.embed import embed_manifest, normalise
+
+    print("\n[1] embedding throughput (real JPEGs, batch 32, 2 decode workers, 2 torch threads)", flush=True)
+    torch.set_num_threads(2)
+    root, manifest = _image_set(400 if quick else 2000)
+    ids = manifest["image_id"].tolist()
+    for name, spec in [
+        ("MobileNetV2 (ImageNet, package weights)", {"id": "mobilenetv2_100", "weights": "package:fdet_mobilenet_v2"}),
+        ("ViT-S/16 (random weights, speed only)", {"id": "vit_small_patch16_224", "weights": "random"}),
+    ]:
+        backbone = build_backbone("bench", spec)
+        prep = backbone.preprocessing
+        model = backbone.model.to(memory_format=torch.channels_last)
+        batch = normalise(torch.randint(0, 255, (32, prep.img_size, prep.img_size, 3), dtype=torch.uint8),
+                          prep, torch.device("cpu"), torch.float32)
+        model_ips = model_alone(model, batch)
+        decode_ips = _decode_alone(root, ids, prep, workers=2, batch_size=32)
+        bound = 1 / (1 / model_ips + 1 / decode_ips)
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            embed_manifest(backbone, manifest, root, Path(tmp) / "e.parquet", {"model_name": "bench"},
+                           batch_size=32, workers=2, device="cpu", progress=False)
+            ours = len(ids) / (time.perf_counter() - started)
+        serial = _serial_loop(build_backbone("bench", spec).model, root, ids, 32)
+        print(f"  {name}: model alone M={model_ips:.1f} img/s, decode alone D={decode_ips:.1f} img/s, "
+              f"bound 1/(1/M+1/D)={bound:.1f} img/s", flush=True)
+        row(f"embed {name} vs serial loop", ours, serial, "img/s", "> 1x", ours > serial,
+            f"{len(ids)} files; ours = {ours / bound:.0%} of the CPU bound {bound:.1f} img/s (target >= 90%)")
+        row(f"embed {name} vs CPU bound", ours, bound, "img/s", ">= 0.9x", ours >= 0.9 * bound)
+
+
+def bench_malloc() -> None:
+    """MobileNetV2 alone, in two fresh processes: glibc malloc defaults vs our job environment."""
+    from zsc.runtime_env import MALLOC_SETTINGS
+
+    print("\n[1b] glibc malloc thresholds, model alone (fresh processes)", flush=True)
+    code = ("import torch, time, json; torch.set_num_threads(2);"
+            "from zsc.backbones import build_backbone; from bench_helpers import model_alone;"
+            "m=build_backbone('b',{'id':'mobilenetv2_100','weights':'random'}).model.to(memory_format=torch.channels_last);"
+            "x=torch.randn(32,3,224,224).contiguous(memory_format=torch.channels_last);"
+            "print(json.dumps(model_alone(m,x)))")
+    env_default = {k: v for k, v in os.environ.items() if k not in MALLOC_SETTINGS}
+    figures = {}
+    for label, env in (("default", env_default), ("ours", {**env_default, **MALLOC_SETTINGS})):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                             cwd=REPO / "bench", check=True).stdout
+        figures[label] = float(out.strip().splitlines()[-1])
+    row("MobileNetV2 model alone, malloc thresholds vs glibc default", figures["ours"], figures["default"],
+        "img/s", "> 1x", figures["ours"] > figures["default"])
+
+
+# ------------------------------------------------------------------ 2. grid cost
+def _snakemake(workdir: Path, config: Path, *extra: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(config),
+                    "--cores", "2", "-q", *extra], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def bench_grid(quick: bool) -> None:
+    import numpy as np
+    import pandas as pd
+    import yaml
+    from zsc import metrics as zm
+    from zsc.clusterers import cluster
+    from zsc.config import validate_config
+    from zsc.io import read_embeddings, select_rows
+    from zsc.reducers import reduce
+
+    print("\n[2] grid cost: reduce + cluster stage of the demo grid (embeddings already computed)", flush=True)
+    workdir = OUT / "grid"
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    if quick:
+        config["models"] = {"mobilenetv2": config["models"]["mobilenetv2"]}
+    config_path = workdir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    _snakemake(workdir, config_path)  # embeddings + samples (not timed)
+    ours = _snakemake(workdir, config_path, "--forcerun", "reduce")  # every reduction, cell and the aggregation
+
+    config = validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    results = workdir / "results" / "demo"
+    rows = []
+    started = time.perf_counter()
+    for model in config["models"]:  # the reference toolkit's nested loop: one reduction per clusterer
+        frame, matrix = read_embeddings(results / "embeddings" / f"{model}.parquet")
+        for reducer, reducer_spec in config["reducers"].items():
+            for clusterer, clusterer_spec in config["clusterers"].items():
+                for sampling in config["samplings"]:
+                    for seed in config["seeds"]:
+                        drawn = pd.read_parquet(results / "samples" / sampling / f"{seed}.parquet")
+                        sample_frame, x, _ = select_rows(frame, matrix, drawn["image_id"])
+                        points = reduce(x, reducer_spec, seed)
+                        truth = sample_frame["label"].to_numpy()
+                        labels = cluster(points, clusterer_spec, len(np.unique(truth)), seed)
+                        rows.append({"model": model, "reducer": reducer, "clusterer": clusterer, "seed": seed,
+                                     "v_measure_retained": zm.external_metrics(truth, labels)["v_measure_retained"]})
+    loop = time.perf_counter() - started
+    ours_table = pd.read_csv(results / "metrics.csv")[["model", "reducer", "clusterer", "seed", "v_measure_retained"]]
+    loop_table = pd.DataFrame(rows)
+    merged = ours_table.merge(loop_table, on=["model", "reducer", "clusterer", "seed"], suffixes=("_ours", "_loop"))
+    identical = len(merged) == len(ours_table) and np.allclose(merged["v_measure_retained_ours"],
+                                                               merged["v_measure_retained_loop"], equal_nan=True)
+    row(f"grid ({len(ours_table)} cells) through the DAG vs nested loop", ours, loop, "s", "<= 0.4x",
+        ours <= 0.4 * loop and identical, f"metrics identical: {identical}")
+
+
+# ------------------------------------------------------------------ 3. UMAP in a fresh process
+UMAP_CODE = """
+import time, numpy as np
+from zsc.reducers import reduce
+x = np.random.default_rng(0).normal(size=(5000, 768)).astype(np.float32)
+x[:2500] += 1.5
+started = time.perf_counter(); reduce(x, {"method": "umap"}, 0); print(time.perf_counter() - started)
+"""
+
+
+def bench_umap() -> None:
+    print("\n[3] UMAP 5,000 x 768 in a fresh process", flush=True)
+    figures = {}
+    cache = OUT / "numba_cache"
+    with tempfile.TemporaryDirectory() as cold:
+        for label, cache_dir in (("cold", cold), ("warm-up", str(cache)), ("ours", str(cache))):
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", UMAP_CODE], check=True, capture_output=True, env=env)
+            figures[label] = time.perf_counter() - started
+    row("UMAP fresh process (shared numba cache) vs no cache", figures["ours"], figures["cold"], "s",
+        "< 15 s", figures["ours"] < 15, "whole process, imports included")
+
+
+# ------------------------------------------------------------------ 4. t-SNE implementations
+def bench_tsne(quick: bool) -> None:
+    import numpy as np
+    from sklearn.metrics import v_measure_score
+    from zsc.clusterers import cluster
+    from zsc.reducers import reduce
+
+    n = 3000 if quick else 12000
+    print(f"\n[4] t-SNE {n} x 768: scikit-learn vs openTSNE (FFT gradients), then Ward", flush=True)
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 1.0, size=(60, 768))
+    truth = np.repeat(np.arange(60), n // 60)
+    x = (centres[truth] + rng.normal(0, 1.2, size=(len(truth), 768))).astype(np.float32)
+    results = {}
+    for implementation in ("sklearn", "opentsne"):
+        started = time.perf_counter()
+        points = reduce(x, {"method": "tsne", "implementation": implementation, "n_jobs": 2}, 0)
+        seconds = time.perf_counter() - started
+        v = v_measure_score(truth, cluster(points, {"method": "ward"}, 60, 0))
+        results[implementation] = (seconds, v)
+        print(f"  {implementation}: {seconds:.1f} s, V-measure (Ward, k=60) {v:.3f}", flush=True)
+    same_quality = abs(results["opentsne"][1] - results["sklearn"][1]) <= 0.01
+    row("t-SNE openTSNE vs scikit-learn", results["opentsne"][0], results["sklearn"][0], "s", "< 1x, |dV| <= 0.01",
+        results["opentsne"][0] < results["sklearn"][0] and same_quality,
+        f"V-measure sklearn {results['sklearn'][1]:.3f}, openTSNE {results['opentsne'][1]:.3f}")
+
+
+# ------------------------------------------------------------------ 5. DAG build
+def bench_dag() -> None:
+    import yaml
+    from PIL import Image
+
+    print("\n[5] DAG build: snakemake -n for the reference grid and a 10x larger one", flush=True)
+    workdir = OUT / "dag"
+    root = workdir / "species60"
+    if not root.exists():
+        for group in ("Aves", "Mammalia"):
+            for species in range(30):
+                folder = root / group / f"sp{species:02d}"
+                folder.mkdir(parents=True)
+                for i in range(3):
+                    Image.new("RGB", (16, 16), (i, species, 0)).save(folder / f"{i}.jpg")
+    config = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    config["datasets"]["species60"]["root"] = str(root)
+    config["samplings"]["even200"]["min_per_class"] = 1
+    times = {}
+    for label, seeds in (("reference (1,000 cells)", list(range(10))), ("10x (10,000 cells)", list(range(100)))):
+        config["seeds"] = seeds
+        path = workdir / "config.yaml"
+        path.write_text(yaml.safe_dump(config))
+        times[label] = _snakemake(workdir, path, "-n")
+    row("DAG reference grid, snakemake -n", times["reference (1,000 cells)"], 15, "s", "< 15 s",
+        times["reference (1,000 cells)"] < 15, "baseline column = the target")
+    row("DAG 10x grid, snakemake -n", times["10x (10,000 cells)"], 60, "s", "< 60 s",
+        times["10x (10,000 cells)"] < 60, "baseline column = the target")
+
+
+# ------------------------------------------------------------------ 6. memory
+MEMORY_CODE = """
+import json, resource, sys
+from pathlib import Path
+import pandas as pd
+from zsc.backbones import build_backbone
+from zsc.embed import embed_manifest
+root = Path(sys.argv[1]); n = int(sys.argv[2])
+ids = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.jpg"))[:n]
+manifest = pd.DataFrame({"image_id": ids, "label": [i.split("/")[0] for i in ids], "group": ""})
+backbone = build_backbone("m", {"id": "mobilenetv2_100", "weights": "random", "img_size": 32})
+embed_manifest(backbone, manifest, root, Path(sys.argv[3]), {}, batch_size=64, workers=2, device="cpu", progress=False)
+print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+"""
+
+
+def bench_memory(quick: bool) -> None:
+    from zsc.demo_data import generate
+
+    small, large = (500, 5000) if quick else (2000, 20000)
+    print(f"\n[6] peak RSS of the embed step: {small} vs {large} small images (fresh processes)", flush=True)
+    root = OUT / f"small_images_{large}"
+    if not root.exists():
+        generate(root, n_species=10, per_species=large // 10, seed=0, size=32)
+    peaks = {}
+    for n in (small, large):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = subprocess.run([sys.executable, "-c", MEMORY_CODE, str(root), str(n), f"{tmp}/e.parquet"],
+                                 capture_output=True, text=True, check=True).stdout
+        peaks[n] = float(out.strip().splitlines()[-1])
+        print(f"  {n} images: peak RSS {peaks[n]:.0f} MB", flush=True)
+    row(f"embed peak RSS {large} vs {small} images", peaks[large], peaks[small], "MB", "< 1.2x",
+        peaks[large] < 1.2 * peaks[small])
+
+
+BENCHES = {"embed": bench_embed, "malloc": bench_malloc, "grid": bench_grid, "umap": bench_umap,
+           "tsne": bench_tsne, "dag": bench_dag, "memory": bench_memory}
+TAKES_QUICK = {"embed", "grid", "tsne", "memory"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(BENCHES), help=f"comma-separated subset of {list(BENCHES)}")
+    parser.add_argument("--quick", action="store_true", help="smaller inputs (a smoke run, not the reported figures)")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args()
+    from zsc import runtime_env
+
+    if any(key not in os.environ for key in runtime_env.MALLOC_SETTINGS):  # must be set before the process starts
+        env = {**os.environ, **runtime_env.job_environment(OUT / "resources")}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name in args.only.split(","):
+        BENCHES[name](args.quick) if name in TAKES_QUICK else BENCHES[name]()
+    print_table()
+    if args.json:
+        args.json.write_text(json.dumps(ROWS, indent=2))
+
+
+if __name__ == "__main__":
+    main()
