@@ -25,7 +25,9 @@ setup: $(BIN)/snakemake
 
 demo: setup
 	$(BIN)/snakemake --cores $(CORES)
-	@echo "metrics: results/demo/metrics.csv  summary: results/demo/summary.csv"
+	# the sort run uses the benchmark's best setting, so it follows the benchmark
+	$(BIN)/snakemake --cores $(CORES) sort_all
+	@echo "metrics: results/demo/metrics.csv  summary: results/demo/summary.csv  sorted: results/sort/unlabeled/"
 
 test: setup
 	$(BIN)/pytest -q tests

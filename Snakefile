@@ -13,7 +13,11 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/embed.smk"
 include: "workflow/rules/reduce.smk"
 include: "workflow/rules/cluster.smk"
+include: "workflow/rules/subcluster.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/review.smk"
+include: "workflow/rules/plots.smk"
+include: "workflow/rules/sort.smk"
 
 
 rule all:

@@ -95,3 +95,21 @@ def test_per_species_dominant_share_purity_and_merges():
     assert table.loc["a", "merged_with"] == "b"
     assert table.loc["c", "noise_fraction"] == pytest.approx(0.5)
     assert table.loc["c", "dominant_purity"] == pytest.approx(1.0)
+
+
+def test_macro_f1_hand_computed():
+    # truth a a a b b; predicted 0 0 1 1 1 -> a<->0 (tp 2: F1 = 4/5), b<->1 (tp 2: F1 = 4/5)
+    assert metrics.hungarian_macro_f1(np.array(list("aaabb")), np.array([0, 0, 1, 1, 1])) == pytest.approx(0.8)
+    # a species with no cluster left to match scores 0: truth a b c, one cluster -> (2*1/(1+3)) / 3
+    assert metrics.hungarian_macro_f1(np.array(list("abc")), np.array([0, 0, 0])) == pytest.approx(0.5 / 3)
+    result = metrics.external_metrics(list("aaabb"), [0, 0, 1, 1, 1])
+    assert result["macro_f1_retained"] == pytest.approx(0.8)
+
+
+def test_dbcv_separated_blobs_high_and_undefined_for_one_cluster():
+    rng = np.random.default_rng(0)
+    points = np.concatenate([rng.normal(0, 0.3, (30, 2)), rng.normal(10, 0.3, (30, 2))])
+    labels = np.repeat([0, 1], 30)
+    assert metrics.dbcv(points, labels) > 0.5
+    assert math.isnan(metrics.dbcv(points, np.zeros(60, int)))
+    assert math.isnan(metrics.dbcv(points, np.full(60, -1)))

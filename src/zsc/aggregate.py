@@ -12,8 +12,10 @@ from scipy import stats
 KEYS = ["model", "reducer", "clusterer", "sampling", "seed"]
 SETTING = ["model", "reducer", "clusterer", "sampling"]
 COST_COLUMNS = ["reduce_seconds", "reduce_peak_rss_mb", "cluster_seconds"]
-SUMMARY_METRICS = ["v_measure_retained", "v_measure_all", "ari_retained", "ami_retained", "accuracy_retained",
-                   "noise_fraction", "clusters_found", "silhouette"]
+SUMMARY_METRICS = ["v_measure_retained", "v_measure_all", "group_balanced_v_measure", "ari_retained",
+                   "ami_retained", "accuracy_retained", "macro_f1_retained", "noise_fraction", "clusters_found",
+                   "silhouette", "dbcv"]
+LABEL_FREE_PROXIES = ["silhouette", "dbcv"]
 RANK_BY = "v_measure_retained"
 
 
@@ -62,6 +64,35 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
     )
     summary.insert(0, "rank", np.arange(1, len(summary) + 1))
     return summary
+
+
+def label_free_selection(summary: pd.DataFrame) -> pd.DataFrame:
+    """How well each label-free score ranks the settings like V-measure does: Spearman per clusterer.
+
+    A user without labels picks the setting with the best proxy; a high rho says that choice is sound.
+    """
+    rows = []
+    for (clusterer, sampling), settings in summary.groupby(["clusterer", "sampling"], sort=True):
+        for proxy in LABEL_FREE_PROXIES:
+            pairs = settings[[f"{proxy}_mean", f"{RANK_BY}_mean"]].dropna()
+            rho, p_value = (stats.spearmanr(pairs.iloc[:, 0], pairs.iloc[:, 1]) if len(pairs) >= 3
+                            and pairs.nunique().min() > 1 else (np.nan, np.nan))
+            rows.append({"clusterer": clusterer, "sampling": sampling, "proxy": proxy, "n_settings": len(pairs),
+                         "spearman_rho": float(rho), "p_value": float(p_value)})
+    return pd.DataFrame(rows, columns=["clusterer", "sampling", "proxy", "n_settings", "spearman_rho", "p_value"])
+
+
+def collect_outliers(metrics: pd.DataFrame, cells_dir: Path) -> pd.DataFrame:
+    """Every noise image of every density-clusterer cell, with its nearest cluster and distance."""
+    frames = []
+    density = metrics.get("density_method", pd.Series(False, index=metrics.index)).fillna(False).astype(bool)
+    for cell in metrics[(metrics["status"] == "ok") & density].itertuples():
+        labels = pd.read_parquet(cells_dir / cell.model / cell.reducer / cell.clusterer / cell.sampling / f"{cell.seed}.parquet")
+        noise = labels[labels["cluster"] == -1]
+        frames.append(noise.assign(model=cell.model, reducer=cell.reducer, clusterer=cell.clusterer,
+                                   sampling=cell.sampling, seed=cell.seed))
+    columns = KEYS + ["image_id", "label", "group", "nearest_cluster", "nearest_distance"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
 def split_costs(metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -11,13 +11,39 @@ from typing import Callable
 import numpy as np
 
 
+DENSITY_METHODS = frozenset({"hdbscan", "dbscan"})
+K_GIVEN = frozenset({"ward", "gmm", "kmeans"})
+
+
 class ClustererError(ValueError):
     """A clustering that cannot run on this input (recorded in the metrics row)."""
 
 
+# The reference toolkit's HDBSCAN settings per kind of sample (min_cluster_size, min_samples);
+# a clusterer entry's own values override them.
+DENSITY_PRESETS = {
+    "even": {"min_cluster_size": 15, "min_samples": 5},
+    "mixed": {"min_cluster_size": 100, "min_samples": 30},
+    "large": {"min_cluster_size": 150, "min_samples": 50},
+}
+PRESET_FOR_SAMPLING = {"even": "even", "longtail": "mixed", "uneven": "mixed", "all": "large"}
+
+
+def with_density_preset(spec: dict, preset: str | None) -> dict:
+    """Fill min_cluster_size / min_samples of a density clusterer from the sampling's preset."""
+    if spec["method"] not in DENSITY_METHODS or preset is None:
+        return spec
+    return {**DENSITY_PRESETS[preset], **spec}
+
+
 def resolve_k(k, true_k: int, n_points: int) -> int:
-    """Number of clusters for k-given methods: ``true_k`` or an int."""
-    resolved = true_k if k in (None, "true_k") else int(k)
+    """Number of clusters for k-given methods: ``true_k``, an int, or a factor of true_k such as ``2x``."""
+    if k in (None, "true_k"):
+        resolved = true_k
+    elif isinstance(k, str) and k.endswith("x"):
+        resolved = max(1, round(float(k[:-1]) * true_k))
+    else:
+        resolved = int(k)
     if not 1 <= resolved <= n_points:
         raise ClustererError(f"k={resolved} is not between 1 and the {n_points} sampled points")
     return resolved
@@ -26,11 +52,12 @@ def resolve_k(k, true_k: int, n_points: int) -> int:
 def _hdbscan(points, spec, true_k, seed):
     import hdbscan
 
-    min_cluster_size = int(spec.get("min_cluster_size", 15))
+    min_cluster_size = int(spec.get("min_cluster_size", DENSITY_PRESETS["even"]["min_cluster_size"]))
     if len(points) < min_cluster_size:
         raise ClustererError(f"hdbscan min_cluster_size {min_cluster_size} exceeds the {len(points)} points")
     return hdbscan.HDBSCAN(
-        min_cluster_size=min_cluster_size, min_samples=int(spec.get("min_samples", 5)),
+        min_cluster_size=min_cluster_size,
+        min_samples=int(spec.get("min_samples", DENSITY_PRESETS["even"]["min_samples"])),
         cluster_selection_method=spec.get("cluster_selection_method", "eom"),
     ).fit_predict(points)
 
@@ -87,7 +114,6 @@ CLUSTERERS: dict[str, Callable[[np.ndarray, dict, int, int], np.ndarray]] = {
     "gmm": _gmm,
     "kmeans": _kmeans,
 }
-DENSITY_METHODS = frozenset({"hdbscan", "dbscan"})
 
 
 def cluster(points: np.ndarray, spec: dict, true_k: int, seed: int) -> np.ndarray:

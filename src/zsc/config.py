@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from zsc.clusterers import K_GIVEN
 from zsc.images import IMAGE_EXTENSIONS
 from zsc.weights import PACKAGED_WEIGHTS
 
@@ -62,11 +63,11 @@ def _check_grid(config: dict) -> list[str]:
                 errors.append(f"config key 'grid.{axis}': unknown name '{name}'; allowed: {sorted(config[axis])}")
     for index, rule in enumerate(grid.get("exclude", [])):
         for axis, singular in GRID_AXES.items():
-            if singular in rule and rule[singular] not in config[axis]:
-                errors.append(
-                    f"config key 'grid.exclude.{index}.{singular}': unknown name '{rule[singular]}'; "
-                    f"allowed: {sorted(config[axis])}"
-                )
+            names = rule.get(singular, [])
+            for name in names if isinstance(names, list) else [names]:
+                if name not in config[axis]:
+                    errors.append(f"config key 'grid.exclude.{index}.{singular}': unknown name '{name}'; "
+                                  f"allowed: {sorted(config[axis])}")
     return errors
 
 
@@ -99,9 +100,34 @@ def _species_folders(root: Path, label_level: int) -> dict[str, int]:
     return counts
 
 
+def _check_subclusters(config: dict) -> list[str]:
+    chosen = config.get("subclusters", {}).get("reducers", [])
+    return [f"config key 'subclusters.reducers': unknown name '{name}'; allowed: {sorted(config['reducers'])}"
+            for name in chosen if name not in config["reducers"]]
+
+
+def _check_sort(config: dict) -> list[str]:
+    errors = []
+    registries = {"model": "models", "reducer": "reducers", "clusterer": "clusterers"}
+    for name, spec in config.get("sort", {}).items():
+        for key, registry in registries.items():
+            value = spec.get("setting", {}).get(key)
+            if value is not None and value not in config[registry]:
+                errors.append(f"config key 'sort.{name}.setting.{key}': unknown name '{value}'; "
+                              f"allowed: {sorted(config[registry])}")
+        if spec.get("benchmark") and spec["benchmark"] not in config["datasets"]:
+            errors.append(f"config key 'sort.{name}.benchmark': unknown dataset '{spec['benchmark']}'; "
+                          f"allowed: {sorted(config['datasets'])}")
+        if spec.get("root") and not Path(spec["root"]).is_dir():
+            errors.append(f"config key 'sort.{name}.root': folder '{spec['root']}' does not exist")
+    return errors
+
+
 def _check_datasets(config: dict) -> list[str]:
     errors = []
     for name, spec in config["datasets"].items():
+        if spec.get("attributes") and not Path(spec["attributes"]).is_file():
+            errors.append(f"config key 'datasets.{name}.attributes': no such file '{spec['attributes']}'")
         if "demo" in spec:
             continue
         root = Path(spec["root"])
@@ -121,7 +147,7 @@ def _check_datasets(config: dict) -> list[str]:
 
 def _sample_size_bound(sampling: dict, species: dict[str, int]) -> int:
     kept = [n for n in species.values() if n >= sampling["min_per_class"]]
-    per_class = sampling.get("per_class")
+    per_class = sampling.get("per_class") or sampling.get("max_per_class")
     return sum(min(n, per_class) if per_class else n for n in kept)
 
 
@@ -137,21 +163,23 @@ def _check_k_against_samples(config: dict, dataset: str, species: dict[str, int]
     return errors
 
 
-K_GIVEN_METHODS = frozenset({"ward", "gmm", "kmeans"})
 
 
 def _default_k(config: dict) -> None:
     for spec in config["clusterers"].values():
-        if spec["method"] in K_GIVEN_METHODS:
+        if spec["method"] in K_GIVEN:
             spec.setdefault("k", "true_k")
 
 
 def _check_methods(config: dict) -> list[str]:
     errors = []
     for name, spec in config["clusterers"].items():
-        if spec["method"] not in K_GIVEN_METHODS and "k" in spec:
+        if spec["method"] not in K_GIVEN and "k" in spec:
             errors.append(f"config key 'clusterers.{name}.k': {spec['method']} finds k itself; remove k")
     return errors
+
+
+RESERVED_DATASET_NAMES = frozenset({"sort"})  # results/sort/ holds the sort runs
 
 
 def validate_config(config: dict, schema_path: Path | str) -> dict:
@@ -161,7 +189,10 @@ def validate_config(config: dict, schema_path: Path | str) -> dict:
     errors = schema_errors(config, schema)
     if not errors:
         _default_k(config)
-        errors = _check_grid(config) + _check_models(config) + _check_methods(config) + _check_datasets(config)
+        errors = [f"config key 'datasets.{name}': the name '{name}' is reserved" for name in config["datasets"]
+                  if name in RESERVED_DATASET_NAMES]
+        errors += (_check_grid(config) + _check_models(config) + _check_methods(config) + _check_subclusters(config)
+                  + _check_sort(config) + _check_datasets(config))
     if errors:
         raise ConfigError("invalid config:\n  - " + "\n  - ".join(errors))
     return config
@@ -174,6 +205,9 @@ def grid_names(config: dict, axis: str) -> list[str]:
 
 
 def excluded(config: dict, **cell: str) -> bool:
-    """True when a grid.exclude rule matches every key it names in ``cell``."""
-    return any(all(cell.get(key) == value for key, value in rule.items()) for rule in config["grid"]["exclude"])
+    """True when a grid.exclude rule matches every key it names in ``cell`` (a list matches any of its names)."""
+    def matches(value, wanted) -> bool:
+        return value in wanted if isinstance(wanted, list) else value == wanted
+
+    return any(all(matches(cell.get(key), wanted) for key, wanted in rule.items()) for rule in config["grid"]["exclude"])
 

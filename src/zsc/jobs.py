@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from zsc import metrics as zmetrics
-from zsc.clusterers import DENSITY_METHODS, ClustererError, cluster
+from zsc.clusterers import DENSITY_METHODS, ClustererError, cluster, with_density_preset
 from zsc.io import atomic_path, frame_fingerprint, read_embeddings, select_rows, write_json, write_table
 from zsc.reducers import ReducerError, reduce
 from zsc.sampling import draw_sample
@@ -80,7 +80,8 @@ def scan(root: str, label_level: int, group_level: int | None, min_images_per_sp
 def sample(manifest_path: str, spec: dict, seed: int, output_path: str) -> None:
     manifest = pd.read_parquet(manifest_path)
     drawn = draw_sample(manifest, spec, seed)
-    write_table(drawn, output_path, metadata={"spec": spec, "seed": seed, "excluded_species": drawn.attrs["excluded"]})
+    write_table(drawn, output_path, metadata={"spec": spec, "seed": seed, "excluded_species": drawn.attrs["excluded"],
+                                              "counts_per_species": drawn.attrs["counts"]})
 
 
 def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_path: str, rejects_path: str,
@@ -124,8 +125,9 @@ def reduce_job(embeddings_path: str, sample_path: str, spec: dict, seed: int, po
 
 
 def cluster_job(points_path: str, info_path: str, spec: dict, seed: int, cell: dict,
-                labels_path: str, metrics_path: str) -> None:
+                labels_path: str, metrics_path: str, density_preset: str | None = None) -> None:
     """Cluster one reduction and score it; any failure becomes a metrics row with a reason."""
+    spec = with_density_preset(spec, density_preset)
     reduce_info = json.loads(Path(info_path).read_text())
     points_frame = pd.read_parquet(points_path)
     coordinates = points_frame[[c for c in points_frame.columns if c.startswith("x")]].to_numpy()
@@ -147,22 +149,150 @@ def cluster_job(points_path: str, info_path: str, spec: dict, seed: int, cell: d
         row.update(zmetrics.external_metrics(truth, predicted))
         row["silhouette"] = zmetrics.silhouette(coordinates, predicted, seed=seed)
         row["density_method"] = spec["method"] in DENSITY_METHODS
-    labels = points_frame[["image_id", "label", "group"]].assign(cluster=predicted)
+        row["dbcv"] = zmetrics.dbcv(coordinates, predicted) if row["density_method"] else float("nan")
+        row["group_balanced_v_measure"] = zmetrics.group_balanced_v_measure(truth, predicted, points_frame["group"])
+    nearest, distance = zmetrics.nearest_clusters(coordinates, predicted)
+    labels = points_frame[["image_id", "label", "group"]].assign(cluster=predicted, nearest_cluster=nearest,
+                                                                 nearest_distance=distance)
     write_table(labels, labels_path)
     per_species = zmetrics.per_species(truth, predicted) if row["status"] == "ok" and len(truth) else pd.DataFrame()
     row["per_species"] = per_species.to_dict(orient="records")
     write_json(row, metrics_path)
 
 
-def aggregate_job(cell_paths: list[str], reject_paths: list[str], outputs: dict) -> None:
-    from zsc.aggregate import collect_rejects, load_cells, split_costs, summarise
+def subcluster_job(points_path: str, info_path: str, spec: dict, attributes_path: str | None, seed: int,
+                   labels_path: str, scores_path: str) -> None:
+    """Split each species of one reduction into m sub-clusters; score them against the attributes, if any."""
+    from zsc.subclusters import read_attributes, score_attributes, subcluster_species
+
+    points_frame = pd.read_parquet(points_path)
+    coordinates = points_frame[[c for c in points_frame.columns if c.startswith("x")]].to_numpy()
+    labels = points_frame[["image_id", "label", "group"]].copy()
+    labels["subcluster"] = subcluster_species(coordinates, labels["label"], spec["m"], {"method": spec["method"]}, seed)
+    write_table(labels, labels_path)
+    scores = (score_attributes(labels, read_attributes(attributes_path)) if attributes_path
+              else pd.DataFrame(columns=["attribute", "n_species", "n_images", "v_measure", "ari"]))
+    write_table(scores, scores_path)
+
+
+def subcluster_summary_job(score_paths: list[str], output_path: str) -> None:
+    """One table: which attributes the sub-clusters recover, per reduction, best first."""
+    frames = []
+    for path in score_paths:
+        model, reducer, sampling = Path(path).parts[-4:-1]
+        frame = pd.read_csv(path)
+        frames.append(frame.assign(model=model, reducer=reducer, sampling=sampling, seed=int(Path(path).stem)))
+    columns = ["model", "reducer", "sampling", "seed", "attribute", "n_species", "n_images", "v_measure", "ari"]
+    table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    write_table(table.sort_values(["v_measure", "model", "reducer", "seed"], ascending=[False, True, True, True],
+                                  na_position="last", ignore_index=True), output_path)
+
+
+def thumbnails_job(root: str, manifest_path: str, output_dir: str) -> None:
+    from zsc.gallery import make_thumbnails
+
+    manifest = pd.read_parquet(manifest_path)
+    made = make_thumbnails(Path(root), manifest["image_id"], Path(output_dir))
+    failed = [image_id for image_id, path in made.items() if not path]
+    print(f"{len(made) - len(failed)} thumbnails; undecodable now: {failed[:20]}", file=sys.stderr)
+
+
+def gallery_job(summary_path: str, metrics_path: str, cells_dir: str, thumbs_dir: str, top: int,
+                output_dir: str) -> None:
+    """Galleries of the best ``top`` settings (their first seed) plus an index page."""
+    from zsc.aggregate import KEYS, SETTING
+    from zsc.gallery import render_index, render_page, thumbnail_name
+
+    summary = pd.read_csv(summary_path)
+    metrics = pd.read_csv(metrics_path)
+    output = Path(output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    thumbs = Path(thumbs_dir)
+    relative = f"../{thumbs.name}"
+    pages = []
+    for setting in summary[summary["n_failed"] < summary["n_seeds"]].head(top).itertuples():
+        cell_rows = metrics.merge(pd.DataFrame([{k: getattr(setting, k) for k in SETTING}]), on=SETTING)
+        cell = cell_rows[cell_rows["status"] == "ok"].sort_values("seed").iloc[0]
+        labels = pd.read_parquet(Path(cells_dir, cell["model"], cell["reducer"], cell["clusterer"], cell["sampling"],
+                                      f"{cell['seed']}.parquet"))
+        paths = {i: f"{relative}/{thumbnail_name(i)}" for i in labels["image_id"]
+                 if (thumbs / thumbnail_name(i)).exists()}
+        title = " / ".join(str(cell[k]) for k in KEYS)
+        facts = {"rank": setting.rank, **{k: cell[k] for k in KEYS},
+                 **{k: round(float(cell[k]), 4) for k in ("v_measure_retained", "ari_retained", "noise_fraction")
+                    if k in cell}, "clusters found": cell.get("clusters_found"), "species": cell.get("true_k")}
+        name = "__".join(str(cell[k]) for k in KEYS) + ".html"
+        (output / name).write_text(render_page(title, facts, labels, paths))
+        pages.append((name, title, f"(rank {setting.rank}, V-measure {cell['v_measure_retained']:.3f})"))
+    (output / "index.html").write_text(render_index(pages))
+
+
+def sort_scan_job(root: str, manifest_path: str, rejects_path: str, workers: int = 1) -> None:
+    """Scan unlabeled photos: any layout, no species folders needed."""
+    manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers)
+    if manifest.empty:
+        write_table(rejects, rejects_path)
+        raise ValueError(f"{root}: no usable photos to sort (rejects in {rejects_path})")
+    write_table(rejects, rejects_path)
+    write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
+
+
+def sort_assign_job(embeddings_path: str, setting: dict, reducer_spec: dict, clusterer_spec: dict, run: dict,
+                    root: str, outputs: dict) -> None:
+    """Cluster unlabeled photos; write assignments, per-cluster folders and the review list."""
+    from zsc.clusterers import DENSITY_METHODS, K_GIVEN
+    from zsc.sorting import assign, folder_name, write_cluster_folders
+
+    if clusterer_spec["method"] in K_GIVEN and "k" not in run:
+        raise ValueError(f"clusterer '{setting['clusterer']}' ({clusterer_spec['method']}) needs k: set "
+                         f"sort.<run>.k to the number of groups you expect (there are no labels to count)")
+    frame, matrix = read_embeddings(embeddings_path)
+    spec = clusterer_spec if clusterer_spec["method"] in DENSITY_METHODS else {**clusterer_spec, "k": run["k"]}
+    assigned = assign(matrix, reducer_spec, spec, run.get("k"), run["seed"], run["min_silhouette"])
+    assignments = pd.concat([frame[["image_id"]], assigned], axis=1)
+    assignments.insert(2, "folder", [folder_name(c, d) for c, d in zip(assignments["cluster"], assignments["doubtful"])])
+    write_table(assignments, outputs["assignments"])
+    review = assignments[assignments["doubtful"]].sort_values("distance_to_cluster", ascending=False)
+    write_table(review[["image_id", "reason", "nearest_cluster", "distance_to_cluster"]], outputs["review"])
+    write_cluster_folders(Path(root), assignments, Path(outputs["folders"]), run["link"])
+    print(f"sorted {len(assignments)} photos with {setting}: {assignments['folder'].nunique()} folders, "
+          f"{len(review)} doubtful", file=sys.stderr)
+
+
+def plots_job(results_dir: str, outputs: dict) -> None:
+    """Heatmap of the grid, per-species bars and the 2-D scatter of the best setting (its first ok seed)."""
+    from zsc import plots
+    from zsc.aggregate import KEYS, SETTING
+
+    results = Path(results_dir)
+    summary = pd.read_csv(results / "summary.csv")
+    metrics = pd.read_csv(results / "metrics.csv")
+    plots.heatmap(summary, Path(outputs["heatmap"]))
+    best = summary[summary["n_failed"] < summary["n_seeds"]].iloc[0]
+    cell = metrics.merge(best[SETTING].to_frame().T, on=SETTING)
+    cell = cell[cell["status"] == "ok"].sort_values("seed").iloc[0]
+    keys = {key: cell[key] for key in KEYS}
+    plots.per_species_bars(pd.read_csv(results / "per_species.csv"), keys, Path(outputs["per_species"]))
+    points = pd.read_parquet(results / "reduced" / cell["model"] / cell["reducer"] / cell["sampling"] / f"{cell['seed']}.parquet")
+    labels = pd.read_parquet(results / "cells" / cell["model"] / cell["reducer"] / cell["clusterer"] / cell["sampling"]
+                             / f"{cell['seed']}.parquet")
+    title = " / ".join(str(v) for v in keys.values()) + f"  (V-measure {cell['v_measure_retained']:.3f})"
+    plots.scatter(points, labels, title, Path(outputs["scatter"]))
+
+
+def aggregate_job(cell_paths: list[str], reject_paths: list[str], outputs: dict, cells_dir: str) -> None:
+    from zsc.aggregate import (collect_outliers, collect_rejects, label_free_selection, load_cells, split_costs,
+                               summarise)
 
     metrics, per_species = load_cells(cell_paths)
     deterministic, costs = split_costs(metrics)
+    summary = summarise(metrics)
     write_table(metrics, outputs["parquet"])
     write_table(deterministic, outputs["csv"])
     write_table(costs, outputs["costs"])
-    write_table(summarise(metrics), outputs["summary"])
+    write_table(summary, outputs["summary"])
+    write_table(label_free_selection(summary), outputs["label_free"])
+    write_table(collect_outliers(metrics, Path(cells_dir)), outputs["outliers"])
     write_table(per_species, outputs["per_species"])
     write_table(collect_rejects(reject_paths), outputs["rejects"])
 

@@ -40,11 +40,27 @@ def hungarian_accuracy(truth: np.ndarray, predicted: np.ndarray) -> float:
     return float(table[rows, cols].sum() / len(truth))
 
 
+def hungarian_macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean over species of the F1 between a species and the cluster matched to it one-to-one (0 if none)."""
+    if len(truth) == 0:
+        return float("nan")
+    table = pd.crosstab(pd.Series(truth, name="t"), pd.Series(predicted, name="p"))
+    counts = table.to_numpy()
+    rows, cols = linear_sum_assignment(-counts)
+    species_sizes, cluster_sizes = counts.sum(axis=1), counts.sum(axis=0)
+    f1 = np.zeros(len(species_sizes))
+    f1[rows] = 2 * counts[rows, cols] / (species_sizes[rows] + cluster_sizes[cols])
+    return float(f1.mean())
+
+
+MATCHED_SCORES = {"accuracy": hungarian_accuracy, "macro_f1": hungarian_macro_f1}
+
+
 def _scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     if len(truth) == 0:
-        return {name: float("nan") for name in [*EXTERNAL_SCORES, "accuracy"]}
+        return {name: float("nan") for name in [*EXTERNAL_SCORES, *MATCHED_SCORES]}
     scores = {name: float(score(truth, predicted)) for name, score in EXTERNAL_SCORES.items()}
-    scores["accuracy"] = hungarian_accuracy(truth, predicted)
+    scores.update({name: score(truth, predicted) for name, score in MATCHED_SCORES.items()})
     return scores
 
 
@@ -77,6 +93,51 @@ def silhouette(points: np.ndarray, predicted: np.ndarray, max_points: int = 5000
         return float("nan")
     sample_size = min(max_points, len(predicted))
     return float(skm.silhouette_score(points, predicted, sample_size=sample_size, random_state=seed))
+
+
+def group_balanced_v_measure(truth, predicted, groups) -> float:
+    """Mean over groups (e.g. Aves, Mammalia) of the V-measure within each group, noise excluded:
+    a setting cannot score well by sorting only the larger group."""
+    truth, predicted, groups = np.asarray(truth), np.asarray(predicted), np.asarray(groups)
+    kept = predicted != NOISE
+    values = [skm.v_measure_score(truth[kept & (groups == g)], predicted[kept & (groups == g)])
+              for g in np.unique(groups) if (kept & (groups == g)).any()]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def nearest_clusters(points: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every point: the cluster of its nearest clustered point (itself if clustered) and that distance.
+
+    Noise points get the cluster an expert would most likely put them in, and how far they are from it.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    predicted = np.asarray(predicted)
+    kept = predicted != NOISE
+    nearest = predicted.copy()
+    distance = np.zeros(len(predicted))
+    if kept.any() and (~kept).any():
+        index = NearestNeighbors(n_neighbors=1).fit(points[kept])
+        d, i = index.kneighbors(points[~kept])
+        nearest[~kept] = predicted[kept][i[:, 0]]
+        distance[~kept] = d[:, 0]
+    return nearest, distance
+
+
+def dbcv(points: np.ndarray, predicted: np.ndarray) -> float:
+    """Density-based cluster validity (Moulavi et al. 2014) on non-noise points; NaN when undefined."""
+    from hdbscan.validity import validity_index
+
+    predicted = np.asarray(predicted)
+    kept = predicted != NOISE
+    if len(np.unique(predicted[kept])) < 2 or np.bincount(predicted[kept]).max(initial=0) < 2:
+        return float("nan")
+    try:
+        with np.errstate(all="ignore"):
+            value = float(validity_index(np.asarray(points, dtype=np.float64)[kept], predicted[kept]))
+    except (ValueError, ZeroDivisionError, FloatingPointError):
+        return float("nan")
+    return value if np.isfinite(value) else float("nan")
 
 
 def per_species(truth, predicted) -> pd.DataFrame:

@@ -30,9 +30,28 @@ def all_counts(sizes: pd.Series, spec: dict, rng: np.random.Generator) -> dict[s
     return {label: int(size) for label, size in sizes.items()}
 
 
+def longtail_counts(sizes: pd.Series, spec: dict, rng: np.random.Generator) -> dict[str, int]:
+    """Zipf-like counts: species ranked in a seeded random order get max_per_class / rank**alpha,
+    clipped to [min_per_class, max_per_class] (a heavy-tailed, camera-trap-like distribution)."""
+    order = rng.permutation(len(sizes))
+    ranks = np.empty(len(sizes), dtype=float)
+    ranks[order] = np.arange(1, len(sizes) + 1)
+    counts = np.clip(np.floor(spec["max_per_class"] / ranks ** float(spec.get("alpha", 1.0))),
+                     spec.get("min_per_class", 2), spec["max_per_class"]).astype(int)
+    return dict(zip(sizes.index, counts.tolist()))
+
+
+def uneven_counts(sizes: pd.Series, spec: dict, rng: np.random.Generator) -> dict[str, int]:
+    """A uniform random count per species between min_per_class and max_per_class (inclusive)."""
+    counts = rng.integers(spec.get("min_per_class", 2), spec["max_per_class"] + 1, size=len(sizes))
+    return dict(zip(sizes.index, counts.tolist()))
+
+
 COUNT_RULES: dict[str, Callable[[pd.Series, dict, np.random.Generator], dict[str, int]]] = {
     "even": even_counts,
     "all": all_counts,
+    "longtail": longtail_counts,
+    "uneven": uneven_counts,
 }
 
 
@@ -58,4 +77,5 @@ def draw_sample(manifest: pd.DataFrame, spec: dict, seed: int) -> pd.DataFrame:
     columns = SAMPLE_COLUMNS + ["requested", "short"]
     sample = sample[columns].sort_values(["label", "image_id"], ignore_index=True)
     sample.attrs["excluded"] = excluded
+    sample.attrs["counts"] = {label: int(n) for label, n in sample.groupby("label").size().items()}
     return sample

@@ -27,20 +27,20 @@ class Layout:
     under the root, -1 the folder that holds the file.
     """
 
-    label_level: int = -1
+    label_level: int | None = -1  # None: unlabeled photos (sorting), any depth, files at the root too
     group_level: int | None = None
 
     def label_and_group(self, folders: tuple[str, ...]) -> tuple[str, str]:
-        label = folders[self.label_level]
+        label = folders[self.label_level] if self.label_level is not None else ""
         group = folders[self.group_level] if self.group_level is not None else ""
         return label, group
 
     def depth_ok(self, folders: tuple[str, ...]) -> bool:
-        levels = [self.label_level] + ([self.group_level] if self.group_level is not None else [])
+        levels = [level for level in (self.label_level, self.group_level) if level is not None]
         return all(-len(folders) <= level < len(folders) for level in levels)
 
 
-def list_entries(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+def list_entries(root: Path, labeled: bool = True) -> tuple[list[Path], list[tuple[str, str]]]:
     """All files to try, plus (relative path, reason) for entries never tried."""
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
@@ -64,7 +64,7 @@ def list_entries(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
             reason = skip_reason(path)
             if reason is None and path.is_symlink() and not path.exists():
                 reason = "broken symlink"
-            if reason is None and path.parent == root:
+            if reason is None and labeled and path.parent == root:
                 reason = "not inside a species folder"
             if reason:
                 skipped.append((relative, reason))
@@ -95,7 +95,7 @@ def scan_folder(root: Path | str, layout: Layout, workers: int = 1) -> tuple[pd.
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"dataset root is not a folder: {root}")
-    files, skipped = list_entries(root)
+    files, skipped = list_entries(root, labeled=layout.label_level is not None)
     if workers > 1 and len(files) > 64:
         with ProcessPoolExecutor(workers) as pool:
             results = list(pool.map(_probe_one, files, chunksize=32))

@@ -3,7 +3,8 @@
 
 rule aggregate:
     input:
-        cells=cell_metric_files,
+        cells=cell_files(".json"),
+        labels=cell_files(".parquet"),
         scan_rejects="results/{dataset}/rejects/scan.csv",
         embed_rejects=lambda wildcards: expand("results/{dataset}/rejects/embed_{model}.csv", dataset=wildcards.dataset, model=MODELS),
     output:
@@ -12,7 +13,11 @@ rule aggregate:
         summary="results/{dataset}/summary.csv",
         per_species="results/{dataset}/per_species.csv",
         costs="results/{dataset}/costs.csv",
+        label_free="results/{dataset}/label_free_selection.csv",
+        outliers="results/{dataset}/outliers.csv",
         rejects="results/{dataset}/rejects.csv",
+    params:
+        cells_dir="results/{dataset}/cells",
     conda:
         "../envs/zsc.yaml"
     log:

@@ -5,7 +5,7 @@ rule demo_data:
     output:
         directory("resources/demo/{dataset}"),
     params:
-        spec=lambda wildcards: config["datasets"][wildcards.dataset]["demo"],
+        spec=lambda wildcards: photo_source(wildcards.dataset)["demo"],
     conda:
         "../envs/zsc.yaml"
     log:

@@ -5,4 +5,5 @@ with jobs.logged(snakemake.log[0]):
         cell_paths=list(snakemake.input.cells),
         reject_paths=[snakemake.input.scan_rejects, *snakemake.input.embed_rejects],
         outputs=dict(snakemake.output.items()),
+        cells_dir=snakemake.params.cells_dir,
     )

@@ -5,6 +5,7 @@ with jobs.logged(snakemake.log[0]):
         points_path=snakemake.input.points,
         info_path=snakemake.input.info,
         spec=snakemake.params.spec,
+        density_preset=snakemake.params.density_preset,
         seed=int(snakemake.wildcards.seed),
         cell={key: snakemake.wildcards[key] for key in ("model", "reducer", "clusterer", "sampling", "seed")},
         labels_path=snakemake.output.labels,

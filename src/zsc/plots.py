@@ -1,0 +1,67 @@
+"""Figures for `snakemake --report`: readable at a glance, matplotlib only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def heatmap(summary: pd.DataFrame, path: Path, metric: str = "v_measure_retained_mean") -> None:
+    """Mean V-measure per (model, reducer) row and clusterer column, one panel per sampling."""
+    samplings = sorted(summary["sampling"].unique())
+    fig, axes = plt.subplots(1, len(samplings), figsize=(5 + 3 * len(samplings), 0.5 * summary[["model", "reducer"]].drop_duplicates().shape[0] + 2),
+                             squeeze=False)
+    for ax, sampling in zip(axes[0], samplings):
+        table = summary[summary["sampling"] == sampling].pivot_table(index=["model", "reducer"], columns="clusterer",
+                                                                      values=metric)
+        image = ax.imshow(table.to_numpy(dtype=float), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        ax.set_xticks(range(table.shape[1]), table.columns, rotation=45, ha="right")
+        ax.set_yticks(range(table.shape[0]), [f"{m} / {r}" for m, r in table.index])
+        for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
+            if np.isfinite(value):
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                        color="black" if value > 0.6 else "white")
+        ax.set_title(f"sampling: {sampling}")
+    fig.colorbar(image, ax=axes[0].tolist(), label=metric.replace("_", " "))
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def per_species_bars(per_species: pd.DataFrame, cell: dict, path: Path) -> None:
+    """For one cell: each species' share in its dominant cluster and that cluster's purity."""
+    rows = per_species.merge(pd.DataFrame([cell]), on=list(cell)).sort_values("dominant_share")
+    fig, ax = plt.subplots(figsize=(7, 0.28 * len(rows) + 1.5))
+    y = np.arange(len(rows))
+    ax.barh(y - 0.2, rows["dominant_share"], height=0.4, label="share of its images in its dominant cluster")
+    ax.barh(y + 0.2, rows["dominant_purity"].fillna(0), height=0.4, label="purity of that cluster")
+    ax.set_yticks(y, rows["label"], fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_title(" / ".join(str(v) for v in cell.values()), fontsize=9)
+    ax.legend(loc="lower right", fontsize=7)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def scatter(points: pd.DataFrame, labels: pd.DataFrame, title: str, path: Path) -> None:
+    """2-D reduction coloured by species; clustering noise drawn as black crosses."""
+    frame = points.merge(labels[["image_id", "cluster"]], on="image_id")
+    fig, ax = plt.subplots(figsize=(7, 6))
+    species = sorted(frame["label"].unique())
+    colours = plt.get_cmap("tab20", max(len(species), 1))
+    for index, label in enumerate(species):
+        part = frame[(frame["label"] == label) & (frame["cluster"] != -1)]
+        ax.scatter(part["x0"], part["x1"], s=8, color=colours(index), label=label)
+    noise = frame[frame["cluster"] == -1]
+    ax.scatter(noise["x0"], noise["x1"], s=14, marker="x", color="black", label="noise")
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([]), ax.set_yticks([])
+    if len(species) <= 20:
+        ax.legend(fontsize=6, markerscale=1.5, loc="best")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)

@@ -1,0 +1,134 @@
+"""Review outputs end to end: galleries (rendered in headless Chromium), report figures,
+outlier and label-free tables, sub-clusters with attributes, samplings and a sort run."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+
+from conftest import run_snakemake, tiny_config, write_config
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def review_config(attributes_path: str) -> dict:
+    config = tiny_config(
+        samplings={"even10": {"kind": "even", "per_class": 10, "min_per_class": 5},
+                   "longtail": {"kind": "longtail", "max_per_class": 12, "min_per_class": 5, "density_preset": "even"}},
+        reducers={"tsne": {"method": "tsne"}},
+        clusterers={"ward": {"method": "ward"}, "ward_2x": {"method": "ward", "k": "2x"},
+                    "hdbscan": {"method": "hdbscan", "min_cluster_size": 5, "min_samples": 3}},
+        subclusters={"m": 2, "method": "ward"},
+        sort={"inbox": {"demo": {"n_species": 3, "per_species": 8, "seed": 9, "size": 64, "nested": False},
+                        "setting": {"model": "rand_mnv2", "reducer": "tsne", "clusterer": "ward"}, "k": 3,
+                        "min_silhouette": 0.2, "link": "symlink"}},
+        review={"gallery_top": 2},
+    )
+    config["datasets"]["tiny"]["attributes"] = attributes_path
+    return config
+
+
+@pytest.fixture(scope="module")
+def review_run(tmp_path_factory, numba_cache):
+    workdir = tmp_path_factory.mktemp("review")
+    # an attribute known per image: which half of the species' images it is (a stand-in for sex or age class)
+    from zsc.demo_data import SPECIES
+
+    rows = [{"image_id": f"{'round' if s.split('_')[0] in ('disc', 'ellipse', 'ring', 'crescent') else 'angular'}/{s}/{s}_{i:03d}.jpg",
+             "half": "first" if i < 7 else "second"} for s in SPECIES[:4] for i in range(14)]
+    pd.DataFrame(rows).to_csv(workdir / "attributes.csv", index=False)
+    run_snakemake(workdir, write_config(workdir, review_config(str(workdir / "attributes.csv"))))
+    return workdir
+
+
+def test_samplings_and_over_clustering_cells(review_run):
+    metrics = pd.read_csv(review_run / "results/tiny/metrics.csv")
+    assert set(metrics["sampling"]) == {"even10", "longtail"}
+    over = metrics[(metrics["clusterer"] == "ward_2x") & (metrics["status"] == "ok")]
+    assert len(over) == 2 and (over["clusters_found"] == 2 * over["true_k"]).all()
+    import pyarrow.parquet as pq
+    import json
+
+    meta = json.loads(pq.read_schema(review_run / "results/tiny/samples/longtail/1.parquet").metadata[b"zsc"])
+    counts = sorted(meta["counts_per_species"].values(), reverse=True)
+    assert counts[0] == 12 and counts[-1] >= 5 and len(set(counts)) > 1
+
+
+def test_tables_for_review_and_model_selection(review_run):
+    results = review_run / "results/tiny"
+    outliers = pd.read_csv(results / "outliers.csv")
+    metrics = pd.read_csv(results / "metrics.csv")
+    density_noise = metrics[metrics["clusterer"] == "hdbscan"]
+    expected = int(round((density_noise["noise_fraction"] * density_noise["n_points"]).sum()))
+    assert len(outliers) == expected
+    assert set(outliers["clusterer"]) <= {"hdbscan"} and (outliers["nearest_distance"] >= 0).all()
+    selection = pd.read_csv(results / "label_free_selection.csv")
+    assert set(selection["proxy"]) == {"silhouette", "dbcv"} and set(selection["clusterer"]) == {"ward", "ward_2x", "hdbscan"}
+    summary = pd.read_csv(results / "summary.csv")
+    for column in ("v_measure_retained_ci95", "group_balanced_v_measure_mean", "macro_f1_retained_mean", "rank"):
+        assert column in summary.columns
+    subclusters = pd.read_csv(results / "subcluster_attributes.csv")
+    assert set(subclusters["attribute"]) == {"half"} and len(subclusters) == 2  # tsne x 2 samplings
+    assert subclusters["v_measure"].between(0, 1).all() and (subclusters["n_species"] >= 1).all()
+
+
+def test_report_figures_and_snakemake_report(review_run):
+    plots = review_run / "results/tiny/plots"
+    for name in ("heatmap.png", "per_species.png", "scatter_best.png"):
+        assert (plots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    config_path = review_run / "config.yaml"
+    run_snakemake(review_run, config_path, "--report", str(review_run / "report.html"))
+    report = (review_run / "report.html").read_text(errors="replace")
+    assert "heatmap.png" in report and "Mean V-measure" in report
+
+
+def test_sort_run_writes_folders_and_review_list_without_labels(review_run):
+    run = review_run / "results/sort/inbox"
+    assignments = pd.read_csv(run / "assignments.csv")
+    assert len(assignments) == 24 and set(assignments.columns) >= {"image_id", "cluster", "folder", "doubtful",
+                                                                   "reason", "nearest_cluster"}
+    assert assignments["cluster"].nunique() == 3  # ward with the k asked for
+    folders = {p.name for p in (run / "clusters").iterdir() if p.is_dir()}
+    assert folders == set(assignments["folder"])
+    links = list((run / "clusters").rglob("*.jpg"))
+    assert len(links) == 24 and all(link.is_symlink() and link.resolve().is_file() for link in links)
+    review = pd.read_csv(run / "review.csv")
+    assert len(review) == assignments["doubtful"].sum() == len(list((run / "clusters" / "doubtful").glob("*")))
+    assert review["reason"].str.startswith("between clusters").all()
+    assert review["distance_to_cluster"].is_monotonic_decreasing
+    manifest = pd.read_parquet(run / "manifest.parquet")
+    assert set(manifest["label"]) == {""}  # no labels anywhere
+
+
+def test_gallery_pages_are_self_contained(review_run):
+    gallery = review_run / "results/tiny/gallery"
+    pages = sorted(p for p in gallery.glob("*.html") if p.name != "index.html")
+    assert len(pages) == 2
+    for page in pages:
+        text = page.read_text()
+        assert "http://" not in text and "https://" not in text  # no external assets
+        sources = re.findall(r'src="([^"]+)"', text)
+        assert sources and all(src.startswith("../thumbnails/") for src in sources)
+        assert all((gallery / src).resolve().is_file() for src in sources)
+        assert "dominant species" in text and "purity" in text
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium)")
+def test_gallery_renders_in_headless_chromium_with_every_thumbnail_loaded(review_run, tmp_path):
+    page = sorted(p for p in (review_run / "results/tiny/gallery").glob("*.html") if p.name != "index.html")[0]
+    dom = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--allow-file-access-from-files",
+         "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    ).stdout
+    match = re.search(r'data-images="(\d+)/(\d+)"', dom)
+    assert match, dom[:2000]
+    loaded, total = map(int, match.groups())
+    assert total >= 20 and loaded == total
