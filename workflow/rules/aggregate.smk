@@ -17,7 +17,7 @@ rule aggregate:
         outliers="results/{dataset}/outliers.csv",
         rejects="results/{dataset}/rejects.csv",
     params:
-        cells_dir="results/{dataset}/cells",
+        cells_dir=lambda wildcards, input: str(Path(input.scan_rejects).parents[1] / "cells"),
     conda:
         "../envs/zsc.yaml"
     log:

@@ -93,7 +93,7 @@ def cells():
 
 def cell_files(extension):
     """Input function: one file per grid cell of the dataset (.json metrics or .parquet labels)."""
-    pattern = "results/{dataset}/cells/{model}/{reducer}/{clusterer}/{sampling}/{seed}" + extension
+    pattern = f"results/{{dataset}}/cells/{{model}}/{{reducer}}/{{clusterer}}/{{sampling}}/{{seed}}{extension}"
 
     def files(wildcards):
         return [pattern.format(dataset=wildcards.dataset, **cell) for cell in cells()]
@@ -106,7 +106,7 @@ SUBCLUSTER_REDUCERS = config.get("subclusters", {}).get("reducers") or REDUCERS
 
 def subcluster_files(extension):
     """Input function: one sub-clustering per (model, reducer, sampling, seed) of the dataset."""
-    pattern = "results/{dataset}/subclusters/{model}/{reducer}/{sampling}/{seed}" + extension
+    pattern = f"results/{{dataset}}/subclusters/{{model}}/{{reducer}}/{{sampling}}/{{seed}}{extension}"
 
     def files(wildcards):
         reductions = sorted({(c["model"], c["reducer"], c["sampling"], c["seed"]) for c in cells()
@@ -115,6 +115,16 @@ def subcluster_files(extension):
                 for m, r, s, seed in reductions]
 
     return files
+
+
+def sort_inputs(wildcards):
+    """A sort run's generated demo folder is a rule output; a user's folder is not an input file."""
+    return [dataset_root(SORT_PREFIX + wildcards.run)] if "demo" in config["sort"][wildcards.run] else []
+
+
+def results_dir_of(wildcards, input):
+    """results/<dataset>, derived from the job's summary.csv input."""
+    return str(Path(input.summary).parent)
 
 
 def sort_setting(run):

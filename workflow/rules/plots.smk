@@ -11,7 +11,7 @@ rule plots:
         per_species=report("results/{dataset}/plots/per_species.png", caption="../report/per_species.rst", category="{dataset}"),
         scatter=report("results/{dataset}/plots/scatter_best.png", caption="../report/scatter.rst", category="{dataset}"),
     params:
-        results_dir="results/{dataset}",
+        results_dir=results_dir_of,
     conda:
         "../envs/zsc.yaml"
     log:

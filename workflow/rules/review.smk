@@ -27,7 +27,7 @@ rule gallery:
         directory("results/{dataset}/gallery"),
     params:
         top=config["review"]["gallery_top"],
-        cells_dir="results/{dataset}/cells",
+        cells_dir=lambda wildcards, input: f"{results_dir_of(wildcards, input)}/cells",
     conda:
         "../envs/zsc.yaml"
     log:

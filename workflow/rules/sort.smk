@@ -1,10 +1,6 @@
 # Sorting unlabeled photos with one chosen setting (no labels anywhere).
 
 
-def sort_inputs(wildcards):
-    return [dataset_root(SORT_PREFIX + wildcards.run)] if "demo" in config["sort"][wildcards.run] else []
-
-
 rule sort_scan:
     input:
         sort_inputs,
