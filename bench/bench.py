@@ -158,8 +158,8 @@ def bench_grid(quick: bool) -> None:
     import pandas as pd
     import yaml
     from zsc import metrics as zm
-    from zsc.clusterers import cluster
-    from zsc.config import validate_config
+    from zsc.clusterers import PRESET_FOR_SAMPLING, cluster, with_density_preset
+    from zsc.config import excluded, validate_config
     from zsc.io import read_embeddings, select_rows
     from zsc.reducers import reduce
 
@@ -186,19 +186,25 @@ def bench_grid(quick: bool) -> None:
         frame, matrix = read_embeddings(results / "embeddings" / f"{model}.parquet")
         for reducer, reducer_spec in config["reducers"].items():
             for clusterer, clusterer_spec in config["clusterers"].items():
-                for sampling in config["samplings"]:
+                for sampling, sampling_spec in config["samplings"].items():
+                    if excluded(config, model=model, reducer=reducer, clusterer=clusterer, sampling=sampling):
+                        continue
+                    preset = sampling_spec.get("density_preset") or PRESET_FOR_SAMPLING[sampling_spec["kind"]]
                     for seed in config["seeds"]:
                         drawn = pd.read_parquet(results / "samples" / sampling / f"{seed}.parquet")
                         sample_frame, x, _ = select_rows(frame, matrix, drawn["image_id"])
                         points = reduce(x, reducer_spec, seed)
                         truth = sample_frame["label"].to_numpy()
-                        labels = cluster(points, clusterer_spec, len(np.unique(truth)), seed)
-                        rows.append({"model": model, "reducer": reducer, "clusterer": clusterer, "seed": seed,
+                        labels = cluster(points, with_density_preset(clusterer_spec, preset), len(np.unique(truth)), seed)
+                        rows.append({"model": model, "reducer": reducer, "clusterer": clusterer, "sampling": sampling,
+                                     "seed": seed,
                                      "v_measure_retained": zm.external_metrics(truth, labels)["v_measure_retained"]})
     loop = time.perf_counter() - started
-    ours_table = pd.read_csv(results / "metrics.csv")[["model", "reducer", "clusterer", "seed", "v_measure_retained"]]
+    keys = ["model", "reducer", "clusterer", "sampling", "seed"]
+    ours_table = pd.read_csv(results / "metrics.csv")[keys + ["v_measure_retained"]]
     loop_table = pd.DataFrame(rows)
-    merged = ours_table.merge(loop_table, on=["model", "reducer", "clusterer", "seed"], suffixes=("_ours", "_loop"))
+    merged = ours_table.merge(loop_table, on=keys, suffixes=("_ours", "_loop"))
+    merged.to_csv(workdir / "ours_vs_loop.csv", index=False)
     identical = len(merged) == len(ours_table) and np.allclose(merged["v_measure_retained_ours"],
                                                                merged["v_measure_retained_loop"], equal_nan=True)
     row(f"grid ({len(ours_table)} cells) through the DAG vs nested loop", ours, loop, "s", "<= 0.4x",

@@ -111,8 +111,6 @@ def test_too_few_images_fails_the_reducer_cell_with_a_reason_and_others_finish(t
 
 
 def test_all_noise_cell_is_defined(tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     ids = [f"s{i % 2}/{i}.jpg" for i in range(12)]
     frame = pd.DataFrame({"image_id": ids, "label": [i.split("/")[0] for i in ids], "group": "",

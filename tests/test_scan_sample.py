@@ -1,7 +1,5 @@
 """Scanning folders into manifest + rejects, the content fingerprint, and seeded samples."""
 
-import os
-import time
 
 import pandas as pd
 import pytest

@@ -24,6 +24,7 @@ from zsc import __version__
 from zsc.backbones import Backbone, Preprocessing
 from zsc.images import ImageRejected, open_rgb
 from zsc.io import atomic_path
+from zsc.scan import REJECT_COLUMNS
 
 RESAMPLE = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}
 ROWS_PER_ROW_GROUP = 4096
@@ -113,7 +114,7 @@ def embed_manifest(
     from tqdm import tqdm
 
     torch_device = pick_device(device)
-    model = backbone.model.to(torch_device).to(memory_format=torch.channels_last)
+    backbone.model.to(torch_device, memory_format=torch.channels_last)  # in place; forward() uses it
     prep = backbone.preprocessing
     autocast_dtype = AUTOCAST_DTYPES[precision] if torch_device.type == "cuda" else None
     dataset = ImageFolderDataset(image_root, manifest["image_id"].tolist(), prep)
@@ -159,7 +160,7 @@ def embed_manifest(
         writer.close()
     seconds = time.perf_counter() - started
     metadata["embed_seconds"] = round(seconds, 3)
-    return pd.DataFrame(rejects, columns=["image_id", "stage", "reason"])
+    return pd.DataFrame(rejects, columns=REJECT_COLUMNS)
 
 
 def run_metadata(model_name: str, spec: dict, backbone: Backbone, manifest_fingerprint: str) -> dict:

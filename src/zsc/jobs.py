@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from zsc import metrics as zmetrics
 from zsc.clusterers import DENSITY_METHODS, ClustererError, cluster, with_density_preset
@@ -25,7 +24,6 @@ from zsc.reducers import ReducerError, reduce
 from zsc.sampling import draw_sample
 from zsc.scan import Layout, scan_folder
 
-REJECT_COLUMNS = ["image_id", "stage", "reason"]
 
 
 @contextlib.contextmanager
@@ -99,6 +97,11 @@ def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_pat
     write_table(rejects, rejects_path)
 
 
+def reduced_coordinates(points_frame: pd.DataFrame) -> np.ndarray:
+    """The x0, x1, ... columns a reduction wrote, as an (N, n_components) array."""
+    return points_frame[[c for c in points_frame.columns if c.startswith("x")]].to_numpy()
+
+
 def _status(ok: bool, reason: str = "") -> dict:
     return {"status": "ok" if ok else "failed", "reason": reason}
 
@@ -130,7 +133,7 @@ def cluster_job(points_path: str, info_path: str, spec: dict, seed: int, cell: d
     spec = with_density_preset(spec, density_preset)
     reduce_info = json.loads(Path(info_path).read_text())
     points_frame = pd.read_parquet(points_path)
-    coordinates = points_frame[[c for c in points_frame.columns if c.startswith("x")]].to_numpy()
+    coordinates = reduced_coordinates(points_frame)
     truth = points_frame["label"].to_numpy()
     row = {**cell, "reduce_seconds": reduce_info["reduce_seconds"],
            "reduce_peak_rss_mb": reduce_info.get("reduce_peak_rss_mb")}
@@ -166,7 +169,7 @@ def subcluster_job(points_path: str, info_path: str, spec: dict, attributes_path
     from zsc.subclusters import read_attributes, score_attributes, subcluster_species
 
     points_frame = pd.read_parquet(points_path)
-    coordinates = points_frame[[c for c in points_frame.columns if c.startswith("x")]].to_numpy()
+    coordinates = reduced_coordinates(points_frame)
     labels = points_frame[["image_id", "label", "group"]].copy()
     labels["subcluster"] = subcluster_species(coordinates, labels["label"], spec["m"], {"method": spec["method"]}, seed)
     write_table(labels, labels_path)

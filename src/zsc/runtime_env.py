@@ -3,8 +3,8 @@
 glibc's malloc hands large buffers (> 32 MiB at most, by default) back to the
 kernel on every free; CNN activation buffers are that large, so CPU inference
 spent more time mapping and unmapping memory than computing. Raising both
-thresholds keeps the buffers in the heap: MobileNetV2, batch 32, 2 threads,
-channels-last went from 66 to 138 img/s on this project's 2-core machine
+thresholds keeps the buffers in the heap: MobileNetV2 alone, batch 32, 2 threads,
+channels-last, went from 57.7 to 85.7 img/s on this project's 2-core machine
 (`python bench/bench.py --only malloc`). They must be set before the process starts.
 
 numba (used by UMAP) compiles its kernels in every new process unless it can
