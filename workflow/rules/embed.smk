@@ -10,6 +10,7 @@ rule embed:
         embeddings="results/{dataset}/embeddings/{model}.parquet",
         rejects="results/{dataset}/rejects/embed_{model}.csv",
     params:
+        model=lambda wildcards: wildcards.model,
         spec=lambda wildcards: config["models"][wildcards.model],
         root=lambda wildcards: dataset_root(wildcards.dataset),
         device=config["embed"]["device"],

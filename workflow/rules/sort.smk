@@ -39,7 +39,7 @@ rule sort_embed:
     log:
         "results/sort/{run}/logs/embed.log",
     script:
-        "../scripts/sort_embed.py"
+        "../scripts/embed.py"
 
 
 rule sort_assign:

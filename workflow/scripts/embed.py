@@ -2,7 +2,7 @@ from zsc import jobs
 
 with jobs.logged(snakemake.log[0]):
     jobs.embed(
-        model_name=snakemake.wildcards.model,
+        model_name=snakemake.params.model,
         spec=snakemake.params.spec,
         root=snakemake.params.root,
         manifest_path=snakemake.input.manifest,
