@@ -77,7 +77,8 @@ def sacct_states(job_ids: list[str]) -> dict[str, str]:
 def small_grid() -> dict:
     return tiny_config(reducers={"pca": {"method": "pca"}, "tsne": {"method": "tsne"}},
                        clusterers={"ward": {"method": "ward"},
-                                   "hdbscan": {"method": "hdbscan", "min_cluster_size": 5, "min_samples": 3}})
+                                   "hdbscan": {"method": "hdbscan", "min_cluster_size": 5, "min_samples": 3}},
+                       review={"gallery_top": 0})
 
 
 def test_demo_grid_through_slurm_equals_local_run(tmp_path, slurm_env):
@@ -90,9 +91,9 @@ def test_demo_grid_through_slurm_equals_local_run(tmp_path, slurm_env):
     jobs = submissions(result.stdout + result.stderr)
     kinds = sorted(kind for kind, _ in jobs)
     print("sbatch submissions:", kinds)
-    # every job went through sbatch: demo_data, scan, sample, embed, 2 reductions, the cells, aggregate
+    # every job went through sbatch: demo_data, scan, sample, embed, 2 reductions, the cells, aggregate, plots
     assert kinds == sorted(["rule_demo_data", "rule_scan", "rule_sample", "rule_embed", "rule_reduce",
-                            "rule_reduce", CELL_GROUP, "rule_aggregate"])
+                            "rule_reduce", CELL_GROUP, "rule_aggregate", "rule_plots"])
     states = sacct_states([jobid for _, jobid in jobs])
     assert set(states.values()) == {"COMPLETED"}, states
     for name in ("metrics.csv", "summary.csv", "per_species.csv"):

@@ -61,14 +61,16 @@ def test_manifest_embeddings_and_cells_are_real_parquet(tiny_run):
     manifest = pd.read_parquet(results / "manifest.parquet")
     assert len(manifest) == 4 * 14
     assert set(manifest["group"]) == {"round", "angular"}
-    assert list(manifest.columns) == ["image_id", "label", "group", "size_bytes", "width", "height", "format"]
+    assert list(manifest.columns) == ["image_id", "label", "group", "size_bytes", "width", "height", "format",
+                                      "content_hash"]
     table = pq.read_table(results / "embeddings" / "rand_mnv2.parquet")
     assert table.num_rows == 56 and table.schema.field("embedding").type.list_size == 1280
     meta = json.loads(table.schema.metadata[b"zsc"])
     assert meta["model_spec"]["id"] == "mobilenetv2_100" and meta["weights_source"].startswith("random-init")
     assert meta["preprocessing"]["img_size"] == 64 and "torch" in meta["versions"]
     labels = pd.read_parquet(results / "cells" / "rand_mnv2" / "tsne" / "ward" / "even10" / "1.parquet")
-    assert len(labels) == 40 and set(labels.columns) == {"image_id", "label", "group", "cluster"}
+    assert len(labels) == 40 and set(labels.columns) == {"image_id", "label", "group", "cluster", "nearest_cluster",
+                                                        "nearest_distance"}
     per_species = pd.read_csv(results / "per_species.csv")
     assert len(per_species) >= 18 * 4 and per_species["dominant_share"].between(0, 1).all()
 
@@ -90,7 +92,9 @@ def test_adding_a_model_schedules_only_that_models_jobs(tiny_run):
                                        "img_size": 64, "batch_size": 16}
     config_path = write_config(workdir, config, "more_models.yaml")
     dry = run_snakemake(workdir, config_path, "-n").stdout
-    assert job_counts(dry) == {"embed": 1, "reduce": 5, "cluster": 20, "aggregate": 1, "all": 1}, dry[-3000:]
+    # the new model's embedding, reductions and cells; then everything that reads all cells
+    assert job_counts(dry) == {"embed": 1, "reduce": 5, "cluster": 20, "aggregate": 1, "plots": 1, "gallery": 1,
+                               "all": 1}, dry[-3000:]
     assert "rand_mnv2" not in dry.split("rule aggregate")[0].replace("rand_mnv2.parquet", "")
 
 
