@@ -82,15 +82,29 @@ def label_free_selection(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["clusterer", "sampling", "proxy", "n_settings", "spearman_rho", "p_value"])
 
 
+def cell_labels_path(cells_dir: Path | str, cell) -> Path:
+    """cells/<model>/<reducer>/<clusterer>/<sampling>/<seed>.parquet for a metrics row (a mapping)."""
+    return Path(cells_dir, cell["model"], cell["reducer"], cell["clusterer"], cell["sampling"], f"{cell['seed']}.parquet")
+
+
+def usable_settings(summary: pd.DataFrame) -> pd.DataFrame:
+    """Summary rows (best first) with at least one seed that did not fail."""
+    return summary[summary["n_failed"] < summary["n_seeds"]]
+
+
+def first_ok_cell(metrics: pd.DataFrame, setting) -> pd.Series:
+    """The metrics row of ``setting`` (model, reducer, clusterer, sampling) with the lowest seed that succeeded."""
+    rows = metrics.merge(pd.DataFrame([{key: setting[key] for key in SETTING}]), on=SETTING)
+    return rows[rows["status"] == "ok"].sort_values("seed").iloc[0]
+
+
 def collect_outliers(metrics: pd.DataFrame, cells_dir: Path) -> pd.DataFrame:
     """Every noise image of every density-clusterer cell, with its nearest cluster and distance."""
     frames = []
     density = metrics.get("density_method", pd.Series(False, index=metrics.index)).fillna(False).astype(bool)
-    for cell in metrics[(metrics["status"] == "ok") & density].itertuples():
-        labels = pd.read_parquet(cells_dir / cell.model / cell.reducer / cell.clusterer / cell.sampling / f"{cell.seed}.parquet")
-        noise = labels[labels["cluster"] == -1]
-        frames.append(noise.assign(model=cell.model, reducer=cell.reducer, clusterer=cell.clusterer,
-                                   sampling=cell.sampling, seed=cell.seed))
+    for _, cell in metrics[(metrics["status"] == "ok") & density].iterrows():
+        noise = pd.read_parquet(cell_labels_path(cells_dir, cell)).query("cluster == -1")
+        frames.append(noise.assign(**{key: cell[key] for key in KEYS}))
     columns = KEYS + ["image_id", "label", "group", "nearest_cluster", "nearest_distance"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 

@@ -66,12 +66,11 @@ def scan(root: str, label_level: int, group_level: int | None, min_images_per_sp
         })], ignore_index=True).sort_values("image_id", ignore_index=True)
         manifest = manifest[~manifest["label"].isin(too_small)].reset_index(drop=True)
     n_species = manifest["label"].nunique()
+    write_table(rejects, rejects_path)  # also when the scan fails: it says why
     if n_species < 2:
-        write_table(rejects, rejects_path)
         raise ValueError(f"{root}: {n_species} usable species after the scan (rejects in {rejects_path}); "
                          f"clustering needs at least 2")
     print(f"scan {root}: {len(manifest)} images of {n_species} species, {len(rejects)} rejected", file=sys.stderr)
-    write_table(rejects, rejects_path)
     write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
 
 
@@ -166,7 +165,7 @@ def cluster_job(points_path: str, info_path: str, spec: dict, seed: int, cell: d
 def subcluster_job(points_path: str, info_path: str, spec: dict, attributes_path: str | None, seed: int,
                    labels_path: str, scores_path: str) -> None:
     """Split each species of one reduction into m sub-clusters; score them against the attributes, if any."""
-    from zsc.subclusters import read_attributes, score_attributes, subcluster_species
+    from zsc.subclusters import SCORE_COLUMNS, read_attributes, score_attributes, subcluster_species
 
     points_frame = pd.read_parquet(points_path)
     coordinates = reduced_coordinates(points_frame)
@@ -174,7 +173,7 @@ def subcluster_job(points_path: str, info_path: str, spec: dict, attributes_path
     labels["subcluster"] = subcluster_species(coordinates, labels["label"], spec["m"], {"method": spec["method"]}, seed)
     write_table(labels, labels_path)
     scores = (score_attributes(labels, read_attributes(attributes_path)) if attributes_path
-              else pd.DataFrame(columns=["attribute", "n_species", "n_images", "v_measure", "ari"]))
+              else pd.DataFrame(columns=SCORE_COLUMNS))
     write_table(scores, scores_path)
 
 
@@ -203,7 +202,7 @@ def thumbnails_job(root: str, manifest_path: str, output_dir: str) -> None:
 def gallery_job(summary_path: str, metrics_path: str, cells_dir: str, thumbs_dir: str, top: int,
                 output_dir: str) -> None:
     """Galleries of the best ``top`` settings (their first seed) plus an index page."""
-    from zsc.aggregate import KEYS, SETTING
+    from zsc.aggregate import KEYS, cell_labels_path, first_ok_cell, usable_settings
     from zsc.gallery import render_index, render_page, thumbnail_name
 
     summary = pd.read_csv(summary_path)
@@ -213,45 +212,42 @@ def gallery_job(summary_path: str, metrics_path: str, cells_dir: str, thumbs_dir
     thumbs = Path(thumbs_dir)
     relative = f"../{thumbs.name}"
     pages = []
-    for setting in summary[summary["n_failed"] < summary["n_seeds"]].head(top).itertuples():
-        cell_rows = metrics.merge(pd.DataFrame([{k: getattr(setting, k) for k in SETTING}]), on=SETTING)
-        cell = cell_rows[cell_rows["status"] == "ok"].sort_values("seed").iloc[0]
-        labels = pd.read_parquet(Path(cells_dir, cell["model"], cell["reducer"], cell["clusterer"], cell["sampling"],
-                                      f"{cell['seed']}.parquet"))
+    for _, setting in usable_settings(summary).head(top).iterrows():
+        cell = first_ok_cell(metrics, setting)
+        labels = pd.read_parquet(cell_labels_path(cells_dir, cell))
         paths = {i: f"{relative}/{thumbnail_name(i)}" for i in labels["image_id"]
                  if (thumbs / thumbnail_name(i)).exists()}
         title = " / ".join(str(cell[k]) for k in KEYS)
-        facts = {"rank": setting.rank, **{k: cell[k] for k in KEYS},
+        facts = {"rank": setting["rank"], **{k: cell[k] for k in KEYS},
                  **{k: round(float(cell[k]), 4) for k in ("v_measure_retained", "ari_retained", "noise_fraction")
                     if k in cell}, "clusters found": cell.get("clusters_found"), "species": cell.get("true_k")}
         name = "__".join(str(cell[k]) for k in KEYS) + ".html"
         (output / name).write_text(render_page(title, facts, labels, paths))
-        pages.append((name, title, f"(rank {setting.rank}, V-measure {cell['v_measure_retained']:.3f})"))
+        pages.append((name, title, f"(rank {setting['rank']}, V-measure {cell['v_measure_retained']:.3f})"))
     (output / "index.html").write_text(render_index(pages))
 
 
 def sort_scan_job(root: str, manifest_path: str, rejects_path: str, workers: int = 1) -> None:
     """Scan unlabeled photos: any layout, no species folders needed."""
     manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers)
+    write_table(rejects, rejects_path)  # also when the scan fails: it says why
     if manifest.empty:
-        write_table(rejects, rejects_path)
         raise ValueError(f"{root}: no usable photos to sort (rejects in {rejects_path})")
-    write_table(rejects, rejects_path)
     write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
 
 
 def sort_assign_job(embeddings_path: str, setting: dict, reducer_spec: dict, clusterer_spec: dict, run: dict,
                     root: str, outputs: dict) -> None:
     """Cluster unlabeled photos; write assignments, per-cluster folders and the review list."""
-    from zsc.clusterers import DENSITY_METHODS, K_GIVEN
+    from zsc.clusterers import K_GIVEN
     from zsc.sorting import assign, folder_name, write_cluster_folders
 
     if clusterer_spec["method"] in K_GIVEN and "k" not in run:
         raise ValueError(f"clusterer '{setting['clusterer']}' ({clusterer_spec['method']}) needs k: set "
                          f"sort.<run>.k to the number of groups you expect (there are no labels to count)")
     frame, matrix = read_embeddings(embeddings_path)
-    spec = clusterer_spec if clusterer_spec["method"] in DENSITY_METHODS else {**clusterer_spec, "k": run["k"]}
-    assigned = assign(matrix, reducer_spec, spec, run.get("k"), run["seed"], run["min_silhouette"])
+    k = run["k"] if clusterer_spec["method"] in K_GIVEN else None
+    assigned = assign(matrix, reducer_spec, clusterer_spec, k, run["seed"], run["min_silhouette"])
     assignments = pd.concat([frame[["image_id"]], assigned], axis=1)
     assignments.insert(2, "folder", [folder_name(c, d) for c, d in zip(assignments["cluster"], assignments["doubtful"])])
     write_table(assignments, outputs["assignments"])
@@ -265,20 +261,17 @@ def sort_assign_job(embeddings_path: str, setting: dict, reducer_spec: dict, clu
 def plots_job(results_dir: str, outputs: dict) -> None:
     """Heatmap of the grid, per-species bars and the 2-D scatter of the best setting (its first ok seed)."""
     from zsc import plots
-    from zsc.aggregate import KEYS, SETTING
+    from zsc.aggregate import KEYS, cell_labels_path, first_ok_cell, usable_settings
 
     results = Path(results_dir)
     summary = pd.read_csv(results / "summary.csv")
     metrics = pd.read_csv(results / "metrics.csv")
     plots.heatmap(summary, Path(outputs["heatmap"]))
-    best = summary[summary["n_failed"] < summary["n_seeds"]].iloc[0]
-    cell = metrics.merge(best[SETTING].to_frame().T, on=SETTING)
-    cell = cell[cell["status"] == "ok"].sort_values("seed").iloc[0]
+    cell = first_ok_cell(metrics, usable_settings(summary).iloc[0])
     keys = {key: cell[key] for key in KEYS}
     plots.per_species_bars(pd.read_csv(results / "per_species.csv"), keys, Path(outputs["per_species"]))
     points = pd.read_parquet(results / "reduced" / cell["model"] / cell["reducer"] / cell["sampling"] / f"{cell['seed']}.parquet")
-    labels = pd.read_parquet(results / "cells" / cell["model"] / cell["reducer"] / cell["clusterer"] / cell["sampling"]
-                             / f"{cell['seed']}.parquet")
+    labels = pd.read_parquet(cell_labels_path(results / "cells", cell))
     title = " / ".join(str(v) for v in keys.values()) + f"  (V-measure {cell['v_measure_retained']:.3f})"
     plots.scatter(points, labels, title, Path(outputs["scatter"]))
 

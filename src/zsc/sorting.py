@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from zsc.aggregate import usable_settings
 from zsc.clusterers import cluster
 from zsc.metrics import NOISE, nearest_clusters
 from zsc.reducers import reduce
@@ -25,8 +26,7 @@ def best_setting(summary_path: Path | str) -> dict:
     path = Path(summary_path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: run the benchmark first (snakemake --cores all)")
-    summary = pd.read_csv(path)
-    usable = summary[summary["n_failed"] < summary["n_seeds"]]
+    usable = usable_settings(pd.read_csv(path))
     if usable.empty:
         raise ValueError(f"{path}: every setting failed; no best setting to sort with")
     top = usable.iloc[0]

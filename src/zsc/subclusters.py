@@ -11,6 +11,8 @@ from sklearn import metrics as skm
 
 from zsc.clusterers import cluster
 
+SCORE_COLUMNS = ["attribute", "n_species", "n_images", "v_measure", "ari"]
+
 
 def subcluster_species(points: np.ndarray, labels, m: int, spec: dict, seed: int) -> np.ndarray:
     """Sub-cluster id (0..m-1) per point, computed separately within each species.
@@ -56,4 +58,4 @@ def score_attributes(frame: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFr
         rows.append({"attribute": attribute, "n_species": len(v_values), "n_images": n_images,
                      "v_measure": float(np.mean(v_values)) if v_values else float("nan"),
                      "ari": float(np.mean(ari_values)) if ari_values else float("nan")})
-    return pd.DataFrame(rows, columns=["attribute", "n_species", "n_images", "v_measure", "ari"])
+    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
