@@ -23,10 +23,8 @@ $(BIN)/snakemake: pyproject.toml requirements/torch.txt requirements/weights.txt
 
 setup: $(BIN)/snakemake
 
-demo: setup
+demo: setup   # one Snakemake run: the benchmark, then the sort run on its best setting
 	$(BIN)/snakemake --cores $(CORES)
-	# the sort run uses the benchmark's best setting, so it follows the benchmark
-	$(BIN)/snakemake --cores $(CORES) sort_all
 	@echo "metrics: results/demo/metrics.csv  summary: results/demo/summary.csv  sorted: results/sort/unlabeled/"
 
 test: setup

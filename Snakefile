@@ -1,11 +1,15 @@
 # Zero-shot clustering of animal images with vision foundation models.
-# Thin entry point: config validation, includes, and the default target.
+# Thin entry point: config, includes, and the default target.
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# `snakemake` alone runs the offline demo. A config given with --configfile is the whole config:
+# it replaces the demo's instead of being merged into it. --config key=value applies to either.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"

@@ -23,7 +23,7 @@ from bench_helpers import model_alone
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
-PETS = Path(os.environ.get("ZSC_OXFORD_PETS", REPO / ".." / "shared" / "data" / "oxford-pets-370")).resolve()
+PETS = Path(os.environ.get("ZSC_OXFORD_PETS", "/nonexistent/set-ZSC_OXFORD_PETS")).resolve()  # optional real photos
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 ROWS: list[dict] = []
 
@@ -158,7 +158,7 @@ def bench_grid(quick: bool) -> None:
     import pandas as pd
     import yaml
     from zsc import metrics as zm
-    from zsc.clusterers import PRESET_FOR_SAMPLING, cluster, with_density_preset
+    from zsc.clusterers import cell_spec, cluster, sampling_density_preset
     from zsc.config import excluded, validate_config
     from zsc.io import read_embeddings, select_rows
     from zsc.reducers import reduce
@@ -189,13 +189,13 @@ def bench_grid(quick: bool) -> None:
                 for sampling, sampling_spec in config["samplings"].items():
                     if excluded(config, model=model, reducer=reducer, clusterer=clusterer, sampling=sampling):
                         continue
-                    preset = sampling_spec.get("density_preset") or PRESET_FOR_SAMPLING[sampling_spec["kind"]]
+                    preset = sampling_density_preset(sampling_spec)
                     for seed in config["seeds"]:
                         drawn = pd.read_parquet(results / "samples" / sampling / f"{seed}.parquet")
                         sample_frame, x, _ = select_rows(frame, matrix, drawn["image_id"])
                         points = reduce(x, reducer_spec, seed)
                         truth = sample_frame["label"].to_numpy()
-                        labels = cluster(points, with_density_preset(clusterer_spec, preset), len(np.unique(truth)), seed)
+                        labels = cluster(points, cell_spec(clusterer_spec, preset, truth), len(np.unique(truth)), seed)
                         rows.append({"model": model, "reducer": reducer, "clusterer": clusterer, "sampling": sampling,
                                      "seed": seed,
                                      "v_measure_retained": zm.external_metrics(truth, labels)["v_measure_retained"]})

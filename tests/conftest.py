@@ -13,7 +13,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-OXFORD_PETS = Path(os.environ.get("ZSC_OXFORD_PETS", REPO / ".." / "shared" / "data" / "oxford-pets-370")).resolve()
+OXFORD_PETS = Path(os.environ.get("ZSC_OXFORD_PETS", "/nonexistent/set-ZSC_OXFORD_PETS")).resolve()  # optional real photos
 
 
 def write_config(directory: Path, config: dict, name: str = "config.yaml") -> Path:

@@ -1,6 +1,7 @@
 """The reference study's analyses: uneven samplings, over-clustering k, density presets,
 group-balanced scores, label-free model selection and outlier review tables."""
 
+import json
 import math
 
 import numpy as np
@@ -45,7 +46,8 @@ def test_k_as_a_factor_of_true_k_for_over_clustering():
 
 def test_density_presets_follow_the_sampling_and_are_overridable():
     assert PRESET_FOR_SAMPLING["longtail"] == "mixed"
-    assert with_density_preset({"method": "hdbscan"}, "mixed") == {"method": "hdbscan", **DENSITY_PRESETS["mixed"]}
+    assert with_density_preset({"method": "hdbscan"}, "mixed") == {"method": "hdbscan", **DENSITY_PRESETS["mixed"],
+                                                                "density_rule": "preset 'mixed'"}
     assert with_density_preset({"method": "hdbscan", "min_cluster_size": 7}, "large")["min_cluster_size"] == 7
     assert with_density_preset({"method": "ward", "k": "true_k"}, "large") == {"method": "ward", "k": "true_k"}
 
@@ -160,3 +162,59 @@ def test_sort_sets_aside_noise_and_in_between_images():
     assert doubtful.tolist() == [False] * 6 + [True, True]
     assert reasons[6].startswith("between clusters") and nearest[6, 0] == 1
     assert reasons[7].startswith("noise") and nearest[7, 0] == 1
+
+
+def test_density_preset_steps_down_or_scales_to_the_sample_and_says_why():
+    from zsc.clusterers import choose_density_preset
+
+    assert choose_density_preset("even", 200) == ({"min_cluster_size": 15, "min_samples": 5},
+                                                  "preset 'even'; median group size 200")
+    assert choose_density_preset("large", 1000)[0] == {"min_cluster_size": 150, "min_samples": 50}
+    assert choose_density_preset("large", 250)[0] == {"min_cluster_size": 100, "min_samples": 30}
+    values, rule = choose_density_preset("large", 59)  # the issue's trap: ~59 photos per species, kind all
+    assert values == {"min_cluster_size": 15, "min_samples": 5} and "preset 'large' needs groups of >= 300" in rule
+    values, rule = choose_density_preset("even", 10)
+    assert values == {"min_cluster_size": 5, "min_samples": 1} and rule.startswith("scaled")
+    # a sampling that names its preset gets it as is; explicit clusterer values always win
+    assert with_density_preset({"method": "hdbscan"}, "large")["min_cluster_size"] == 150
+    assert with_density_preset({"method": "hdbscan", "min_cluster_size": 9, "min_samples": 2}, "large", 10) == \
+        {"method": "hdbscan", "min_cluster_size": 9, "min_samples": 2}
+    assert with_density_preset({"method": "dbscan"}, "even", 200) == {
+        "method": "dbscan", "min_samples": 5, "density_rule": "preset 'even'; median group size 200"}
+
+
+def _blobs_points_file(path, n_species=10, per_species=60, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-50, 50, size=(n_species, 2))
+    rows = []
+    for s, centre in enumerate(centres):
+        for i, (x0, x1) in enumerate(centre + rng.normal(0, 1.5, size=(per_species, 2))):
+            rows.append({"image_id": f"sp{s}/{i}.jpg", "label": f"sp{s}", "group": "", "x0": x0, "x1": x1})
+    pd.DataFrame(rows).to_parquet(path)
+
+
+def test_bare_hdbscan_on_all_images_of_60_per_species_is_not_ruined_by_the_large_preset(tmp_path):
+    """Issue trap: kind 'all' picked 150/50 for ~60 photos per species: every species became noise."""
+    import json as _json
+
+    from zsc import jobs
+    from zsc.clusterers import sampling_density_preset
+
+    _blobs_points_file(tmp_path / "points.parquet")
+    (tmp_path / "info.json").write_text(_json.dumps({"status": "ok", "reduce_seconds": 0.0}))
+    cell = {"model": "m", "reducer": "r", "clusterer": "hdbscan", "sampling": "all", "seed": "1"}
+
+    def run(preset, name):
+        jobs.cluster_job(str(tmp_path / "points.parquet"), str(tmp_path / "info.json"), {"method": "hdbscan"}, 1,
+                         cell, str(tmp_path / f"{name}.parquet"), str(tmp_path / f"{name}.json"), density_preset=preset)
+        return _json.loads((tmp_path / f"{name}.json").read_text())
+
+    before = run({"name": "large", "fixed": True}, "before")  # what the sampling kind alone chose
+    after = run(sampling_density_preset({"kind": "all"}), "after")
+    print("150/50:", before["v_measure_all"], before["noise_fraction"], "chosen:", after["min_cluster_size"],
+          after["min_samples"], after["v_measure_all"], after["noise_fraction"])
+    assert before["min_cluster_size"] == 150 and before["v_measure_all"] < 0.8
+    assert (after["min_cluster_size"], after["min_samples"]) == (15, 5)
+    assert "median group size 60" in after["density_rule"] and after["v_measure_all"] > 0.95
+    assert json.loads(after["params"]) == {"method": "hdbscan", "min_cluster_size": 15, "min_samples": 5,
+                                           "cluster_selection_method": "eom"}

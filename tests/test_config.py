@@ -35,7 +35,14 @@ def test_shipped_configs_validate_with_defaults_filled():
         (lambda c: c["models"]["rand_mnv2"].update(weights="/no/such/file.pth"), r"no such weights file"),
         (lambda c: c["clusterers"]["hdbscan"].update(k=3), r"clusterers.hdbscan.k': hdbscan finds k itself"),
         (lambda c: c.update(seeds=[]), r"config key 'seeds'"),
-        (lambda c: c["datasets"].update(real={"root": "/no/such/folder"}), r"datasets.real.root': folder '/no/such/folder' does not exist"),
+        (lambda c: c["datasets"].update(real={"root": __file__}), r"datasets.real.root': '.*test_config.py' is a file, not a folder"),
+        (lambda c: c.update(sort={"in": {"demo": {}, "setting": {"model": "rand_mnv2", "reducer": "tsne",
+                                                                 "clusterer": "ward"}}}),
+         r"sort.in.k': clusterer 'ward' \(ward\) needs the number of groups you expect"),
+        (lambda c: c.update(sort={"in": {"demo": {}, "benchmark": "tiny"}}), r"sort.in.k': clusterer 'ward'"),
+        (lambda c: c.update(clusterers={"bare": {"method": "hdbscan"}}, sort={"in": {"demo": {}, "setting": {
+            "model": "rand_mnv2", "reducer": "tsne", "clusterer": "bare"}}}),
+         r"sort.in.expected_group_size': clusterer 'bare' \(hdbscan\) sets no min_cluster_size"),
     ],
 )
 def test_bad_values_name_the_key(mutate, message):
@@ -63,6 +70,18 @@ def test_dataset_root_checks(tmp_path):
     config["samplings"]["even10"]["min_per_class"] = 1
     with pytest.raises(ConfigError, match=r"clusterers.ward.k': k=50 exceeds the at most 4 images"):
         validate_config(copy.deepcopy(config), SCHEMA)
+
+
+def test_a_missing_photo_folder_is_a_warning_for_inspection_not_a_config_error():
+    from zsc.config import missing_data
+
+    config = tiny_config()
+    config["datasets"]["real"] = {"root": "/no/such/folder"}
+    config["sort"] = {"inbox": {"root": "/no/inbox", "setting": {"model": "rand_mnv2", "reducer": "tsne",
+                                                                 "clusterer": "hdbscan"}}}
+    validated = validate_config(config, SCHEMA)  # -n, --dag, --rulegraph work without the photos
+    assert missing_data(validated) == ["config key 'datasets.real.root': folder '/no/such/folder' does not exist",
+                                       "config key 'sort.inbox.root': folder '/no/inbox' does not exist"]
 
 
 def test_grid_exclude_matches_every_named_key():

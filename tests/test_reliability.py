@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 import subprocess
 import time
 from pathlib import Path
@@ -202,3 +203,162 @@ def test_no_unsafe_deserialisation_in_the_library():
         assert "import pickle" not in text and "pickle.load" not in text, path
         for call in re.findall(r"torch\.load\([^)]*\)", text):
             assert "weights_only=True" in call, (path, call)
+
+
+# ------------------------------------------------------------------ issue: sort runs and late failures
+
+def _peak_rss_mb_of(script: str) -> float:
+    """Peak resident memory of a fresh Python process running ``script`` (which prints nothing)."""
+    code = script + "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def test_an_extreme_aspect_ratio_costs_no_more_than_a_normal_photo(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (8, 150_000), (120, 30, 60)).save(tmp_path / "sliver.png")  # ~9 kB on disk
+    Image.effect_noise((640, 480), 40).convert("RGB").save(tmp_path / "normal.jpg")
+    template = ("from zsc.embed import crop_uint8\nfrom zsc.images import open_rgb\nfrom zsc.backbones import Preprocessing\n"
+                "prep = Preprocessing(224, 256, (0.5,) * 3, (0.5,) * 3, 'bicubic')\n"
+                "out = crop_uint8(open_rgb(r'{path}', draft_size=256), prep)\nassert out.shape == (224, 224, 3), out.shape")
+    normal = _peak_rss_mb_of(template.format(path=tmp_path / "normal.jpg"))
+    sliver = _peak_rss_mb_of(template.format(path=tmp_path / "sliver.png"))
+    print(f"peak RSS: normal photo {normal:.0f} MB, 8 x 150,000 image {sliver:.0f} MB")
+    assert sliver <= normal + 30  # was +4.7 GB: the short side was upscaled before the crop
+
+
+def test_aspect_crop_leaves_ordinary_photos_unchanged():
+    from PIL import Image
+
+    from zsc.backbones import Preprocessing
+    from zsc.embed import crop_uint8
+
+    prep = Preprocessing(224, 256, (0.5,) * 3, (0.5,) * 3, "bicubic")
+    photo = Image.effect_noise((640, 300), 60).convert("RGB")  # 2.13:1, a wide camera-trap frame
+    width, height = photo.size
+    scale = 256 / height
+    resized = photo.resize((round(width * scale), 256), Image.BICUBIC)
+    left = (resized.size[0] - 224) // 2
+    expected = np.asarray(resized.crop((left, 16, left + 224, 240)))
+    difference = np.abs(crop_uint8(photo, prep).astype(int) - expected.astype(int))
+    assert difference.mean() < 2.0  # the same centre crop (the bounded crop only trims far-away pixels)
+    square = Image.effect_noise((300, 300), 60).convert("RGB")
+    resized = square.resize((256, 256), Image.BICUBIC)
+    np.testing.assert_array_equal(crop_uint8(square, prep), np.asarray(resized.crop((16, 16, 240, 240))))
+
+
+def _scan_as_unprivileged_user(root: Path, out: Path) -> subprocess.CompletedProcess:
+    """Root reads every folder whatever its mode; the scan runs as 'nobody' so permissions apply."""
+    code = (f"from zsc import jobs; jobs.scan(r'{root}', -1, None, 1, r'{out}/manifest.parquet', r'{out}/rejects.csv')")
+    command = [sys.executable, "-c", code]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def test_an_unreadable_species_folder_is_a_reject_row_not_a_traceback():
+    from PIL import Image
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir="/tmp") as base:  # world-traversable, unlike pytest's tmp_path
+        base = Path(base)
+        os.chmod(base, 0o777)
+        root, out = base / "photos", base / "out"
+        out.mkdir(mode=0o777)
+        os.chmod(out, 0o777)
+        for index, species in enumerate(("owl", "fox", "locked")):
+            (root / species).mkdir(parents=True)
+            for i in range(3):
+                Image.new("RGB", (32, 32), (i * 60, index * 80, 5)).save(root / species / f"{i}.png")
+        for folder, _, files in os.walk(base):
+            os.chmod(folder, 0o777)
+            for name in files:
+                os.chmod(Path(folder) / name, 0o644)
+        os.chmod(root / "locked", 0o000)
+        result = _scan_as_unprivileged_user(root, out)
+        os.chmod(root / "locked", 0o755)
+        assert result.returncode == 0, result.stderr[-2000:]
+        rejects = pd.read_csv(out / "rejects.csv")
+        assert rejects.to_dict("records") == [{"image_id": "locked/", "stage": "scan",
+                                               "reason": "unreadable folder (permission denied)"}]
+        assert len(pd.read_parquet(out / "manifest.parquet")) == 6
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda c: c.update(seeds=[1099511627776]), r"config key 'seeds.0': 1099511627776 is greater than the maximum of 4294967295"),
+    (lambda c: c["grid"].update(exclude=[{"model": "rand_mnv2"}]), r"config key 'grid.exclude': removes every cell"),
+    (lambda c: c["samplings"].update(u={"kind": "uneven", "min_per_class": 9, "max_per_class": 4}),
+     r"config key 'samplings.u.min_per_class': 9 is larger than max_per_class 4"),
+    (lambda c: c["clusterers"]["ward"].update(k="0x"), r"config key 'clusterers.ward.k': '0x' asks for 0 times"),
+    (lambda c: c["models"]["rand_mnv2"].update(img_size=1), r"config key 'models.rand_mnv2.img_size': 1 is less than the minimum of 16"),
+    (lambda c: c["models"]["rand_mnv2"].update(id="vit_nonexistent_patch99"),
+     r"config key 'models.rand_mnv2.id': timm has no model 'vit_nonexistent_patch99'"),
+    (lambda c: c["datasets"].update(system={"root": "/"}), r"config key 'datasets.system.root': '/' is a system folder"),
+    (lambda c: c["datasets"].update(system={"root": "/proc"}), r"config key 'datasets.system.root': '/proc' is a system folder"),
+])
+def test_values_that_used_to_fail_late_are_config_errors(mutate, message):
+    config = tiny_config(grid={})
+    mutate(config)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, SCHEMA)
+
+
+def test_k_larger_than_the_sort_inbox_is_a_config_error(tmp_path):
+    from PIL import Image
+
+    for i in range(5):
+        Image.new("RGB", (32, 32), (i * 40, 0, 0)).save(tmp_path / f"{i}.jpg")
+    config = tiny_config(sort={"inbox": {"root": str(tmp_path), "k": 12, "setting": {
+        "model": "rand_mnv2", "reducer": "pca", "clusterer": "ward"}}})
+    with pytest.raises(ConfigError, match=r"config key 'sort.inbox.k': k=12 exceeds the 5 photos under"):
+        validate_config(config, SCHEMA)
+
+
+def test_a_duplicated_top_level_key_is_an_error_naming_file_and_line(tmp_path):
+    config_text = yaml.safe_dump(tiny_config(), sort_keys=False) + "seeds: [4]\n"
+    path = tmp_path / "dup.yaml"
+    path.write_text(config_text)
+    result = run_snakemake(tmp_path, path, "-n", check=False, timeout=120)
+    line = config_text.splitlines().index("seeds:") + 1
+    assert result.returncode != 0
+    assert f"{path}: key 'seeds' appears twice (lines {line} and {len(config_text.splitlines())})" in result.stderr + result.stdout
+
+
+def test_a_failed_scan_prints_its_rejects_in_the_log_that_survives(tmp_path):
+    from PIL import Image
+
+    root = tmp_path / "photos"
+    (root / "owl").mkdir(parents=True)
+    (root / "fox").mkdir()
+    for i in range(3):
+        Image.new("RGB", (32, 32), (i * 40, 0, 0)).save(root / "owl" / f"{i}.jpg")
+        (root / "fox" / f"{i}.jpg").write_bytes(b"corrupt")
+    with pytest.raises(ValueError) as raised:
+        with jobs.logged(str(tmp_path / "scan.log")):
+            jobs.scan(str(root), -1, None, 2, str(tmp_path / "m.parquet"), str(tmp_path / "r.csv"))
+    assert "rejects in" not in str(raised.value) and "listed in the job's log" in str(raised.value)
+    log = (tmp_path / "scan.log").read_text()
+    assert "fox/0.jpg" in log and "not a decodable image" in log
+
+
+def test_user_text_with_mathtext_characters_is_drawn_literally(tmp_path):
+    from zsc import plots
+
+    per_species = pd.DataFrame({"model": "m", "label": ["$\\frac$ cat", "dog"], "dominant_share": [0.5, 1.0],
+                                "dominant_purity": [1.0, 0.5]})
+    plots.per_species_bars(per_species, {"model": "m"}, tmp_path / "bars.png")
+    points = pd.DataFrame({"image_id": ["a", "b"], "label": ["$\\frac$ cat", "dog"], "x0": [0.0, 1.0], "x1": [0.0, 1.0]})
+    plots.scatter(points, points.assign(cluster=[0, -1]), "$\\frac$ title", tmp_path / "scatter.png")
+    assert (tmp_path / "bars.png").stat().st_size > 0 and (tmp_path / "scatter.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_reordering_keys_inside_an_entry_reruns_nothing(tmp_path, numba_cache):
+    config = tiny_config(reducers={"pca": {"method": "pca"}}, clusterers={"ward": {"method": "ward"}},
+                         review={"gallery_top": 0})
+    run_snakemake(tmp_path, write_config(tmp_path, config))
+    model = config["models"]["rand_mnv2"]
+    config["models"]["rand_mnv2"] = dict(reversed(list(model.items())))
+    config["reducers"]["pca"] = {"n_components": 2, "method": "pca"}
+    assert "Nothing to be done" in run_snakemake(tmp_path, write_config(tmp_path, config), "-n").stdout

@@ -37,7 +37,7 @@ def _top1(arch: str, weights: str, photo: Path) -> int:
         return int(model(batch).argmax(1))
 
 
-@pytest.mark.skipif(not OXFORD_PETS.is_dir(), reason=f"real photos not present at {OXFORD_PETS}")
+@pytest.mark.skipif(not OXFORD_PETS.is_dir(), reason="optional real photos absent: set ZSC_OXFORD_PETS (README, Tests)")
 @pytest.mark.parametrize("weights", sorted(PACKAGED_WEIGHTS))
 def test_packaged_imagenet_weights_classify_real_photos(weights):
     arch = PACKAGED_WEIGHTS[weights].timm_arch

@@ -159,7 +159,7 @@ def test_demo_pretrained_cnn_separates_species_random_weights_do_not(quality_run
     assert best["random"] < best[["effnet", "mnv2"]].min() - 0.3
 
 
-@pytest.mark.skipif(not OXFORD_PETS.is_dir(), reason=f"real photos not present at {OXFORD_PETS}")
+@pytest.mark.skipif(not OXFORD_PETS.is_dir(), reason="optional real photos absent: set ZSC_OXFORD_PETS (README, Tests)")
 def test_oxford_pets_real_photos_pretrained_beats_random(quality_run):
     best = _best_by_model(quality_run, "pets")
     print("oxford-pets best V-measure per model:", best.to_dict())

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
+import re
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-from zsc.clusterers import K_GIVEN
+from zsc.clusterers import DENSITY_KEYS_OF, K_GIVEN
 from zsc.images import IMAGE_EXTENSIONS
 from zsc.weights import PACKAGED_WEIGHTS
 
@@ -39,6 +41,50 @@ def _fill_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
+def _scalar(text: str, types: set[str]):
+    """A command-line string as the type the schema wants, or unchanged."""
+    lowered = text.strip().lower()
+    if "integer" in types and re.fullmatch(r"[+-]?\d+", text.strip()):
+        return int(text)
+    if "number" in types:
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    if "boolean" in types and lowered in ("true", "false"):
+        return lowered == "true"
+    if "null" in types and lowered in ("null", "~", "none"):
+        return None
+    return text
+
+
+def _schema_types(schema: dict) -> set[str]:
+    types = schema.get("type", [])
+    found = set([types] if isinstance(types, str) else types)
+    for alternative in schema.get("oneOf", []) + schema.get("anyOf", []):
+        found |= _schema_types(alternative)
+    return found
+
+
+def coerce_overrides(value, schema: dict, root: dict | None = None):
+    """Snakemake's ``--config key=value`` reads nested values as strings (``seeds=[1,2]`` is
+    ``['1', '2']``): convert them to the types the schema declares, so overrides work as typed."""
+    root = root or schema
+    if "$ref" in schema:
+        schema = root["definitions"][schema["$ref"].rsplit("/", 1)[1]]
+    if isinstance(value, dict):
+        properties, extra = schema.get("properties", {}), schema.get("additionalProperties")
+        return {key: coerce_overrides(item, properties.get(key, extra if isinstance(extra, dict) else {}), root)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [coerce_overrides(item, schema.get("items", {}), root) for item in value]
+    if isinstance(value, str):
+        return _scalar(value, _schema_types(schema) | {
+            t for ref in [s for s in schema.get("oneOf", []) if "$ref" in s]
+            for t in _schema_types(root["definitions"][ref["$ref"].rsplit("/", 1)[1]])})
+    return value
+
+
 def _key_path(error: jsonschema.ValidationError) -> str:
     return ".".join(str(part) for part in error.absolute_path) or "<top level>"
 
@@ -57,6 +103,9 @@ def schema_errors(config: dict, schema: dict) -> list[str]:
 def _check_grid(config: dict) -> list[str]:
     errors = []
     grid = config["grid"]
+    axes = [grid_names(config, axis) for axis in GRID_AXES]
+    if all(axes) and all(excluded(config, **dict(zip(GRID_AXES.values(), cell))) for cell in itertools.product(*axes)):
+        errors.append("config key 'grid.exclude': removes every cell of the grid; nothing would run")
     for axis in [*GRID_AXES, "datasets"]:
         for name in grid.get(axis, []):
             if name not in config[axis]:
@@ -71,9 +120,23 @@ def _check_grid(config: dict) -> list[str]:
     return errors
 
 
+def _timm_knows(model_id: str) -> bool:
+    from zsc.torchvision_compat import ensure_torchvision
+
+    ensure_torchvision()
+    import timm
+    from timm.models import split_model_name_tag
+
+    return timm.is_model(split_model_name_tag(model_id)[0])
+
+
 def _check_models(config: dict) -> list[str]:
     errors = []
     for name, spec in config["models"].items():
+        if spec["backend"] == "timm" and not _timm_knows(spec["id"]):
+            errors.append(f"config key 'models.{name}.id': timm has no model '{spec['id']}' "
+                          f"(list them with: python -c \"import timm; print(timm.list_models('*vit*'))\")")
+            continue
         weights = spec["weights"]
         if weights.startswith("package:"):
             package = weights.split(":", 1)[1]
@@ -90,13 +153,16 @@ def _check_models(config: dict) -> list[str]:
 
 
 def _species_folders(root: Path, label_level: int) -> dict[str, int]:
-    """Species name -> number of image-extension files, from folder names only (cheap)."""
+    """Species name -> number of image-extension files, from folder names only (cheap; symlinks not followed)."""
     counts: dict[str, int] = {}
-    for path in root.rglob("*"):
-        if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith("."):
-            folders = path.relative_to(root).parts[:-1]
-            if folders and -len(folders) <= label_level < len(folders):
-                counts[folders[label_level]] = counts.get(folders[label_level], 0) + 1
+    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        folders = Path(folder).relative_to(root).parts
+        if not folders or not -len(folders) <= label_level < len(folders):
+            continue
+        n_images = sum(1 for f in filenames if Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith("."))
+        if n_images:
+            counts[folders[label_level]] = counts.get(folders[label_level], 0) + n_images
     return counts
 
 
@@ -104,6 +170,37 @@ def _check_subclusters(config: dict) -> list[str]:
     chosen = config.get("subclusters", {}).get("reducers", [])
     return [f"config key 'subclusters.reducers': unknown name '{name}'; allowed: {sorted(config['reducers'])}"
             for name in chosen if name not in config["reducers"]]
+
+
+SYSTEM_FOLDERS = frozenset({"/", "/proc", "/sys", "/dev", "/run", "/boot", "/etc", "/usr", "/bin", "/sbin", "/lib",
+                            "/lib64", "/var", "/tmp"})
+
+
+def root_problem(root: Path | str) -> str | None:
+    """Why a configured photo folder cannot be scanned, or None."""
+    root = Path(root)
+    if root.exists() and str(root.resolve()) in SYSTEM_FOLDERS:
+        return f"'{root}' is a system folder, not a photo folder"
+    if not root.exists():
+        return f"folder '{root}' does not exist"
+    if not root.is_dir():
+        return f"'{root}' is a file, not a folder"
+    if not os.access(root, os.R_OK | os.X_OK):
+        return f"folder '{root}' cannot be read (permission denied)"
+    return None
+
+
+def photo_roots(config: dict) -> dict[str, str]:
+    """Dotted config key -> folder, for every user photo folder (datasets and sort runs; not demo data)."""
+    roots = {f"datasets.{name}.root": spec["root"] for name, spec in config["datasets"].items() if "root" in spec}
+    roots.update({f"sort.{name}.root": spec["root"] for name, spec in config.get("sort", {}).items() if "root" in spec})
+    return roots
+
+
+def missing_data(config: dict) -> list[str]:
+    """Photo folders that do not exist yet: a dry run (-n, --dag, --rulegraph) may go on, a real run may not."""
+    return [f"config key '{key}': folder '{root}' does not exist" for key, root in photo_roots(config).items()
+            if not Path(root).exists()]
 
 
 def _check_sort(config: dict) -> list[str]:
@@ -118,8 +215,42 @@ def _check_sort(config: dict) -> list[str]:
         if spec.get("benchmark") and spec["benchmark"] not in config["datasets"]:
             errors.append(f"config key 'sort.{name}.benchmark': unknown dataset '{spec['benchmark']}'; "
                           f"allowed: {sorted(config['datasets'])}")
-        if spec.get("root") and not Path(spec["root"]).is_dir():
-            errors.append(f"config key 'sort.{name}.root': folder '{spec['root']}' does not exist")
+        errors.extend(_check_sort_clusterer(config, name, spec))
+        if spec.get("k") and spec.get("root") and not root_problem(spec["root"]):
+            n_photos = _count_images(Path(spec["root"]))
+            if spec["k"] > n_photos:
+                errors.append(f"config key 'sort.{name}.k': k={spec['k']} exceeds the {n_photos} photos under "
+                              f"'{spec['root']}'")
+    return errors
+
+
+def _count_images(root: Path) -> int:
+    return sum(1 for folder, dirnames, filenames in os.walk(root) for f in filenames
+               if Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith("."))
+
+
+def _sort_candidate_clusterers(config: dict, spec: dict) -> list[str]:
+    """Clusterers a sort run may end up with: its explicit one, or any of its benchmark's grid."""
+    if "setting" in spec:
+        chosen = spec["setting"]["clusterer"]
+        return [chosen] if chosen in config["clusterers"] else []
+    return grid_names(config, "clusterers")
+
+
+def _check_sort_clusterer(config: dict, name: str, spec: dict) -> list[str]:
+    """There are no labels to count in a sort run: k and density sizes must come from the config."""
+    errors = []
+    for clusterer in _sort_candidate_clusterers(config, spec):
+        method = config["clusterers"][clusterer]["method"]
+        if method in K_GIVEN and "k" not in spec:
+            errors.append(f"config key 'sort.{name}.k': clusterer '{clusterer}' ({method}) needs the number of "
+                          f"groups you expect; set sort.{name}.k")
+            break
+        has_sizes = all(key in config["clusterers"][clusterer] for key in DENSITY_KEYS_OF.get(method, ()))
+        if "setting" in spec and not has_sizes and "expected_group_size" not in spec:
+            errors.append(f"config key 'sort.{name}.expected_group_size': clusterer '{clusterer}' ({method}) "
+                          f"sets no min_cluster_size/min_samples; give the photos per species you expect, "
+                          f"or set them on clusterers.{clusterer}")
     return errors
 
 
@@ -128,20 +259,27 @@ def _check_datasets(config: dict) -> list[str]:
     for name, spec in config["datasets"].items():
         if spec.get("attributes") and not Path(spec["attributes"]).is_file():
             errors.append(f"config key 'datasets.{name}.attributes': no such file '{spec['attributes']}'")
-        if "demo" in spec:
-            continue
+        if "demo" in spec or not Path(spec["root"]).exists():
+            continue  # a missing folder: reported by missing_data(), fatal only for a real run
         root = Path(spec["root"])
-        if not root.is_dir():
-            errors.append(f"config key 'datasets.{name}.root': folder '{root}' does not exist")
+        problem = root_problem(root)
+        if problem:
+            errors.append(f"config key 'datasets.{name}.root': {problem}")
             continue
         species = _species_folders(root, spec["label_level"])
         if not species:
-            errors.append(f"config key 'datasets.{name}.root': no images found in species folders under '{root}'")
+            symlinked = [p.name for p in root.iterdir() if p.is_symlink() and p.is_dir()]
+            hint = (f" (symlinked folders are not followed: {sorted(symlinked)[:5]})" if symlinked else "")
+            errors.append(f"config key 'datasets.{name}.root': no images found in species folders under '{root}'"
+                          + hint)
         elif len(species) < 2:
             errors.append(f"config key 'datasets.{name}.root': found {len(species)} species folder "
                           f"({sorted(species)}); clustering needs at least 2")
         else:
             errors.extend(_check_k_against_samples(config, name, species))
+    for key, root in photo_roots(config).items():
+        if key.startswith("sort.") and Path(root).exists() and root_problem(root):
+            errors.append(f"config key '{key}': {root_problem(root)}")
     return errors
 
 
@@ -171,9 +309,18 @@ def _default_k(config: dict) -> None:
             spec.setdefault("k", "true_k")
 
 
+def _check_samplings(config: dict) -> list[str]:
+    return [f"config key 'samplings.{name}.min_per_class': {spec['min_per_class']} is larger than "
+            f"max_per_class {spec['max_per_class']}" for name, spec in config["samplings"].items()
+            if spec.get("max_per_class") and spec["min_per_class"] > spec["max_per_class"]]
+
+
 def _check_methods(config: dict) -> list[str]:
     errors = []
     for name, spec in config["clusterers"].items():
+        k = spec.get("k")
+        if isinstance(k, str) and k.endswith("x") and float(k[:-1]) <= 0:
+            errors.append(f"config key 'clusterers.{name}.k': '{k}' asks for 0 times the species count")
         if spec["method"] not in K_GIVEN and "k" in spec:
             errors.append(f"config key 'clusterers.{name}.k': {spec['method']} finds k itself; remove k")
     return errors
@@ -182,20 +329,66 @@ def _check_methods(config: dict) -> list[str]:
 RESERVED_DATASET_NAMES = frozenset({"sort"})  # results/sort/ holds the sort runs
 
 
+def load_schema(schema_path: Path | str) -> dict:
+    return yaml.safe_load(Path(schema_path).read_text())
+
+
 def validate_config(config: dict, schema_path: Path | str) -> dict:
     """Return a validated copy of ``config`` with defaults filled; raise ConfigError listing every problem."""
     config = copy.deepcopy(dict(config))
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = load_schema(schema_path)
     errors = schema_errors(config, schema)
     if not errors:
         _default_k(config)
         errors = [f"config key 'datasets.{name}': the name '{name}' is reserved" for name in config["datasets"]
                   if name in RESERVED_DATASET_NAMES]
-        errors += (_check_grid(config) + _check_models(config) + _check_methods(config) + _check_subclusters(config)
-                  + _check_sort(config) + _check_datasets(config))
+        errors += (_check_grid(config) + _check_models(config) + _check_methods(config) + _check_samplings(config)
+                   + _check_subclusters(config) + _check_sort(config) + _check_datasets(config))
     if errors:
         raise ConfigError("invalid config:\n  - " + "\n  - ".join(errors))
+    for registry in NAMED_REGISTRIES:  # names keep their order (the grid's); keys inside an entry are sorted
+        if registry in config:
+            config[registry] = {name: canonical(spec) for name, spec in config[registry].items()}
     return config
+
+
+NAMED_REGISTRIES = ("datasets", "samplings", "models", "reducers", "clusterers", "sort")
+
+
+def canonical(value):
+    """Mappings with sorted keys, recursively: a job's params compare by content, not by key order."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
+class _DuplicateCheckingLoader(yaml.SafeLoader):
+    """YAML loading that records keys given twice in one mapping (PyYAML silently keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                self.duplicates.append(f"key '{key}' appears twice (lines {seen[key]} and {line})")
+            seen.setdefault(key, line)
+        return super().construct_mapping(node, deep=deep)
+
+
+def duplicate_keys(path: Path | str) -> list[str]:
+    """'<path>: key 'x' appears twice (lines a and b)' for each duplicated key in a YAML file."""
+    loader = _DuplicateCheckingLoader(Path(path).read_text())
+    loader.duplicates = []
+    try:
+        loader.get_single_data()
+    except yaml.YAMLError:
+        return []  # syntax errors are reported when the file is loaded
+    finally:
+        loader.dispose()
+    return [f"{path}: {message}" for message in loader.duplicates]
 
 
 def grid_names(config: dict, axis: str) -> list[str]:

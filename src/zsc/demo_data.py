@@ -15,8 +15,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-SHAPES = ("disc", "triangle", "star", "square", "cross", "crescent", "ellipse", "hexagon", "ring", "arrow")
-PATTERNS = ("stripes", "spots", "solid", "checks", "rings", "zigzag")
 SPECIES = tuple(
     f"{shape}_{pattern}"
     for shape, pattern in [

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -30,8 +32,24 @@ RESAMPLE = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}
 ROWS_PER_ROW_GROUP = 4096
 
 
+MAX_ASPECT_BEFORE_RESIZE = 2.0
+
+
 def crop_uint8(image: Image.Image, prep: Preprocessing) -> np.ndarray:
-    """Resize the shorter side to ``resize_size``, centre-crop ``img_size``; HWC uint8."""
+    """Resize the shorter side to ``resize_size``, centre-crop ``img_size``; HWC uint8.
+
+    The long side is first trimmed (centred) to at most twice the short side: the final centre
+    crop never reaches further, and an 8 x 150,000 image would otherwise be upscaled to
+    224 x 4,200,000 pixels (gigabytes) before being cropped.
+    """
+    width, height = image.size
+    limit = math.ceil(min(width, height) * MAX_ASPECT_BEFORE_RESIZE)
+    if width > limit:
+        left = (width - limit) // 2
+        image = image.crop((left, 0, left + limit, height))
+    elif height > limit:
+        top = (height - limit) // 2
+        image = image.crop((0, top, width, top + limit))
     width, height = image.size
     scale = prep.resize_size / min(width, height)
     new_size = (max(prep.img_size, round(width * scale)), max(prep.img_size, round(height * scale)))
@@ -95,6 +113,31 @@ def embedding_schema(dim: int, metadata: dict) -> pa.Schema:
     )
 
 
+def progress_lines(batches, n_images: int, desc: str, enabled: bool = True, every_seconds: float = 30.0,
+                   stream=None):
+    """Yield ``batches`` (index tensors first) and report progress: a live bar on a terminal, and in a
+    log file one readable line every ``every_seconds`` (tqdm's carriage returns make one huge line)."""
+    stream = stream or sys.stderr
+    if not enabled:
+        yield from batches
+        return
+    if stream.isatty():
+        from tqdm import tqdm
+
+        yield from tqdm(batches, unit="batch", desc=desc, file=stream)
+        return
+    started = last = time.perf_counter()
+    done = 0
+    for batch in batches:
+        yield batch
+        done += len(batch[0]) + len(batch[2])
+        now = time.perf_counter()
+        if now - last >= every_seconds or done >= n_images or done == len(batch[0]) + len(batch[2]):
+            last = now
+            print(f"{desc}: {done}/{n_images} images ({100 * done / max(n_images, 1):.0f}%), "
+                  f"{done / max(now - started, 1e-9):.1f} img/s", file=stream, flush=True)
+
+
 def embed_manifest(
     backbone: Backbone,
     manifest: pd.DataFrame,
@@ -111,8 +154,6 @@ def embed_manifest(
 
     The file appears only when complete (written under a temporary name, then renamed).
     """
-    from tqdm import tqdm
-
     torch_device = pick_device(device)
     backbone.model.to(torch_device, memory_format=torch.channels_last)  # in place; forward() uses it
     prep = backbone.preprocessing
@@ -132,8 +173,8 @@ def embed_manifest(
     autocast = (torch.autocast(torch_device.type, dtype=autocast_dtype) if autocast_dtype
                 else contextlib.nullcontext())
     with atomic_path(output_path) as temporary, torch.inference_mode(), autocast:
-        for indices, pixels, failed in tqdm(loader, disable=not progress, unit="batch",
-                                            desc=f"embed {metadata.get('model_name', '')}"):
+        for indices, pixels, failed in progress_lines(loader, len(manifest), f"embed {metadata.get('model_name', '')}",
+                                                      enabled=progress):
             rejects.extend((ids[i], "embed", reason) for i, reason in failed)
             if len(indices) == 0:
                 continue

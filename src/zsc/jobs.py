@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from zsc import metrics as zmetrics
-from zsc.clusterers import DENSITY_METHODS, ClustererError, cluster, with_density_preset
+from zsc.clusterers import DENSITY_METHODS, ClustererError, cell_spec, fit_cluster
 from zsc.io import atomic_path, frame_fingerprint, read_embeddings, select_rows, write_json, write_table
 from zsc.reducers import ReducerError, reduce
 from zsc.sampling import draw_sample
@@ -45,6 +45,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def print_rejects(rejects: pd.DataFrame, limit: int = 200) -> None:
+    """The rejects table in the job's log (stderr), which survives a failed job."""
+    print(f"{len(rejects)} rejected file(s):", file=sys.stderr)
+    print(rejects.head(limit).to_string(index=False), file=sys.stderr)
+    if len(rejects) > limit:
+        print(f"... and {len(rejects) - limit} more", file=sys.stderr)
+
+
 def demo_data(output_dir: str, spec: dict) -> None:
     from zsc.demo_data import generate
 
@@ -66,9 +74,10 @@ def scan(root: str, label_level: int, group_level: int | None, min_images_per_sp
         })], ignore_index=True).sort_values("image_id", ignore_index=True)
         manifest = manifest[~manifest["label"].isin(too_small)].reset_index(drop=True)
     n_species = manifest["label"].nunique()
-    write_table(rejects, rejects_path)  # also when the scan fails: it says why
+    write_table(rejects, rejects_path)
     if n_species < 2:
-        raise ValueError(f"{root}: {n_species} usable species after the scan (rejects in {rejects_path}); "
+        print_rejects(rejects)  # Snakemake deletes a failed job's outputs; its log stays
+        raise ValueError(f"{root}: {n_species} usable species after the scan (rejects listed in the job's log); "
                          f"clustering needs at least 2")
     print(f"scan {root}: {len(manifest)} images of {n_species} species, {len(rejects)} rejected", file=sys.stderr)
     write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
@@ -101,6 +110,19 @@ def reduced_coordinates(points_frame: pd.DataFrame) -> np.ndarray:
     return points_frame[[c for c in points_frame.columns if c.startswith("x")]].to_numpy()
 
 
+RECORDED_PARAMS = ("k", "min_cluster_size", "min_samples", "eps", "density_rule")
+
+
+def recorded_params(spec: dict, used: dict) -> dict:
+    """The values a cell actually ran with: flat columns for the common ones, all of them as JSON."""
+    resolved = {**{key: value for key, value in spec.items() if key != "density_rule"}, **used}
+    # one type per column: a cell that failed before clustering has no resolved k or eps (k may be 'true_k')
+    flat = {key: used.get(key, None if key in ("k", "eps") else spec.get(key)) for key in RECORDED_PARAMS}
+    if isinstance(flat["eps"], float):
+        flat["eps"] = round(flat["eps"], 9)
+    return {**flat, "params": json.dumps(resolved, sort_keys=True, default=str)}
+
+
 def _status(ok: bool, reason: str = "") -> dict:
     return {"status": "ok" if ok else "failed", "reason": reason}
 
@@ -127,26 +149,32 @@ def reduce_job(embeddings_path: str, sample_path: str, spec: dict, seed: int, po
 
 
 def cluster_job(points_path: str, info_path: str, spec: dict, seed: int, cell: dict,
-                labels_path: str, metrics_path: str, density_preset: str | None = None) -> None:
-    """Cluster one reduction and score it; any failure becomes a metrics row with a reason."""
-    spec = with_density_preset(spec, density_preset)
+                labels_path: str, metrics_path: str, density_preset: dict | None = None) -> None:
+    """Cluster one reduction and score it; any failure becomes a metrics row with a reason.
+
+    ``density_preset``: {"name": preset, "fixed": bool} of the sampling; unless fixed, the preset is
+    checked against the sample's median species count. The row records every resolved parameter.
+    """
     reduce_info = json.loads(Path(info_path).read_text())
     points_frame = pd.read_parquet(points_path)
     coordinates = reduced_coordinates(points_frame)
     truth = points_frame["label"].to_numpy()
+    spec = cell_spec(spec, density_preset, truth)
     row = {**cell, "reduce_seconds": reduce_info["reduce_seconds"],
            "reduce_peak_rss_mb": reduce_info.get("reduce_peak_rss_mb")}
     started = time.perf_counter()
     predicted = np.full(len(points_frame), zmetrics.NOISE, dtype=np.int64)
+    used = {}
     if reduce_info["status"] != "ok":
         row.update(status="failed", reason=f"reduce: {reduce_info['reason']}")
     else:
         try:
-            predicted = cluster(coordinates, spec, true_k=len(np.unique(truth)), seed=seed)
+            predicted, used = fit_cluster(coordinates, spec, true_k=len(np.unique(truth)), seed=seed)
             row.update(status="ok", reason="")
         except (ClustererError, ValueError) as error:
             row.update(status="failed", reason=f"cluster: {type(error).__name__}: {error}")
     row["cluster_seconds"] = round(time.perf_counter() - started, 4)
+    row.update(recorded_params(spec, used))
     if row["status"] == "ok":
         row.update(zmetrics.external_metrics(truth, predicted))
         row["silhouette"] = zmetrics.silhouette(coordinates, predicted, seed=seed)
@@ -230,32 +258,47 @@ def gallery_job(summary_path: str, metrics_path: str, cells_dir: str, thumbs_dir
 def sort_scan_job(root: str, manifest_path: str, rejects_path: str, workers: int = 1) -> None:
     """Scan unlabeled photos: any layout, no species folders needed."""
     manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers)
-    write_table(rejects, rejects_path)  # also when the scan fails: it says why
+    write_table(rejects, rejects_path)
     if manifest.empty:
-        raise ValueError(f"{root}: no usable photos to sort (rejects in {rejects_path})")
+        print_rejects(rejects)
+        raise ValueError(f"{root}: no usable photos to sort (rejects listed in the job's log)")
     write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
 
 
-def sort_assign_job(embeddings_path: str, setting: dict, reducer_spec: dict, clusterer_spec: dict, run: dict,
-                    root: str, outputs: dict) -> None:
+def sort_setting_job(run: dict, choices: dict, summary_path: str | None, metrics_path: str | None,
+                     output_path: str) -> None:
+    """Write the sort run's setting (names and full entries): explicit, or the benchmark's best."""
+    from zsc.sorting import choose_setting
+
+    setting = choose_setting(run, choices, summary_path, metrics_path)
+    print(f"sort setting: {setting['model']} / {setting['reducer']} / {setting['clusterer']} "
+          f"({setting['source']})", file=sys.stderr)
+    write_json(setting, output_path)
+
+
+def sort_assign_job(embeddings_path: str, setting_path: str, run: dict, root: str, outputs: dict) -> None:
     """Cluster unlabeled photos; write assignments, per-cluster folders and the review list."""
     from zsc.clusterers import K_GIVEN
-    from zsc.sorting import assign, folder_name, write_cluster_folders
+    from zsc.sorting import assign, folder_name, output_name, write_cluster_folders
 
+    setting = json.loads(Path(setting_path).read_text())
+    clusterer_spec = setting["clusterer_spec"]
     if clusterer_spec["method"] in K_GIVEN and "k" not in run:
         raise ValueError(f"clusterer '{setting['clusterer']}' ({clusterer_spec['method']}) needs k: set "
                          f"sort.<run>.k to the number of groups you expect (there are no labels to count)")
     frame, matrix = read_embeddings(embeddings_path)
     k = run["k"] if clusterer_spec["method"] in K_GIVEN else None
-    assigned = assign(matrix, reducer_spec, clusterer_spec, k, run["seed"], run["min_silhouette"])
+    assigned = assign(matrix, setting["reducer_spec"], clusterer_spec, k, run["seed"], run["min_silhouette"])
     assignments = pd.concat([frame[["image_id"]], assigned], axis=1)
     assignments.insert(2, "folder", [folder_name(c, d) for c, d in zip(assignments["cluster"], assignments["doubtful"])])
+    assignments.insert(3, "file", [f"{folder}/{output_name(i)}" for folder, i in zip(assignments["folder"],
+                                                                                     assignments["image_id"])])
     write_table(assignments, outputs["assignments"])
     review = assignments[assignments["doubtful"]].sort_values("distance_to_cluster", ascending=False)
     write_table(review[["image_id", "reason", "nearest_cluster", "distance_to_cluster"]], outputs["review"])
     write_cluster_folders(Path(root), assignments, Path(outputs["folders"]), run["link"])
-    print(f"sorted {len(assignments)} photos with {setting}: {assignments['folder'].nunique()} folders, "
-          f"{len(review)} doubtful", file=sys.stderr)
+    print(f"sorted {len(assignments)} photos with {setting['model']} / {setting['reducer']} / "
+          f"{setting['clusterer']}: {assignments['folder'].nunique()} folders, {len(review)} doubtful", file=sys.stderr)
 
 
 def plots_job(results_dir: str, outputs: dict) -> None:

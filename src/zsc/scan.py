@@ -17,6 +17,8 @@ from zsc.images import ImageRejected, probe, skip_reason
 
 MANIFEST_COLUMNS = ["image_id", "label", "group", "size_bytes", "width", "height", "format", "content_hash"]
 REJECT_COLUMNS = ["image_id", "stage", "reason"]
+# Snakemake's own marker in a directory() output (e.g. generated demo folders): not a user file.
+WORKFLOW_MARKERS = frozenset({".snakemake_timestamp"})
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,24 @@ class Layout:
         return all(-len(folders) <= level < len(folders) for level in levels)
 
 
+def _folder_problem(folder: Path) -> str | None:
+    """Why a sub-folder is not walked (unreadable, empty), or None."""
+    try:
+        with os.scandir(folder) as entries:
+            return None if any(True for _ in entries) else "empty folder"
+    except PermissionError:
+        return "unreadable folder (permission denied)"
+    except OSError as error:
+        return f"unreadable folder ({error.strerror or type(error).__name__})"
+
+
 def list_entries(root: Path, labeled: bool = True) -> tuple[list[Path], list[tuple[str, str]]]:
     """All files to try, plus (relative path, reason) for entries never tried."""
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
     for folder, dirnames, filenames in os.walk(root, followlinks=False):
         folder_path = Path(folder)
+        walked = []
         for dirname in sorted(dirnames):
             sub = folder_path / dirname
             relative = sub.relative_to(root).as_posix() + "/"
@@ -53,12 +67,14 @@ def list_entries(root: Path, labeled: bool = True) -> tuple[list[Path], list[tup
                 skipped.append((relative, "symlinked folder not followed (could loop)"))
             elif dirname.startswith("."):
                 skipped.append((relative, "hidden folder not scanned"))
-            elif not any(sub.iterdir()):
-                skipped.append((relative, "empty folder"))
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and not (folder_path / d).is_symlink()
-        )
-        for filename in sorted(filenames):
+            else:
+                problem = _folder_problem(sub)
+                if problem:
+                    skipped.append((relative, problem))
+                else:
+                    walked.append(dirname)
+        dirnames[:] = walked
+        for filename in sorted(set(filenames) - WORKFLOW_MARKERS):
             path = folder_path / filename
             relative = path.relative_to(root).as_posix()
             reason = skip_reason(path)
@@ -95,6 +111,8 @@ def scan_folder(root: Path | str, layout: Layout, workers: int = 1) -> tuple[pd.
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"dataset root is not a folder: {root}")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise PermissionError(f"cannot read the photo folder {root} (permission denied)")
     files, skipped = list_entries(root, labeled=layout.label_level is not None)
     if workers > 1 and len(files) > 64:
         with ProcessPoolExecutor(workers) as pool:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from zsc.aggregate import usable_settings
-from zsc.clusterers import cluster
+from zsc.clusterers import DENSITY_KEYS, DENSITY_KEYS_OF, cluster, with_density_preset
 from zsc.metrics import NOISE, nearest_clusters
 from zsc.reducers import reduce
 
@@ -31,6 +31,34 @@ def best_setting(summary_path: Path | str) -> dict:
         raise ValueError(f"{path}: every setting failed; no best setting to sort with")
     top = usable.iloc[0]
     return {"model": top["model"], "reducer": top["reducer"], "clusterer": top["clusterer"]}
+
+
+def choose_setting(run: dict, choices: dict, summary_path: str | None, metrics_path: str | None) -> dict:
+    """The sort run's model / reducer / clusterer with their full config entries.
+
+    A density clusterer without min_cluster_size/min_samples gets them from the run's
+    ``expected_group_size``, or else from the values the benchmark's cell actually used.
+    """
+    from zsc.aggregate import first_ok_cell
+
+    recorded = {}
+    if "setting" in run:
+        names, source = dict(run["setting"]), "sort.<run>.setting"
+    else:
+        summary = pd.read_csv(summary_path)
+        names, source = best_setting(summary_path), f"best setting of {summary_path}"
+        cell = first_ok_cell(pd.read_csv(metrics_path), usable_settings(summary).iloc[0])
+        recorded = {key: int(cell[key]) for key in DENSITY_KEYS if key in cell and pd.notna(cell[key])}
+    clusterer_spec = dict(choices["clusterers"][names["clusterer"]])
+    if not all(key in clusterer_spec for key in DENSITY_KEYS_OF.get(clusterer_spec["method"], ())):
+        if run.get("expected_group_size"):
+            clusterer_spec = with_density_preset(clusterer_spec, "large", float(run["expected_group_size"]))
+        elif recorded:
+            clusterer_spec = {**recorded, **clusterer_spec, "density_rule": f"as used by the benchmark ({source})"}
+        else:
+            raise ValueError("a density clusterer without min_cluster_size/min_samples needs sort.<run>.expected_group_size")
+    return {**names, "source": source, "model_spec": choices["models"][names["model"]],
+            "reducer_spec": choices["reducers"][names["reducer"]], "clusterer_spec": clusterer_spec}
 
 
 def doubt(points: np.ndarray, labels: np.ndarray, min_silhouette: float) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -75,14 +103,27 @@ def folder_name(cluster_id: int, doubtful: bool) -> str:
     return "doubtful" if doubtful else f"cluster_{cluster_id:03d}"
 
 
+def output_name(image_id: str) -> str:
+    """The photo's file name inside a cluster folder: its relative path with '%' and '/' escaped.
+
+    Escaping is one-to-one, so two photos never share an output path (``cam2/IMG_1.jpg`` ->
+    ``cam2%2FIMG_1.jpg``, while a photo named ``cam2__IMG_1.jpg`` keeps its name), and a photo
+    keeps the same name in every run.
+    """
+    return image_id.replace("%", "%25").replace("/", "%2F")
+
+
 def write_cluster_folders(root: Path, assignments: pd.DataFrame, output_dir: Path, mode: str) -> None:
     """One folder per cluster (and 'doubtful' for outliers) holding links to, or copies of, the photos."""
     if mode not in LINK_MODES:
         raise ValueError(f"sort link mode must be one of {LINK_MODES}, got '{mode}'")
-    for row in assignments.itertuples():
-        target = output_dir / row.folder / row.image_id.replace("/", "__")
+    targets = [output_dir / folder / output_name(image_id)
+               for folder, image_id in zip(assignments["folder"], assignments["image_id"])]
+    if len(set(targets)) != len(targets):  # cannot happen (output_name is one-to-one): never overwrite a photo
+        raise RuntimeError("two photos map to one output path; nothing written")
+    for target, image_id in zip(targets, assignments["image_id"]):
         target.parent.mkdir(parents=True, exist_ok=True)
-        source = (Path(root) / row.image_id).resolve()
+        source = (Path(root) / image_id).resolve()
         if mode == "symlink":
             os.symlink(os.path.relpath(source, target.parent), target)
         else:

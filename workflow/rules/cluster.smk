@@ -10,7 +10,7 @@ rule cluster:
         metrics="results/{dataset}/cells/{model}/{reducer}/{clusterer}/{sampling}/{seed}.json",
     params:
         spec=lambda wildcards: config["clusterers"][wildcards.clusterer],
-        density_preset=density_preset,
+        density_preset=get_density_preset,
     resources:
         mem_mb=2000,
         runtime=20,

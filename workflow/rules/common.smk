@@ -1,22 +1,45 @@
-# Shared helpers: validated config, wildcard constraints, grid expansion, path helpers.
+# Shared helpers: validated config, wildcard constraints, grid expansion, input functions.
 import itertools
+import sys
+import json
 from pathlib import Path
 
 from zsc import runtime_env
-from zsc.clusterers import PRESET_FOR_SAMPLING
-from zsc.config import ConfigError, excluded, grid_names, validate_config
+from zsc.clusterers import sampling_density_preset
+from snakemake.utils import update_config
+
+from zsc.config import (ConfigError, coerce_overrides, duplicate_keys, excluded, grid_names, load_schema,
+                        missing_data, validate_config)
 from zsc.scan import folder_fingerprint
-from zsc.sorting import best_setting
 
 
+SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
+# a key given twice in a config file: YAML keeps the last block silently; refuse, naming file and lines
+_duplicates = [message for path in (workflow.overwrite_configfiles or workflow.configfiles) for message in duplicate_keys(path)]
+if _duplicates:
+    raise WorkflowError("invalid config file:\n  - " + "\n  - ".join(_duplicates))
+# --config key=value overrides arrive as strings inside lists and maps: give them the schema's types
+update_config(config, coerce_overrides(workflow.config_settings.overwrite_config or {}, load_schema(SCHEMA)))
 try:
-    _validated = validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+    _validated = validate_config(config, SCHEMA)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 config.clear()
 config.update(_validated)
 # fast CPU inference, a shared numba cache and (offline clusters) no hub access, for every job process
 runtime_env.apply(hub_offline=config["embed"]["offline"])
+
+# A photo folder that does not exist yet does not stop -n / --dag / --rulegraph (one warning line
+# each); a real run stops in onstart, before any job.
+MISSING_DATA = missing_data(config)
+for _message in MISSING_DATA:
+    print(f"warning: {_message} (the DAG can be inspected; a run stops before any job)", file=sys.stderr)
+
+
+onstart:
+    if MISSING_DATA:
+        raise WorkflowError("cannot run:\n  - " + "\n  - ".join(MISSING_DATA))
+
 
 NAME = "[A-Za-z0-9][A-Za-z0-9_.-]*"
 
@@ -37,47 +60,40 @@ REDUCERS = grid_names(config, "reducers")
 CLUSTERERS = grid_names(config, "clusterers")
 SAMPLINGS = grid_names(config, "samplings")
 SEEDS = [str(seed) for seed in config["seeds"]]
+SORT_RUNS = list(config.get("sort", {}))
 
 
-SORT_PREFIX = "sort_"  # demo photos of sort runs live in resources/demo/sort_<run>
-
-
-def photo_source(name):
-    """A dataset's entry, or a sort run's (named sort_<run>): both have root or demo."""
-    if name.startswith(SORT_PREFIX) and name[len(SORT_PREFIX):] in config.get("sort", {}):
-        return config["sort"][name[len(SORT_PREFIX):]]
-    return config["datasets"][name]
+# ---------------------------------------------------------------- benchmark datasets
 
 
 def dataset_root(dataset):
     """Folder of photos: generated demo data or the user's root."""
-    spec = photo_source(dataset)
+    spec = config["datasets"][dataset]
     return f"resources/demo/{dataset}" if "demo" in spec else spec["root"]
 
 
-def scan_inputs(wildcards):
+def get_demo_folder(wildcards):
     """The generated demo folder is a rule output; a user's folder is not an input file."""
     return [dataset_root(wildcards.dataset)] if "demo" in config["datasets"][wildcards.dataset] else []
 
 
-def content_fingerprint(wildcards):
+def get_scan_fingerprint(wildcards):
     """Changes when files under a user's root change, so the scan reruns (demo data: its rule decides)."""
     if "demo" in config["datasets"][wildcards.dataset]:
         return "generated"
     return folder_fingerprint(dataset_root(wildcards.dataset))
 
 
-def density_preset(wildcards):
-    """The sampling's HDBSCAN/DBSCAN preset (reference toolkit: 15/5 even, 100/30 mixed, 150/50 large)."""
-    sampling = config["samplings"][wildcards.sampling]
-    return sampling.get("density_preset") or PRESET_FOR_SAMPLING[sampling["kind"]]
+def get_density_preset(wildcards):
+    """The sampling's HDBSCAN/DBSCAN preset; unless the sampling names one, checked against each sample."""
+    return sampling_density_preset(config["samplings"][wildcards.sampling])
 
 
 def hub_models():
     return [model for model in MODELS if config["models"][model]["weights"] == "hub"]
 
 
-def prefetched_weights(wildcards):
+def get_prefetched_weights(wildcards):
     """Offline clusters: an embed job needs its hub weights fetched first (fetch_weights, a local rule)."""
     if config["embed"]["offline"] and config["models"][wildcards.model]["weights"] == "hub":
         return [f"resources/weights/{wildcards.model}.safetensors"]
@@ -117,30 +133,56 @@ def subcluster_files(extension):
     return files
 
 
-def sort_inputs(wildcards):
-    """A sort run's generated demo folder is a rule output; a user's folder is not an input file."""
-    return [dataset_root(SORT_PREFIX + wildcards.run)] if "demo" in config["sort"][wildcards.run] else []
-
-
 def results_dir_of(wildcards, input):
     """results/<dataset>, derived from the job's summary.csv input."""
     return str(Path(input.summary).parent)
 
 
-def sort_setting(run):
-    """The sort run's model/reducer/clusterer: explicit, or the best of a finished benchmark."""
+# ---------------------------------------------------------------- sort runs (their own path space)
+
+
+def sort_root(run):
+    """A sort run's photos: generated demo photos (resources/demo-sort/<run>) or the user's folder."""
     spec = config["sort"][run]
-    return spec.get("setting") or best_setting(f"results/{spec['benchmark']}/summary.csv")
+    return f"resources/demo-sort/{run}" if "demo" in spec else spec["root"]
 
 
-def sort_ready(run):
-    spec = config["sort"][run]
-    return "setting" in spec or Path(f"results/{spec['benchmark']}/summary.csv").is_file()
+def get_sort_demo_folder(wildcards):
+    return [sort_root(wildcards.run)] if "demo" in config["sort"][wildcards.run] else []
 
 
-def sort_targets():
-    runs = config.get("sort", {})
-    return [f"results/sort/{run}/assignments.csv" for run in runs if sort_ready(run)]
+def get_sort_fingerprint(wildcards):
+    """Changes when photos are added to, removed from or changed in the inbox, so the scan reruns."""
+    if "demo" in config["sort"][wildcards.run]:
+        return "generated"
+    return folder_fingerprint(sort_root(wildcards.run))
+
+
+def get_sort_benchmark_tables(wildcards):
+    """A sort run on a benchmark's best setting waits for that benchmark's tables."""
+    benchmark = config["sort"][wildcards.run].get("benchmark")
+    return {"summary": f"results/{benchmark}/summary.csv", "metrics": f"results/{benchmark}/metrics.csv"} if benchmark else {}
+
+
+def get_sort_choices(wildcards):
+    """The entries the sort run may use: its explicit setting's, or every one of its benchmark's grid."""
+    spec = config["sort"][wildcards.run]
+    if "setting" in spec:
+        chosen = spec["setting"]
+        names = {"models": [chosen["model"]], "reducers": [chosen["reducer"]], "clusterers": [chosen["clusterer"]]}
+    else:
+        names = {"models": MODELS, "reducers": REDUCERS, "clusterers": CLUSTERERS}
+    return {registry: {name: config[registry][name] for name in chosen} for registry, chosen in names.items()}
+
+
+def get_sort_embeddings(wildcards):
+    """The inbox embedded with the chosen model (known once the sort_setting checkpoint has run)."""
+    with open(checkpoints.sort_setting.get(run=wildcards.run).output[0]) as handle:
+        model = json.load(handle)["model"]
+    return f"results/sort/{wildcards.run}/embeddings/{model}.parquet"
+
+
+# ---------------------------------------------------------------- targets
 
 
 def all_targets():
@@ -148,7 +190,7 @@ def all_targets():
     targets += expand("results/{dataset}/plots/heatmap.png", dataset=DATASETS)
     if config["review"]["gallery_top"]:
         targets += expand("results/{dataset}/gallery", dataset=DATASETS)
-    targets += sort_targets()  # a sort run on a benchmark's best setting waits for that benchmark
+    targets += expand("results/sort/{run}/assignments.csv", run=SORT_RUNS)
     if "subclusters" in config:
         targets += expand("results/{dataset}/subcluster_attributes.csv", dataset=DATASETS)
     return targets

@@ -5,7 +5,7 @@ rule demo_data:
     output:
         directory("resources/demo/{dataset}"),
     params:
-        spec=lambda wildcards: photo_source(wildcards.dataset)["demo"],
+        spec=lambda wildcards: config["datasets"][wildcards.dataset]["demo"],
     conda:
         "../envs/zsc.yaml"
     log:
@@ -16,7 +16,7 @@ rule demo_data:
 
 rule scan:
     input:
-        scan_inputs,
+        get_demo_folder,
     output:
         manifest="results/{dataset}/manifest.parquet",
         rejects="results/{dataset}/rejects/scan.csv",
@@ -25,7 +25,7 @@ rule scan:
         label_level=lambda wildcards: config["datasets"][wildcards.dataset]["label_level"],
         group_level=lambda wildcards: config["datasets"][wildcards.dataset]["group_level"],
         min_images_per_species=config["scan"]["min_images_per_species"],
-        fingerprint=content_fingerprint,
+        fingerprint=get_scan_fingerprint,
     threads: 2
     conda:
         "../envs/zsc.yaml"

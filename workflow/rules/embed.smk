@@ -3,8 +3,8 @@
 
 rule embed:
     input:
-        scan_inputs,
-        prefetched_weights,
+        get_demo_folder,
+        get_prefetched_weights,
         manifest="results/{dataset}/manifest.parquet",
     output:
         embeddings="results/{dataset}/embeddings/{model}.parquet",

@@ -3,7 +3,7 @@
 
 rule thumbnails:
     input:
-        scan_inputs,
+        get_demo_folder,
         manifest="results/{dataset}/manifest.parquet",
     output:
         directory("results/{dataset}/thumbnails"),

@@ -1,14 +1,29 @@
-# Sorting unlabeled photos with one chosen setting (no labels anywhere).
+# Sorting unlabeled photos with one chosen setting (no labels anywhere). Sort runs live in their
+# own path space (resources/demo-sort/<run>, results/sort/<run>), apart from the datasets'.
+
+
+rule sort_demo_data:
+    output:
+        directory("resources/demo-sort/{run}"),
+    params:
+        spec=lambda wildcards: config["sort"][wildcards.run]["demo"],
+    conda:
+        "../envs/zsc.yaml"
+    log:
+        "logs/sort_demo_data/{run}.log",
+    script:
+        "../scripts/demo_data.py"
 
 
 rule sort_scan:
     input:
-        sort_inputs,
+        get_sort_demo_folder,
     output:
         manifest="results/sort/{run}/manifest.parquet",
         rejects="results/sort/{run}/rejects.csv",
     params:
-        root=lambda wildcards: dataset_root(SORT_PREFIX + wildcards.run),
+        root=lambda wildcards: sort_root(wildcards.run),
+        fingerprint=get_sort_fingerprint,
     threads: 2
     conda:
         "../envs/zsc.yaml"
@@ -18,17 +33,39 @@ rule sort_scan:
         "../scripts/sort_scan.py"
 
 
+localrules:
+    sort_setting,
+
+
+# The setting is a file written by a job, not read while the Snakefile is parsed: a sort run on a
+# benchmark's best setting runs in the same invocation as that benchmark, and follows it when it changes.
+checkpoint sort_setting:
+    input:
+        unpack(get_sort_benchmark_tables),
+    output:
+        "results/sort/{run}/setting.json",
+    params:
+        run=lambda wildcards: config["sort"][wildcards.run],
+        choices=get_sort_choices,
+    conda:
+        "../envs/zsc.yaml"
+    log:
+        "results/sort/{run}/logs/setting.log",
+    script:
+        "../scripts/sort_setting.py"
+
+
 rule sort_embed:
     input:
-        sort_inputs,
+        get_sort_demo_folder,
         manifest="results/sort/{run}/manifest.parquet",
     output:
-        embeddings="results/sort/{run}/embeddings.parquet",
-        rejects="results/sort/{run}/embed_rejects.csv",
+        embeddings="results/sort/{run}/embeddings/{model}.parquet",
+        rejects="results/sort/{run}/embed_rejects/{model}.csv",
     params:
-        model=lambda wildcards: sort_setting(wildcards.run)["model"],
-        spec=lambda wildcards: config["models"][sort_setting(wildcards.run)["model"]],
-        root=lambda wildcards: dataset_root(SORT_PREFIX + wildcards.run),
+        model=lambda wildcards: wildcards.model,
+        spec=lambda wildcards: config["models"][wildcards.model],
+        root=lambda wildcards: sort_root(wildcards.run),
         device=config["embed"]["device"],
     threads: config["embed"]["workers"] + 1
     resources:
@@ -37,24 +74,23 @@ rule sort_embed:
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/sort/{run}/logs/embed.log",
+        "results/sort/{run}/logs/embed/{model}.log",
     script:
         "../scripts/embed.py"
 
 
 rule sort_assign:
     input:
-        embeddings="results/sort/{run}/embeddings.parquet",
+        manifest="results/sort/{run}/manifest.parquet",
+        setting="results/sort/{run}/setting.json",
+        embeddings=get_sort_embeddings,
     output:
         assignments="results/sort/{run}/assignments.csv",
         review="results/sort/{run}/review.csv",
         folders=directory("results/sort/{run}/clusters"),
     params:
-        setting=lambda wildcards: sort_setting(wildcards.run),
-        reducer=lambda wildcards: config["reducers"][sort_setting(wildcards.run)["reducer"]],
-        clusterer=lambda wildcards: config["clusterers"][sort_setting(wildcards.run)["clusterer"]],
         run=lambda wildcards: config["sort"][wildcards.run],
-        root=lambda wildcards: dataset_root(SORT_PREFIX + wildcards.run),
+        root=lambda wildcards: sort_root(wildcards.run),
     conda:
         "../envs/zsc.yaml"
     log:
@@ -65,4 +101,4 @@ rule sort_assign:
 
 rule sort_all:
     input:
-        expand("results/sort/{run}/assignments.csv", run=config.get("sort", {})),
+        expand("results/sort/{run}/assignments.csv", run=SORT_RUNS),

@@ -3,9 +3,7 @@ from zsc import jobs
 with jobs.logged(snakemake.log[0]):
     jobs.sort_assign_job(
         embeddings_path=snakemake.input.embeddings,
-        setting=snakemake.params.setting,
-        reducer_spec=snakemake.params.reducer,
-        clusterer_spec=snakemake.params.clusterer,
+        setting_path=snakemake.input.setting,
         run=snakemake.params.run,
         root=snakemake.params.root,
         outputs=dict(snakemake.output.items()),

@@ -1,0 +1,165 @@
+"""The README's commands, typed as a user types them: at the root of a fresh clone, no -s, no -d.
+
+A fresh clone holds the repository's files and nothing else (no results/, resources/, .venv);
+`snakemake` is the one `make setup` installed. Every command string below also appears verbatim
+in README.md, so the README cannot drift from what is tested.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, SNAKEMAKE, job_counts
+from zsc.config import excluded, grid_names, validate_config
+
+pytestmark = pytest.mark.slow
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+README = (REPO / "README.md").read_text()
+
+
+def fresh_clone(destination: Path) -> Path:
+    """The files a `git clone` of this working tree would hold (tracked + new, not ignored)."""
+    listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for relative in filter(None, listed):
+        source = REPO / relative
+        if source.is_file():
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / relative)
+    return destination
+
+
+def typed(clone: Path, command: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run ``command`` exactly as written, in a shell at the clone's root."""
+    assert command in README, f"README.md does not show `{command}`"
+    env = {**os.environ, "PATH": f"{SNAKEMAKE.parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(command, shell=True, cwd=clone, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def grid_counts(config_path: Path, **overrides) -> dict[str, int]:
+    """embed / reduce / cluster job counts computed from a config file, the way the grid is defined."""
+    config = validate_config({**yaml.safe_load(config_path.read_text()), **overrides}, SCHEMA)
+    models, reducers, clusterers, samplings = (grid_names(config, axis) for axis in
+                                               ("models", "reducers", "clusterers", "samplings"))
+    cells = [(m, r, c, s) for m in models for r in reducers for c in clusterers for s in samplings
+             if not excluded(config, model=m, reducer=r, clusterer=c, sampling=s)]
+    n_seeds = len(config["seeds"])
+    n_datasets = len(grid_names(config, "datasets"))
+    return {"embed": len(models) * n_datasets, "reduce": len({(m, r, s) for m, r, _, s in cells}) * n_seeds * n_datasets,
+            "cluster": len(cells) * n_seeds * n_datasets}
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory, numba_cache):
+    return fresh_clone(tmp_path_factory.mktemp("clone"))
+
+
+def test_paper_dag_is_inspectable_without_data_and_a_run_stops_before_any_job(clone):
+    result = typed(clone, "snakemake -n --configfile config/paper.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout + result.stderr)
+    expected = grid_counts(clone / "config" / "paper.yaml")
+    print("paper dry run:", counts, "expected:", expected)
+    assert {rule: counts[rule] for rule in expected} == expected
+    assert expected["embed"] == 5 and expected["cluster"] == 5 * 5 * 4 * 10
+    assert not any(rule.startswith(("demo_data", "sort")) for rule in counts), counts  # nothing of the demo
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: config key 'datasets.species60.root': folder 'data/species60' does not exist "
+                        "(the DAG can be inspected; a run stops before any job)"]
+
+    rulegraph = typed(clone, "snakemake --rulegraph mermaid-js --configfile config/paper.yaml")
+    assert rulegraph.returncode == 0 and "fetch_weights" in rulegraph.stdout and "demo_data" not in rulegraph.stdout
+
+    run = typed(clone, "snakemake --cores 1 --configfile config/paper.yaml", timeout=300)
+    assert run.returncode != 0
+    assert "config key 'datasets.species60.root': folder 'data/species60' does not exist" in run.stderr
+    assert "Finished job" not in run.stdout + run.stderr and not (clone / "results").exists()
+    assert not (clone / "resources" / "weights").exists()  # not even the local fetch_weights jobs ran
+
+
+def test_demo_dry_run_is_the_demo_grid_plus_its_sort_run(clone):
+    result = typed(clone, "snakemake -n")
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout + result.stderr)
+    expected = grid_counts(clone / "config" / "config.yaml")
+    assert {rule: counts[rule] for rule in expected} == expected
+    assert expected["cluster"] == 160
+    # one invocation does everything: the sort run on the benchmark's best setting is in the same DAG
+    assert counts["sort_scan"] == counts["sort_setting"] == counts["sort_assign"] == 1
+
+
+def _my_photos(root: Path) -> Path:
+    from zsc.demo_data import generate
+
+    generate(str(root), n_species=4, per_species=14, seed=11, size=64, nested=False)
+    return root
+
+
+MY_CONFIG = {
+    "samplings": {"even10": {"kind": "even", "per_class": 10, "min_per_class": 5}},
+    "seeds": [1],
+    "models": {"small": {"backend": "timm", "id": "mobilenetv2_100", "weights": "random", "img_size": 64,
+                         "batch_size": 16}},
+    "reducers": {"pca": {"method": "pca"}, "tsne": {"method": "tsne"}},
+    "clusterers": {"ward": {"method": "ward"}, "hdbscan": {"method": "hdbscan"}},
+    "review": {"gallery_top": 1},
+    "embed": {"workers": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def user_run(clone, tmp_path_factory):
+    """`snakemake --cores all --configfile my.yaml` with a config that holds only the user's dataset."""
+    photos = _my_photos(tmp_path_factory.mktemp("my") / "camera-traps")
+    config = {"datasets": {"birds": {"root": str(photos)}}, **MY_CONFIG}
+    (clone / "my.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    result = typed(clone, "snakemake --cores all --configfile my.yaml")
+    assert result.returncode == 0, result.stderr[-4000:]
+    return clone, config, result
+
+
+def test_a_user_config_runs_only_its_own_jobs(user_run):
+    clone, _, result = user_run
+    counts = job_counts(result.stdout + result.stderr)
+    print("user run:", counts)
+    assert counts == {"scan": 1, "embed": 1, "sample": 1, "reduce": 2, "cluster": 4, "aggregate": 1,
+                      "thumbnails": 1, "gallery": 1, "plots": 1, "all": 1}
+    assert sorted(p.name for p in (clone / "results").iterdir()) == ["birds"]
+    assert not (clone / "resources" / "demo").exists() and not (clone / "resources" / "demo-sort").exists()
+    metrics = (clone / "results" / "birds" / "metrics.csv").read_text()
+    assert metrics.count("\n") == 1 + 4
+
+
+def test_config_overrides_apply_on_top_of_a_given_configfile(user_run):
+    clone, _, _ = user_run
+    result = typed(clone, "snakemake -n --configfile my.yaml --config seeds=[1,2]")
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout + result.stderr)
+    assert counts["cluster"] == 4 and counts["reduce"] == 2 and "embed" not in counts  # only seed 2's new cells
+
+
+def test_the_slurm_profile_plans_only_the_user_configs_jobs(user_run):
+    clone, _, _ = user_run
+    result = typed(clone, "snakemake --profile profiles/slurm --configfile my.yaml -n", timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Nothing to be done" in result.stdout + result.stderr  # the finished local run is the same grid
+
+
+def test_adding_a_model_to_a_finished_run_runs_only_the_new_models_jobs(user_run):
+    clone, config, _ = user_run
+    config = {**config, "models": {**config["models"], "other": {
+        "backend": "timm", "id": "tf_efficientnet_lite0", "weights": "random", "img_size": 64, "batch_size": 16}}}
+    (clone / "my.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    dry = typed(clone, "snakemake -n --configfile my.yaml")
+    planned = job_counts(dry.stdout + dry.stderr)
+    assert planned == {"embed": 1, "reduce": 2, "cluster": 4, "aggregate": 1, "gallery": 1, "plots": 1, "all": 1}
+    run = typed(clone, "snakemake --cores all --configfile my.yaml")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert job_counts(run.stdout + run.stderr) == planned
+    assert (clone / "results" / "birds" / "metrics.csv").read_text().count("\n") == 1 + 8

@@ -1,0 +1,109 @@
+"""Sort runs: one invocation with their benchmark, following its best setting, never losing or
+misfiling a photo, rescanning a changed inbox, and in their own path space."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import run_snakemake, tiny_config, write_config
+from zsc.sorting import output_name
+
+pytestmark = pytest.mark.slow
+
+
+def _photos(root, seed, n_species=4, per_species=8):
+    from zsc.demo_data import generate
+
+    generate(str(root), n_species=n_species, per_species=per_species, seed=seed, size=64, nested=False)
+    return root
+
+
+def _sort_config(inbox, link="symlink", **grid) -> dict:
+    return tiny_config(
+        reducers={"pca": {"method": "pca"}, "tsne": {"method": "tsne"}},
+        clusterers={"ward": {"method": "ward"}},
+        review={"gallery_top": 0},
+        # a dataset named like the old sort prefix: it must read its own photos, not the sort run's
+        datasets={"sort_inbox": {"demo": {"n_species": 4, "per_species": 14, "seed": 3, "size": 64}}},
+        sort={"inbox": {"root": str(inbox), "benchmark": "sort_inbox", "k": 4, "link": link}},
+        **({"grid": grid} if grid else {}),
+    )
+
+
+def _ran(result) -> list[str]:
+    output = result.stdout + result.stderr
+    return sorted({line.split()[1].rstrip(":") for line in output.splitlines()
+                   if line.startswith(("rule ", "localrule ", "checkpoint ", "localcheckpoint "))})
+
+
+def test_benchmark_and_sort_in_one_invocation_following_the_best_setting(tmp_path, numba_cache):
+    inbox = _photos(tmp_path / "inbox", seed=21)
+    first = run_snakemake(tmp_path, write_config(tmp_path, _sort_config(inbox)))
+    assert {"aggregate", "sort_setting", "sort_embed", "sort_assign"} <= set(_ran(first)), _ran(first)
+    run = tmp_path / "results/sort/inbox"
+    setting = json.loads((run / "setting.json").read_text())
+    summary = pd.read_csv(tmp_path / "results/sort_inbox/summary.csv")
+    assert (setting["model"], setting["reducer"], setting["clusterer"]) == tuple(summary.loc[0, ["model", "reducer", "clusterer"]])
+    assert len(pd.read_csv(run / "assignments.csv")) == 32
+    # the dataset 'sort_inbox' scanned its own generated photos, not the sort run's inbox
+    assert len(pd.read_parquet(tmp_path / "results/sort_inbox/manifest.parquet")) == 56
+
+    # the best setting changes (its reducer is excluded): the sort follows, without re-embedding the inbox
+    best_reducer = setting["reducer"]
+    config = _sort_config(inbox, exclude=[{"reducer": best_reducer}])
+    second = run_snakemake(tmp_path, write_config(tmp_path, config))
+    ran = _ran(second)
+    assert {"aggregate", "sort_setting", "sort_assign"} <= set(ran) and "sort_embed" not in ran, ran
+    changed = json.loads((run / "setting.json").read_text())
+    assert changed["reducer"] != best_reducer and changed["model"] == setting["model"]
+    assert f"/ {changed['reducer']} /" in (run / "logs/assign.log").read_text()
+    assert "Nothing to be done" in run_snakemake(tmp_path, write_config(tmp_path, config), "-n").stdout
+
+
+def test_a_changed_inbox_is_rescanned_and_resorted(tmp_path, numba_cache):
+    inbox = _photos(tmp_path / "inbox", seed=22)
+    config_path = write_config(tmp_path, _sort_config(inbox))
+    run_snakemake(tmp_path, config_path)
+    removed = sorted(inbox.rglob("*.jpg"))[0]
+    removed_id = removed.relative_to(inbox).as_posix()
+    removed.unlink()
+    added = inbox / "new_folder" / "new_photo.jpg"
+    added.parent.mkdir()
+    added.write_bytes(sorted(inbox.rglob("*.jpg"))[5].read_bytes() + b"new")  # not an exact duplicate
+    assert "Nothing to be done" not in run_snakemake(tmp_path, config_path, "-n").stdout
+    run_snakemake(tmp_path, config_path)
+    run = tmp_path / "results/sort/inbox"
+    assignments = pd.read_csv(run / "assignments.csv")
+    assert removed_id not in set(assignments["image_id"]) and "new_folder/new_photo.jpg" in set(assignments["image_id"])
+    links = [p for p in (run / "clusters").rglob("*") if p.is_symlink()]
+    assert len(links) == len(assignments) == 32 and all(link.resolve().is_file() for link in links)
+
+
+@pytest.mark.parametrize("link", ["copy", "symlink"])
+def test_no_two_photos_share_an_output_path(tmp_path, numba_cache, link):
+    """The issue's probe: cam2/IMG_0010.jpg and a different photo named cam2__IMG_0010.jpg."""
+    inbox = _photos(tmp_path / "inbox", seed=23)
+    photos = sorted(inbox.rglob("*.jpg"))
+    (inbox / "cam2").mkdir()
+    (inbox / "cam2%2Fx").mkdir()
+    for source, name in zip(photos, ["cam2/IMG_0010.jpg", "cam2__IMG_0010.jpg", "cam2/x%2Fy.jpg", "cam2%2Fx/y.jpg"]):
+        (inbox / name).write_bytes(source.read_bytes() + name.encode())  # a different photo, not a duplicate
+    run_snakemake(tmp_path, write_config(tmp_path, _sort_config(inbox, link=link)))
+    run = tmp_path / "results/sort/inbox"
+    assignments = pd.read_csv(run / "assignments.csv")
+    files = [p for p in (run / "clusters").rglob("*.jpg") if p.is_file() or p.is_symlink()]
+    assert len(files) == len(assignments) == len(set(assignments["file"])) == 36
+    for row in assignments.itertuples():  # each output holds exactly its own photo
+        assert (run / "clusters" / row.file).read_bytes() == (inbox / row.image_id).read_bytes(), row.image_id
+        assert (run / "clusters" / row.file).is_symlink() == (link == "symlink")
+
+
+def test_output_names_are_one_to_one():
+    """Every path of up to 5 characters over the characters that matter: no two share a name."""
+    image_ids = ["".join(chars) for n in range(1, 6) for chars in itertools.product("a/%2F_", repeat=n)]
+    names = [output_name(i) for i in image_ids]
+    assert len(set(names)) == len(names) == 6 + 6**2 + 6**3 + 6**4 + 6**5 and all("/" not in n for n in names)

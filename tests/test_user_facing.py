@@ -1,0 +1,80 @@
+"""What a user sees: figures without overlapping text, readable logs, no marker-file noise."""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from zsc import plots
+from zsc.embed import progress_lines
+from zsc.scan import Layout, scan_folder
+
+
+def _summary() -> pd.DataFrame:
+    """The demo's shape: one sampling with a 15-row grid, three samplings with a single row."""
+    rows = []
+    for model, reducer, clusterer in itertools.product(["mobilenetv2", "efficientnet_lite0", "random"],
+                                                       ["tsne", "umap", "pca", "isomap", "kernel_pca"],
+                                                       ["hdbscan", "dbscan", "ward", "gmm"]):
+        rows.append({"model": model, "reducer": reducer, "clusterer": clusterer, "sampling": "even30",
+                     "v_measure_retained_mean": 0.5})
+    for sampling in ("all", "longtail", "uneven $\\frac$ x"):
+        for clusterer in ("hdbscan", "dbscan", "ward", "gmm"):
+            rows.append({"model": "efficientnet_lite0", "reducer": "tsne", "clusterer": clusterer,
+                         "sampling": sampling, "v_measure_retained_mean": 0.9})
+    return pd.DataFrame(rows)
+
+
+def _overlaps(boxes) -> list:
+    return [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2) if box_a.overlaps(box_b)]
+
+
+def test_heatmap_panels_follow_their_rows_and_no_text_overlaps(tmp_path):
+    fig = plots.draw_heatmap(_summary())
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    panels = [ax for ax in fig.axes if ax.get_title().startswith("sampling")]
+    row_heights = {ax.get_title(): ax.get_window_extent(renderer).height / len(ax.get_yticklabels()) for ax in panels}
+    assert len(row_heights) == 4
+    assert max(row_heights.values()) < 1.3 * min(row_heights.values()), row_heights  # a 1-row panel is not stretched
+    texts = [text for ax in panels for text in
+             [ax.title, *ax.get_xticklabels(), *ax.get_yticklabels()] if text.get_text()]
+    boxes = [(text.get_text(), text.get_window_extent(renderer).shrunk(0.98, 0.9)) for text in texts]
+    assert not _overlaps(boxes), _overlaps(boxes)[:5]
+    # a row label stays beside its own panel, never over another panel's cells
+    for ax in panels:
+        for label in ax.get_yticklabels():
+            box = label.get_window_extent(renderer)
+            for other in panels:
+                if other is not ax:
+                    assert not box.overlaps(other.get_window_extent(renderer)), (label.get_text(), other.get_title())
+    plots.heatmap(_summary(), tmp_path / "heatmap.png")  # and it saves (user text with '$' drawn literally)
+    assert Image.open(tmp_path / "heatmap.png").size[1] > 600
+
+
+def test_embed_progress_in_a_log_file_is_lines_not_carriage_returns():
+    batches = [(np.arange(10), None, []) for _ in range(5)] + [(np.arange(8), None, [(1, "bad")] * 2)]
+    log = io.StringIO()  # not a terminal
+    seen = list(progress_lines(batches, n_images=60, desc="embed m", every_seconds=0.0, stream=log))
+    assert len(seen) == 6
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue() and len(lines) == 6
+    assert lines[-1].startswith("embed m: 60/60 images (100%)")
+
+
+def test_snakemake_marker_files_are_not_rejects(tmp_path):
+    for species in ("owl", "fox"):
+        (tmp_path / species).mkdir()
+        for i in range(2):
+            Image.new("RGB", (32, 32), (i * 90, 20, 0) if species == "owl" else (0, i * 90, 40)).save(
+                tmp_path / species / f"{i}.png")
+    (tmp_path / ".snakemake_timestamp").write_text("")
+    (tmp_path / ".DS_Store").write_text("")
+    manifest, rejects = scan_folder(tmp_path, Layout())
+    assert len(manifest) == 4
+    assert rejects["image_id"].tolist() == [".DS_Store"]  # a user's OS file is still reported
