@@ -74,7 +74,7 @@ def _cells(proxy_sign: float) -> pd.DataFrame:
     for index, model in enumerate("abcde"):
         for seed in (1, 2):
             v = 0.5 + 0.1 * index
-            rows.append({"model": model, "reducer": "tsne", "clusterer": "hdbscan", "sampling": "even", "seed": seed,
+            rows.append({"model": model, "reducer": "tsne", "clusterer": "hdbscan", "sampling": "even", "split": "pooled", "seed": seed,
                          "status": "ok", "v_measure_retained": v, "silhouette": proxy_sign * v, "dbcv": np.nan})
     return pd.DataFrame(rows)
 
@@ -103,11 +103,13 @@ def test_summary_has_confidence_intervals_and_group_balanced_score():
 
 def test_outlier_table_lists_noise_of_density_cells(tmp_path):
     metrics_table = pd.DataFrame([
-        {"model": "m", "reducer": "r", "clusterer": "hdbscan", "sampling": "s", "seed": 1, "status": "ok", "density_method": True},
-        {"model": "m", "reducer": "r", "clusterer": "ward", "sampling": "s", "seed": 1, "status": "ok", "density_method": False},
+        {"model": "m", "reducer": "r", "clusterer": "hdbscan", "sampling": "s", "split": "pooled", "seed": 1,
+         "status": "ok", "density_method": True},
+        {"model": "m", "reducer": "r", "clusterer": "ward", "sampling": "s", "split": "pooled", "seed": 1,
+         "status": "ok", "density_method": False},
     ])
     for clusterer, clusters in (("hdbscan", [0, -1]), ("ward", [0, 1])):
-        folder = tmp_path / "m" / "r" / clusterer / "s"
+        folder = tmp_path / "m" / "r" / clusterer / "s" / "pooled"
         folder.mkdir(parents=True)
         pd.DataFrame({"image_id": ["a.jpg", "b.jpg"], "label": ["x", "y"], "group": "", "cluster": clusters,
                       "nearest_cluster": [0, 0], "nearest_distance": [0.0, 2.5]}).to_parquet(folder / "1.parquet")
@@ -179,8 +181,7 @@ def test_density_preset_steps_down_or_scales_to_the_sample_and_says_why():
     assert with_density_preset({"method": "hdbscan"}, "large")["min_cluster_size"] == 150
     assert with_density_preset({"method": "hdbscan", "min_cluster_size": 9, "min_samples": 2}, "large", 10) == \
         {"method": "hdbscan", "min_cluster_size": 9, "min_samples": 2}
-    assert with_density_preset({"method": "dbscan"}, "even", 200) == {
-        "method": "dbscan", "min_samples": 5, "density_rule": "preset 'even'; median group size 200"}
+    assert with_density_preset({"method": "dbscan"}, "even", 200) == {"method": "dbscan"}  # its own presets
 
 
 def _blobs_points_file(path, n_species=10, per_species=60, seed=0):
@@ -202,7 +203,7 @@ def test_bare_hdbscan_on_all_images_of_60_per_species_is_not_ruined_by_the_large
 
     _blobs_points_file(tmp_path / "points.parquet")
     (tmp_path / "info.json").write_text(_json.dumps({"status": "ok", "reduce_seconds": 0.0}))
-    cell = {"model": "m", "reducer": "r", "clusterer": "hdbscan", "sampling": "all", "seed": "1"}
+    cell = {"model": "m", "reducer": "r", "clusterer": "hdbscan", "sampling": "all", "split": "pooled", "seed": "1"}
 
     def run(preset, name):
         jobs.cluster_job(str(tmp_path / "points.parquet"), str(tmp_path / "info.json"), {"method": "hdbscan"}, 1,

@@ -33,7 +33,7 @@ def test_shipped_configs_validate_with_defaults_filled():
         (lambda c: c.update(grid={"exclude": [{"reducer": "nope"}]}), r"grid.exclude.0.reducer': unknown name 'nope'"),
         (lambda c: c["models"]["rand_mnv2"].update(weights="package:nope"), r"models.rand_mnv2.weights': unknown package weights 'nope'"),
         (lambda c: c["models"]["rand_mnv2"].update(weights="/no/such/file.pth"), r"no such weights file"),
-        (lambda c: c["clusterers"]["hdbscan"].update(k=3), r"clusterers.hdbscan.k': hdbscan finds k itself"),
+        (lambda c: c["clusterers"]["hdbscan"].update(k=3), r"clusterers.hdbscan.k': not a parameter of hdbscan \(a density method finds k itself\)"),
         (lambda c: c.update(seeds=[]), r"config key 'seeds'"),
         (lambda c: c["datasets"].update(real={"root": __file__}), r"datasets.real.root': '.*test_config.py' is a file, not a folder"),
         (lambda c: c.update(sort={"in": {"demo": {}, "setting": {"model": "rand_mnv2", "reducer": "tsne",

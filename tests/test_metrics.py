@@ -65,11 +65,14 @@ def test_all_noise_is_nan_retained_and_defined_all():
 
 
 def test_single_cluster_is_defined():
+    """One cluster has no retained score (V=0 / completeness=1 would mean nothing; the reference
+    reports none); the noise-as-cluster convention still scores it."""
     result = metrics.external_metrics(["a", "a", "b", "b", "b"], [0, 0, 0, 0, 0])
-    assert result["homogeneity_retained"] == pytest.approx(0.0)
-    assert result["completeness_retained"] == pytest.approx(1.0)
-    assert result["v_measure_retained"] == pytest.approx(0.0)
-    assert result["accuracy_retained"] == pytest.approx(3 / 5)
+    for name in ("homogeneity", "completeness", "v_measure", "accuracy", "ari"):
+        assert math.isnan(result[f"{name}_retained"]), name
+    assert result["score_note"] == "1 retained cluster(s): *_retained scores undefined"
+    assert result["v_measure_all"] == pytest.approx(0.0) and result["completeness_all"] == pytest.approx(1.0)
+    assert result["accuracy_all"] == pytest.approx(3 / 5)
     assert result["clusters_found"] == 1
     assert math.isnan(metrics.silhouette(np.zeros((5, 2)), np.zeros(5, int)))
 

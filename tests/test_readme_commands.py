@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import REPO, SNAKEMAKE, job_counts
-from zsc.config import excluded, grid_names, validate_config
+from zsc.config import dataset_splits, excluded, grid_names, validate_config
 
 pytestmark = pytest.mark.slow
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -50,9 +50,11 @@ def grid_counts(config_path: Path, **overrides) -> dict[str, int]:
     cells = [(m, r, c, s) for m in models for r in reducers for c in clusterers for s in samplings
              if not excluded(config, model=m, reducer=r, clusterer=c, sampling=s)]
     n_seeds = len(config["seeds"])
-    n_datasets = len(grid_names(config, "datasets"))
-    return {"embed": len(models) * n_datasets, "reduce": len({(m, r, s) for m, r, _, s in cells}) * n_seeds * n_datasets,
-            "cluster": len(cells) * n_seeds * n_datasets}
+    datasets = grid_names(config, "datasets")
+    n_splits = sum(len(dataset_splits(config, dataset)) for dataset in datasets)  # split_by: one run per split
+    return {"embed": len(models) * len(datasets),
+            "reduce": len({(m, r, s) for m, r, _, s in cells}) * n_seeds * n_splits,
+            "cluster": len(cells) * n_seeds * n_splits}
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,7 @@ def test_paper_dag_is_inspectable_without_data_and_a_run_stops_before_any_job(cl
     expected = grid_counts(clone / "config" / "paper.yaml")
     print("paper dry run:", counts, "expected:", expected)
     assert {rule: counts[rule] for rule in expected} == expected
-    assert expected["embed"] == 5 and expected["cluster"] == 5 * 5 * 4 * 10
+    assert expected["embed"] == 6 and expected["cluster"] == 6 * 5 * 4 * 10 * 2  # per split: Aves, Mammalia
     assert not any(rule.startswith(("demo_data", "sort")) for rule in counts), counts  # nothing of the demo
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert warnings == ["warning: config key 'datasets.species60.root': folder 'data/species60' does not exist "

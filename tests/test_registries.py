@@ -5,8 +5,8 @@ import pytest
 import yaml
 
 from conftest import REPO
-from zsc.clusterers import CLUSTERERS, ClustererError, cluster, dbscan_eps, resolve_k
-from zsc.reducers import REDUCERS, ReducerError, reduce, tsne_perplexity, umap_neighbors
+from zsc.clusterers import CLUSTERER_METHODS as CLUSTERERS, ClustererError, cluster, quantile_eps, resolve_k
+from zsc.reducers import COMMON_PARAMS, REDUCER_METHODS, REDUCERS, ReducerError, reduce, tsne_perplexity, umap_neighbors
 
 
 @pytest.fixture(scope="module")
@@ -71,4 +71,44 @@ def test_gmm_on_degenerate_points_fails_with_reason_not_crash():
 def test_dbscan_eps_is_the_quantile_of_kth_true_neighbour_distance():
     points = np.array([[0.0], [1.0], [3.0], [6.0]])
     # 1st true neighbour distances: 1, 1, 2, 3 -> median 1.5
-    assert dbscan_eps(points, min_samples=1, quantile=0.5) == pytest.approx(1.5)
+    assert quantile_eps(points, min_samples=1, quantile=0.5) == pytest.approx(1.5)
+
+
+def _schema_entry(registry: str) -> dict:
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    return schema["properties"][registry]["additionalProperties"]
+
+
+def test_the_schema_and_the_registries_declare_the_same_parameters():
+    """One home per parameter: the registries declare them; the schema only types them."""
+    clusterers = _schema_entry("clusterers")
+    assert set(clusterers["properties"]["method"]["enum"]) == set(CLUSTERERS)
+    declared = {"method"} | {name for method in CLUSTERERS.values() for name in method.params}
+    assert set(clusterers["properties"]) == declared
+    reducers = _schema_entry("reducers")
+    assert set(reducers["properties"]["method"]["enum"]) == set(REDUCER_METHODS)
+    declared = {"method", *COMMON_PARAMS} | {name for method in REDUCER_METHODS.values() for name in method.params}
+    assert set(reducers["properties"]) == declared
+    # the schema fills no method-specific default: that would put a parameter into every entry
+    assert not [name for name, prop in clusterers["properties"].items() if "default" in prop]
+    assert [name for name, prop in reducers["properties"].items() if "default" in prop] == sorted(COMMON_PARAMS)
+
+
+def test_a_parameter_its_method_does_not_declare_is_a_config_error():
+    from zsc.config import ConfigError, validate_config
+    from conftest import tiny_config
+
+    config = tiny_config()
+    config["clusterers"]["ward"]["min_cluster_size"] = 15
+    config["reducers"]["pca"]["perplexity"] = 30
+    with pytest.raises(ConfigError) as raised:
+        validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    assert "config key 'clusterers.ward.min_cluster_size': not a parameter of ward; its parameters: ['k']" in str(raised.value)
+    assert "config key 'reducers.pca.perplexity': not a parameter of pca" in str(raised.value)
+
+
+def test_get_params_lists_every_declared_default():
+    assert CLUSTERERS["gmm"].get_params({"method": "gmm", "k": 4}) == {
+        "k": 4, "covariance_type": "full", "n_init": 5, "reg_covar": 1e-6}
+    assert REDUCER_METHODS["isomap"].get_params({"method": "isomap"}) == {
+        "n_components": 2, "standardize": True, "n_neighbors": None}

@@ -362,3 +362,23 @@ def test_reordering_keys_inside_an_entry_reruns_nothing(tmp_path, numba_cache):
     config["models"]["rand_mnv2"] = dict(reversed(list(model.items())))
     config["reducers"]["pca"] = {"n_components": 2, "method": "pca"}
     assert "Nothing to be done" in run_snakemake(tmp_path, write_config(tmp_path, config), "-n").stdout
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("datasets:\n\tdemo: {}\n", ":2:1: found character '\\t' that cannot start any token (a tab in the indentation"),
+    ("seeds: [1, 2\nmodels: {}\n", ":2:7: expected ',' or ']', but got ':'"),
+    ("seeds: [1]\nseeds: [2]\n", "key 'seeds' appears twice (lines 1 and 2)"),
+])
+def test_config_check_names_file_and_line(tmp_path, text, expected):
+    """Snakemake itself only says 'Config file is not valid JSON or YAML'; python -m zsc.config names the line."""
+    path = tmp_path / "my.yaml"
+    path.write_text(text)
+    result = subprocess.run([sys.executable, "-m", "zsc.config", str(path)], capture_output=True, text=True)
+    assert result.returncode == 1 and expected in result.stdout, result.stdout + result.stderr
+    assert str(path) in result.stdout
+
+
+def test_config_check_passes_the_shipped_configs():
+    result = subprocess.run([sys.executable, "-m", "zsc.config", "config/config.yaml", "config/paper.yaml"],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0 and result.stdout.count(": ok") == 2, result.stdout + result.stderr

@@ -54,7 +54,7 @@ def test_samplings_and_over_clustering_cells(review_run):
     import pyarrow.parquet as pq
     import json
 
-    meta = json.loads(pq.read_schema(review_run / "results/tiny/samples/longtail/1.parquet").metadata[b"zsc"])
+    meta = json.loads(pq.read_schema(review_run / "results/tiny/samples/longtail/pooled/1.parquet").metadata[b"zsc"])
     counts = sorted(meta["counts_per_species"].values(), reverse=True)
     assert counts[0] == 12 and counts[-1] >= 5 and len(set(counts)) > 1
 

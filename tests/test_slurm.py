@@ -153,3 +153,27 @@ def test_cancelled_job_does_not_leave_snakemake_hanging(tmp_path, slurm_env):
     assert waited < 120, f"Snakemake took {waited:.0f} s to notice the cancelled job"
     assert "Error in rule embed" in output
     assert sacct_states([embed_job])[embed_job].startswith("CANCELLED")
+
+
+def test_a_user_config_from_a_fresh_clone_runs_only_its_own_jobs_on_slurm(tmp_path, slurm_env):
+    """The README's SLURM command at the root of a fresh clone, with a config holding only the user's
+    dataset. The only additions are this 2-CPU, GPU-less test node's limits (TEST_OVERRIDES)."""
+    import yaml
+
+    from test_readme_commands import MY_CONFIG, _my_photos, fresh_clone
+
+    clone = fresh_clone(tmp_path / "clone")
+    photos = _my_photos(tmp_path / "photos")
+    config = {"datasets": {"birds": {"root": str(photos)}}, **MY_CONFIG, "review": {"gallery_top": 0}}
+    (clone / "my.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    command = ["snakemake", "--profile", "profiles/slurm", "--configfile", "my.yaml", *TEST_OVERRIDES]
+    env = {**os.environ, **slurm_env, "PATH": f"{SNAKEMAKE.parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["timeout", "-k", "10", "600", *command], cwd=clone, env=env, capture_output=True, text=True)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    kinds = sorted(kind for kind, _ in submissions(output))
+    print("sbatch submissions:", kinds)
+    assert kinds == sorted(["rule_scan", "rule_sample", "rule_embed", "rule_reduce", "rule_reduce", CELL_GROUP,
+                            "rule_aggregate", "rule_plots"])  # no demo, no sort run: only the user's config
+    assert sorted(p.name for p in (clone / "results").iterdir()) == ["birds"]
+    assert not (clone / "resources" / "demo").exists()

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-KEYS = ["model", "reducer", "clusterer", "sampling", "seed"]
-SETTING = ["model", "reducer", "clusterer", "sampling"]
+KEYS = ["model", "reducer", "clusterer", "sampling", "split", "seed"]
+SETTING = ["model", "reducer", "clusterer", "sampling", "split"]
 COST_COLUMNS = ["reduce_seconds", "reduce_peak_rss_mb", "cluster_seconds"]
 SUMMARY_METRICS = ["v_measure_retained", "v_measure_all", "group_balanced_v_measure", "ari_retained",
                    "ami_retained", "accuracy_retained", "macro_f1_retained", "noise_fraction", "clusters_found",
@@ -59,11 +59,46 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
         summary[f"{column}_mean"] = grouped[column].mean()
         summary[f"{column}_std"] = grouped[column].std(ddof=1)
         summary[f"{column}_ci95"] = grouped[column].agg(_ci95_halfwidth)
+        summary[f"{column}_n"] = grouped[column].count()  # seeds the mean covers (undefined scores left out)
     summary = summary.reset_index().sort_values(
         [f"{RANK_BY}_mean"] + SETTING, ascending=[False] + [True] * len(SETTING), na_position="last", ignore_index=True
     )
     summary.insert(0, "rank", np.arange(1, len(summary) + 1))
     return summary
+
+
+LEADER_SETTING = ["model", "reducer", "clusterer", "sampling"]
+
+
+def leaderboard(metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The reference study's tables: (settings ranked by split-balanced V, models ranked by their mean).
+
+    ``split_balanced_v_mean`` = the mean over splits of each split's mean V-measure (retained) over
+    seeds, e.g. (mean over Aves runs + mean over Mammalia runs) / 2; an unsplit dataset has one split,
+    so it is the plain mean. ``ci95`` is over seeds, of each seed's mean over splits. A setting with a
+    split that has no score at all has no split-balanced score.
+    """
+    scored = metrics[metrics["status"] == "ok"] if "status" in metrics else metrics
+    per_split = scored.groupby(LEADER_SETTING + ["split"])[RANK_BY].mean().unstack("split")
+    per_seed = (scored.groupby(LEADER_SETTING + ["seed", "split"])[RANK_BY].mean().unstack("split")
+                .mean(axis=1, skipna=False))
+    by_seed = per_seed.groupby(level=LEADER_SETTING)
+    table = pd.DataFrame({
+        "split_balanced_v_mean": per_split.mean(axis=1, skipna=False),
+        "ci95": by_seed.agg(_ci95_halfwidth),
+        "n_seeds": by_seed.count(),
+    })
+    for split in per_split.columns:
+        table[f"v_measure_{split}_mean"] = per_split[split]
+    table = table.reset_index().sort_values(["split_balanced_v_mean"] + LEADER_SETTING, ascending=[False] + [True] * 4,
+                                            na_position="last", ignore_index=True)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    models = (table.groupby("model")["split_balanced_v_mean"].agg(["mean", "count"])
+              .rename(columns={"mean": "mean_over_settings", "count": "n_settings"}).reset_index()
+              .sort_values(["mean_over_settings", "model"], ascending=[False, True], na_position="last",
+                           ignore_index=True))
+    models.insert(0, "rank", np.arange(1, len(models) + 1))
+    return table, models
 
 
 def label_free_selection(summary: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +107,7 @@ def label_free_selection(summary: pd.DataFrame) -> pd.DataFrame:
     A user without labels picks the setting with the best proxy; a high rho says that choice is sound.
     """
     rows = []
-    for (clusterer, sampling), settings in summary.groupby(["clusterer", "sampling"], sort=True):
+    for (clusterer, sampling), settings in summary.groupby(["clusterer", "sampling"], sort=True):  # splits pooled
         for proxy in LABEL_FREE_PROXIES:
             pairs = settings[[f"{proxy}_mean", f"{RANK_BY}_mean"]].dropna()
             rho, p_value = (stats.spearmanr(pairs.iloc[:, 0], pairs.iloc[:, 1]) if len(pairs) >= 3
@@ -83,8 +118,9 @@ def label_free_selection(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def cell_labels_path(cells_dir: Path | str, cell) -> Path:
-    """cells/<model>/<reducer>/<clusterer>/<sampling>/<seed>.parquet for a metrics row (a mapping)."""
-    return Path(cells_dir, cell["model"], cell["reducer"], cell["clusterer"], cell["sampling"], f"{cell['seed']}.parquet")
+    """cells/<model>/<reducer>/<clusterer>/<sampling>/<split>/<seed>.parquet for a metrics row (a mapping)."""
+    return Path(cells_dir, cell["model"], cell["reducer"], cell["clusterer"], cell["sampling"], cell["split"],
+                f"{cell['seed']}.parquet")
 
 
 def usable_settings(summary: pd.DataFrame) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from zsc.torchvision_compat import ensure_torchvision
 from zsc.weights import WeightsError, load_local_file, load_packaged
 
 POOLING_TO_TIMM = {"cls": "token", "mean": "avg", "default": None}
+KEEP_HEAD = "projection"  # CLIP-style timm models: the head is the image-text projection (encode_image)
 WEIGHTS_DIR = Path("resources/weights")
 RANDOM_INIT_SEED = 0  # random weights are seeded too, so a rerun reproduces them
 RANDOM_SOURCE = f"random-init seed {RANDOM_INIT_SEED} (plumbing only; measures nothing)"
@@ -62,7 +63,13 @@ def _missing_weights_error(model_name: str, spec: dict, local: Path) -> WeightsE
 
 
 def _reset_head(model: torch.nn.Module, model_name: str, spec: dict) -> None:
-    """Drop the classifier so the model returns pooled features, with the configured pooling."""
+    """Drop the classifier so the model returns pooled features, with the configured pooling
+    (pooling 'projection' keeps a CLIP model's head: its projection into the shared space)."""
+    if spec.get("pooling") == KEEP_HEAD:
+        if getattr(model, "num_classes", 0) <= 0:
+            raise WeightsError(f"model '{model_name}': pooling 'projection' needs a model whose head is a "
+                               f"projection; {spec['id']} has none")
+        return
     pool = POOLING_TO_TIMM[spec.get("pooling", "default")]
     try:
         model.reset_classifier(0, **({"global_pool": pool} if pool else {}))
@@ -70,6 +77,19 @@ def _reset_head(model: torch.nn.Module, model_name: str, spec: dict) -> None:
         raise WeightsError(
             f"model '{model_name}': pooling '{spec['pooling']}' is not supported by {spec['id']} ({error})"
         ) from None
+
+
+def _timm_create(spec: dict, pretrained: bool):
+    """timm.create_model at the configured input size: a ViT is built for img_size (its position
+    embedding resampled from the checkpoint's); a CNN takes any size and has no img_size argument."""
+    import timm
+
+    if spec.get("img_size"):
+        try:
+            return timm.create_model(spec["id"], pretrained=pretrained, img_size=spec["img_size"])
+        except TypeError:
+            pass
+    return timm.create_model(spec["id"], pretrained=pretrained)
 
 
 def _create_timm(model_name: str, spec: dict, weights_dir: Path):
@@ -81,7 +101,7 @@ def _create_timm(model_name: str, spec: dict, weights_dir: Path):
     torch.manual_seed(RANDOM_INIT_SEED)
     download = weights == "hub" and not local.is_file() and not _hub_offline()
     try:
-        model = timm.create_model(spec["id"], pretrained=download)
+        model = _timm_create(spec, download)
     except RuntimeError as error:  # timm: "Unknown model (...)"
         raise WeightsError(f"model '{model_name}': timm cannot create '{spec['id']}' ({error})") from None
     except OSError as error:  # huggingface_hub: no connection, no such repo, ...
@@ -120,7 +140,7 @@ def _timm_backbone(model_name: str, spec: dict, weights_dir: Path) -> Backbone:
     crop_pct = float(data_config.get("crop_pct") or 0.875)
     preprocessing = Preprocessing(
         img_size=img_size,
-        resize_size=int(round(img_size / crop_pct)),
+        resize_size=int(spec.get("resize_size") or round(img_size / crop_pct)),
         mean=tuple(float(m) for m in data_config["mean"]),
         std=tuple(float(s) for s in data_config["std"]),
         interpolation="bicubic" if data_config.get("interpolation") == "bicubic" else "bilinear",
@@ -146,17 +166,17 @@ def _open_clip_backbone(model_name: str, spec: dict, weights_dir: Path) -> Backb
     torch.manual_seed(RANDOM_INIT_SEED)
     if weights == "hub" and pretrained is None:
         try:
-            model = open_clip.create_model_and_transforms(architecture)[0]
+            model = open_clip.create_model_and_transforms(architecture, device=torch.get_default_device())[0]
         except OSError as error:
             raise _download_error(model_name, spec, error) from None
     else:
         architecture = spec.get("architecture", architecture)
-        model = open_clip.create_model(architecture, pretrained=pretrained)
+        model = open_clip.create_model(architecture, pretrained=pretrained, device=torch.get_default_device())
     visual = model.visual
     size = visual.image_size[0] if isinstance(visual.image_size, (tuple, list)) else visual.image_size
     img_size = int(spec.get("img_size") or size)
     preprocessing = Preprocessing(
-        img_size=img_size, resize_size=img_size,
+        img_size=img_size, resize_size=int(spec.get("resize_size") or img_size),
         mean=tuple(getattr(visual, "image_mean", None) or open_clip.OPENAI_DATASET_MEAN),
         std=tuple(getattr(visual, "image_std", None) or open_clip.OPENAI_DATASET_STD),
         interpolation="bicubic",

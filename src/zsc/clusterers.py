@@ -1,18 +1,21 @@
-"""Clusterers: a registry of name -> function(points, spec, true_k, seed) -> labels (-1 = noise).
+"""Clusterers: a registry of methods, each declaring its parameters once (timm-style registry,
+scikit-learn-style explicit defaults).
 
-``k`` for the k-given methods is ``true_k`` (the number of species in the
-sample) or a fixed integer. Density methods find k themselves.
+``CLUSTERER_METHODS[name]`` holds the fitting function, the method's kind (density: finds k
+itself, label -1 = noise; k_given) and its parameters with their defaults. The config check
+refuses a parameter a method does not declare, and every cell records the resolved values.
+``k`` for the k-given methods is ``true_k`` (the number of species in the sample), an integer or
+a factor such as ``2x``.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
 
-DENSITY_METHODS = frozenset({"hdbscan", "dbscan"})
-K_GIVEN = frozenset({"ward", "gmm", "kmeans"})
 
 
 class ClustererError(ValueError):
@@ -28,7 +31,7 @@ DENSITY_PRESETS = {
 }
 PRESET_FOR_SAMPLING = {"even": "even", "longtail": "mixed", "uneven": "mixed", "all": "large"}
 DENSITY_KEYS = ("min_cluster_size", "min_samples")
-DENSITY_KEYS_OF = {"hdbscan": DENSITY_KEYS, "dbscan": ("min_samples",)}  # the preset values each method uses
+DENSITY_KEYS_OF = {"hdbscan": DENSITY_KEYS}  # methods whose sizes follow the sample (DBSCAN has its own presets)
 
 
 def choose_density_preset(preferred: str, typical_group_size: float) -> tuple[dict, str]:
@@ -97,19 +100,58 @@ def resolve_k(k, true_k: int, n_points: int) -> int:
     return resolved
 
 
-def _hdbscan(points, spec, true_k, seed):
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a method: its default (None: resolved per cell, see ``doc``) and meaning."""
+
+    default: Any
+    doc: str
+
+
+@dataclass(frozen=True)
+class Method:
+    fit: Callable  # (points, resolved params, true_k, seed) -> (labels, params as used, diagnostics)
+    kind: str  # "density" (finds k, -1 = noise) | "k_given"
+    params: dict[str, Param] = field(default_factory=dict)
+
+    def get_params(self, spec: dict) -> dict:
+        """Declared defaults overlaid with the entry's own values (the entry's ``method`` excluded)."""
+        return {**{name: p.default for name, p in self.params.items()},
+                **{key: value for key, value in spec.items() if key != "method"}}
+
+
+# The reference toolkit's DBSCAN presets: eps = mean distance to the min_samples-th neighbour x multiplier.
+DBSCAN_PRESETS = {
+    "auto": {"eps_multiplier": 1.0, "min_samples": 5},
+    "relaxed": {"eps_multiplier": 1.5, "min_samples": 20},
+    "very_relaxed": {"eps_multiplier": 2.0, "min_samples": 30},
+}
+
+
+def _hdbscan(points, params, true_k, seed):
     import hdbscan
 
-    used = {"min_cluster_size": int(spec.get("min_cluster_size", DENSITY_PRESETS["even"]["min_cluster_size"])),
-            "min_samples": int(spec.get("min_samples", DENSITY_PRESETS["even"]["min_samples"])),
-            "cluster_selection_method": spec.get("cluster_selection_method", "eom")}
+    used = {"min_cluster_size": int(params["min_cluster_size"] or DENSITY_PRESETS["even"]["min_cluster_size"]),
+            "min_samples": int(params["min_samples"] or DENSITY_PRESETS["even"]["min_samples"]),
+            "cluster_selection_method": params["cluster_selection_method"]}
     if len(points) < used["min_cluster_size"]:
         raise ClustererError(f"hdbscan min_cluster_size {used['min_cluster_size']} exceeds the {len(points)} points")
-    return hdbscan.HDBSCAN(**used).fit_predict(points), used
+    return hdbscan.HDBSCAN(metric="euclidean", **used).fit_predict(points), used, {}
 
 
-def dbscan_eps(points: np.ndarray, min_samples: int, quantile: float) -> float:
-    """eps = the ``quantile`` of each point's distance to its ``min_samples``-th true neighbour."""
+def reference_eps(points: np.ndarray, min_samples: int, multiplier: float) -> float:
+    """The reference toolkit's eps: the mean distance to the ``min_samples``-th neighbour, the point
+    itself counted as the first, times ``multiplier``; 0.5 when there are too few points."""
+    from sklearn.neighbors import NearestNeighbors
+
+    if len(points) <= min_samples:
+        return 0.5
+    distances, _ = NearestNeighbors(n_neighbors=min_samples).fit(points).kneighbors(points)
+    return max(float(np.mean(distances[:, -1])) * multiplier, float(np.finfo(float).eps))
+
+
+def quantile_eps(points: np.ndarray, min_samples: int, quantile: float) -> float:
+    """eps = the ``quantile`` of each point's distance to its ``min_samples``-th true neighbour (self excluded)."""
     from sklearn.neighbors import NearestNeighbors
 
     k = min(min_samples + 1, len(points))  # +1: the point itself comes back first
@@ -118,59 +160,90 @@ def dbscan_eps(points: np.ndarray, min_samples: int, quantile: float) -> float:
     return eps if eps > 0 else 1e-9
 
 
-def _dbscan(points, spec, true_k, seed):
+def _dbscan(points, params, true_k, seed):
     from sklearn.cluster import DBSCAN
 
-    min_samples = int(spec.get("min_samples", 5))
-    eps = float(spec["eps"]) if spec.get("eps") else dbscan_eps(points, min_samples, float(spec.get("eps_quantile", 0.9)))
-    return DBSCAN(eps=eps, min_samples=min_samples).fit_predict(points), {"eps": eps, "min_samples": min_samples}
+    preset = DBSCAN_PRESETS[params["preset"]]
+    min_samples = int(params["min_samples"] or preset["min_samples"])
+    used = {"preset": params["preset"], "min_samples": min_samples, "eps_rule": params["eps_rule"]}
+    if params["eps"]:
+        used.update(eps_rule="given", eps=float(params["eps"]))
+    elif params["eps_rule"] == "quantile":
+        used.update(eps_quantile=float(params["eps_quantile"]), eps=quantile_eps(points, min_samples, params["eps_quantile"]))
+    else:
+        multiplier = float(params["eps_multiplier"] or preset["eps_multiplier"])
+        used.update(eps_multiplier=multiplier, eps=reference_eps(points, min_samples, multiplier))
+    return DBSCAN(eps=used["eps"], min_samples=min_samples).fit_predict(points), used, {}
 
 
-def _ward(points, spec, true_k, seed):
+def _ward(points, params, true_k, seed):
     from sklearn.cluster import AgglomerativeClustering
 
-    k = resolve_k(spec.get("k"), true_k, len(points))
-    return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(points), {"k": k}
+    k = resolve_k(params["k"], true_k, len(points))
+    return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(points), {"k": k}, {}
 
 
-def _gmm(points, spec, true_k, seed):
+def _gmm(points, params, true_k, seed):
     from sklearn.mixture import GaussianMixture
 
-    used = {"k": resolve_k(spec.get("k"), true_k, len(points)),
-            "covariance_type": spec.get("covariance_type", "full"), "n_init": int(spec.get("n_init", 1)),
-            "reg_covar": float(spec.get("reg_covar", 1e-6))}
+    used = {"k": resolve_k(params["k"], true_k, len(points)), "covariance_type": params["covariance_type"],
+            "n_init": int(params["n_init"]), "reg_covar": float(params["reg_covar"])}
     try:
         model = GaussianMixture(n_components=used["k"], covariance_type=used["covariance_type"], random_state=seed,
                                 n_init=used["n_init"], reg_covar=used["reg_covar"])
-        return model.fit_predict(points), used
+        labels = model.fit_predict(points)
     except ValueError as error:  # "Fitting the mixture model failed because ... ill-defined empirical covariance"
         raise ClustererError(f"gmm failed: {error}") from None
+    return labels, used, {"bic": float(model.bic(points)), "aic": float(model.aic(points))}
 
 
-def _kmeans(points, spec, true_k, seed):
+def _kmeans(points, params, true_k, seed):
     from sklearn.cluster import KMeans
 
-    used = {"k": resolve_k(spec.get("k"), true_k, len(points)), "n_init": int(spec.get("n_init", 10))}
-    return KMeans(n_clusters=used["k"], random_state=seed, n_init=used["n_init"]).fit_predict(points), used
+    used = {"k": resolve_k(params["k"], true_k, len(points)), "n_init": int(params["n_init"])}
+    return KMeans(n_clusters=used["k"], random_state=seed, n_init=used["n_init"]).fit_predict(points), used, {}
 
 
-# name -> function(points, spec, true_k, seed) -> (labels, the parameter values it actually used)
-CLUSTERERS: dict[str, Callable[[np.ndarray, dict, int, int], tuple[np.ndarray, dict]]] = {
-    "hdbscan": _hdbscan,
-    "dbscan": _dbscan,
-    "ward": _ward,
-    "gmm": _gmm,
-    "kmeans": _kmeans,
+K_PARAM = Param("true_k", "clusters: true_k (species in the sample), an integer, or a factor of true k such as 2x")
+CLUSTERER_METHODS: dict[str, Method] = {
+    "hdbscan": Method(_hdbscan, "density", {
+        "min_cluster_size": Param(None, "from the sampling's preset, checked against the sample (see DENSITY_PRESETS)"),
+        "min_samples": Param(None, "from the sampling's preset, like min_cluster_size"),
+        "cluster_selection_method": Param("eom", "eom or leaf"),
+    }),
+    "dbscan": Method(_dbscan, "density", {
+        "preset": Param("auto", "the reference presets: auto (x1.0, 5), relaxed (x1.5, 20), very_relaxed (x2.0, 30)"),
+        "min_samples": Param(None, "from the preset"),
+        "eps": Param(None, "a fixed eps; when absent, eps_rule decides"),
+        "eps_rule": Param("reference", "reference: mean distance to the min_samples-th neighbour (self counted) x "
+                                       "eps_multiplier; quantile: the eps_quantile of the distance to the "
+                                       "min_samples-th true neighbour"),
+        "eps_multiplier": Param(None, "from the preset (reference rule)"),
+        "eps_quantile": Param(0.9, "quantile rule"),
+    }),
+    "ward": Method(_ward, "k_given", {"k": K_PARAM}),
+    "gmm": Method(_gmm, "k_given", {
+        "k": K_PARAM,
+        "covariance_type": Param("full", "full, tied, diag or spherical"),
+        "n_init": Param(5, "initialisations, best kept (the reference's 5)"),
+        "reg_covar": Param(1e-6, "added to the covariance diagonals"),
+    }),
+    "kmeans": Method(_kmeans, "k_given", {"k": K_PARAM, "n_init": Param(10, "initialisations")}),
 }
+DENSITY_METHODS = frozenset(name for name, m in CLUSTERER_METHODS.items() if m.kind == "density")
+K_GIVEN = frozenset(name for name, m in CLUSTERER_METHODS.items() if m.kind == "k_given")
 
 
-def fit_cluster(points: np.ndarray, spec: dict, true_k: int, seed: int) -> tuple[np.ndarray, dict]:
-    """(labels with -1 = noise, the resolved parameters: k, min_cluster_size, eps, ... as used)."""
+def fit_cluster(points: np.ndarray, spec: dict, true_k: int, seed: int) -> tuple[np.ndarray, dict, dict]:
+    """(labels with -1 = noise, every parameter as used, diagnostics such as GMM's BIC/AIC)."""
     method = spec["method"]
-    if method not in CLUSTERERS:
-        raise ClustererError(f"unknown clusterer method '{method}'; known: {sorted(CLUSTERERS)}")
-    labels, used = CLUSTERERS[method](np.asarray(points, dtype=np.float64), spec, true_k, seed)
-    return np.asarray(labels, dtype=np.int64), {"method": method, **used}
+    if method not in CLUSTERER_METHODS:
+        raise ClustererError(f"unknown clusterer method '{method}'; known: {sorted(CLUSTERER_METHODS)}")
+    declared = CLUSTERER_METHODS[method]
+    params = declared.get_params(spec)
+    labels, used, diagnostics = declared.fit(np.asarray(points, dtype=np.float64), params, true_k, seed)
+    resolved = {key: value for key, value in {**params, **used}.items() if key != "density_rule"}
+    return np.asarray(labels, dtype=np.int64), {"method": method, **resolved}, diagnostics
 
 
 def cluster(points: np.ndarray, spec: dict, true_k: int, seed: int) -> np.ndarray:

@@ -16,11 +16,13 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from zsc.clusterers import DENSITY_KEYS_OF, K_GIVEN
+from zsc.clusterers import CLUSTERER_METHODS, DENSITY_KEYS_OF, K_GIVEN
+from zsc.reducers import COMMON_PARAMS as COMMON_REDUCER_PARAMS, REDUCER_METHODS
 from zsc.images import IMAGE_EXTENSIONS
 from zsc.weights import PACKAGED_WEIGHTS
 
 GRID_AXES = {"models": "model", "reducers": "reducer", "clusterers": "clusterer", "samplings": "sampling"}
+POOLED = "pooled"  # the split name of a dataset clustered as a whole
 
 
 class ConfigError(ValueError):
@@ -316,13 +318,20 @@ def _check_samplings(config: dict) -> list[str]:
 
 
 def _check_methods(config: dict) -> list[str]:
+    """Each entry may set only the parameters its method declares (see the registries)."""
     errors = []
+    for registry, methods, common in (("clusterers", CLUSTERER_METHODS, ()),
+                                      ("reducers", REDUCER_METHODS, tuple(COMMON_REDUCER_PARAMS))):
+        for name, spec in config[registry].items():
+            declared = [*common, *methods[spec["method"]].params]
+            for key in sorted(set(spec) - {"method"} - set(declared)):
+                hint = " (a density method finds k itself)" if key == "k" else ""
+                errors.append(f"config key '{registry}.{name}.{key}': not a parameter of {spec['method']}{hint}; "
+                              f"its parameters: {declared}")
     for name, spec in config["clusterers"].items():
         k = spec.get("k")
         if isinstance(k, str) and k.endswith("x") and float(k[:-1]) <= 0:
             errors.append(f"config key 'clusterers.{name}.k': '{k}' asks for 0 times the species count")
-        if spec["method"] not in K_GIVEN and "k" in spec:
-            errors.append(f"config key 'clusterers.{name}.k': {spec['method']} finds k itself; remove k")
     return errors
 
 
@@ -343,7 +352,8 @@ def validate_config(config: dict, schema_path: Path | str) -> dict:
         errors = [f"config key 'datasets.{name}': the name '{name}' is reserved" for name in config["datasets"]
                   if name in RESERVED_DATASET_NAMES]
         errors += (_check_grid(config) + _check_models(config) + _check_methods(config) + _check_samplings(config)
-                   + _check_subclusters(config) + _check_sort(config) + _check_datasets(config))
+                   + _check_subclusters(config) + _check_sort(config) + _check_datasets(config)
+                   + _resolve_splits(config))
     if errors:
         raise ConfigError("invalid config:\n  - " + "\n  - ".join(errors))
     for registry in NAMED_REGISTRIES:  # names keep their order (the grid's); keys inside an entry are sorted
@@ -391,6 +401,59 @@ def duplicate_keys(path: Path | str) -> list[str]:
     return [f"{path}: {message}" for message in loader.duplicates]
 
 
+def dataset_splits(config: dict, dataset: str) -> list[str]:
+    """The splits a dataset is clustered in: its groups (split_by: group), or the whole (pooled)."""
+    spec = config["datasets"][dataset]
+    return list(spec["splits"]) if spec.get("split_by") else [POOLED]
+
+
+def _group_folders(root: Path, group_level: int) -> list[str]:
+    """Folder names at ``group_level`` that hold images somewhere below (cheap: names only)."""
+    groups = set()
+    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        parts = Path(folder).relative_to(root).parts
+        if parts and -len(parts) <= group_level < len(parts) and any(
+                Path(f).suffix.lower() in IMAGE_EXTENSIONS for f in filenames):
+            groups.add(parts[group_level])
+    return sorted(groups)
+
+
+def _resolve_splits(config: dict) -> list[str]:
+    """split_by: group needs the group names: listed as ``splits``, or read from the folders / demo."""
+    from zsc.demo_data import demo_groups
+
+    errors = []
+    for name, spec in config["datasets"].items():
+        if not spec.get("split_by"):
+            if spec.get("splits"):
+                errors.append(f"config key 'datasets.{name}.splits': set split_by: group to use splits")
+            continue
+        if "demo" in spec:
+            found = demo_groups(spec["demo"]["n_species"]) if spec["demo"]["nested"] else []
+        elif spec["group_level"] is None:
+            errors.append(f"config key 'datasets.{name}.split_by': splitting by group needs group_level")
+            continue
+        elif Path(spec["root"]).is_dir() and not root_problem(spec["root"]):
+            found = _group_folders(Path(spec["root"]), spec["group_level"])
+        else:
+            found = None  # no photos yet: the listed splits are trusted (a dry run needs them)
+        if not spec.get("splits"):
+            if found is None:
+                errors.append(f"config key 'datasets.{name}.splits': list the groups to cluster separately "
+                              f"(the root is absent, so they cannot be read from its folders)")
+            elif len(found) < 1:
+                errors.append(f"config key 'datasets.{name}.split_by': no group folders found")
+            else:
+                spec["splits"] = found
+        elif found is not None and set(spec["splits"]) - set(found):
+            errors.append(f"config key 'datasets.{name}.splits': {sorted(set(spec['splits']) - set(found))} "
+                          f"not among the groups found: {found}")
+        if POOLED in spec.get("splits", []):
+            errors.append(f"config key 'datasets.{name}.splits': '{POOLED}' is reserved for unsplit datasets")
+    return errors
+
+
 def grid_names(config: dict, axis: str) -> list[str]:
     """Names on one grid axis, in config order."""
     chosen = config["grid"].get(axis)
@@ -404,3 +467,47 @@ def excluded(config: dict, **cell: str) -> bool:
 
     return any(all(matches(cell.get(key), wanted) for key, wanted in rule.items()) for rule in config["grid"]["exclude"])
 
+
+
+def check_file(path: Path | str, schema_path: Path | str) -> list[str]:
+    """Every problem of a config file, each naming the file and line (YAML) or the key (schema)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        return [f"{path}: cannot read ({error.strerror})"]
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        tab = " (a tab in the indentation: YAML allows spaces only)" if "\t" in text else ""
+        return [f"{where}: {getattr(error, 'problem', None) or error}{tab}"]
+    problems = duplicate_keys(path)
+    try:
+        validate_config(config or {}, schema_path)
+    except ConfigError as error:
+        problems += [line.strip()[2:] for line in str(error).splitlines()[1:]]
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m zsc.config FILE...: check config files (YAML syntax with file and line, duplicate keys,
+    every schema and cross-key error) without starting Snakemake."""
+    import sys
+
+    schema = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+    status = 0
+    for name in argv if argv is not None else sys.argv[1:]:
+        problems = check_file(name, schema)
+        for problem in problems:
+            print(problem)
+        if problems:
+            status = 1
+        else:
+            print(f"{name}: ok")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -118,6 +118,19 @@ def render(species: str, rng: np.random.Generator, size: int = 160) -> Image.Ima
     return image
 
 
+ROUND_SHAPES = ("disc", "ellipse", "ring", "crescent")
+
+
+def species_group(species: str) -> str:
+    """The demo's stand-in for a taxon (Aves / Mammalia): round or angular body shapes."""
+    return "round" if species.split("_")[0] in ROUND_SHAPES else "angular"
+
+
+def demo_groups(n_species: int) -> list[str]:
+    """The groups a nested demo folder of ``n_species`` species holds."""
+    return sorted({species_group(species) for species in SPECIES[:n_species]})
+
+
 def generate(root: Path | str, n_species: int = 10, per_species: int = 40, seed: int = 0,
              size: int = 160, nested: bool = False) -> list[Path]:
     """Write ``n_species`` folders of JPEGs under ``root``; same arguments, same bytes."""
@@ -126,7 +139,7 @@ def generate(root: Path | str, n_species: int = 10, per_species: int = 40, seed:
     root = Path(root)
     written = []
     for index, species in enumerate(SPECIES[:n_species]):
-        group = ("round" if species.split("_")[0] in ("disc", "ellipse", "ring", "crescent") else "angular")
+        group = species_group(species)
         folder = root / group / species if nested else root / species
         folder.mkdir(parents=True, exist_ok=True)
         rng = np.random.default_rng([seed, index])

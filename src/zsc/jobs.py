@@ -20,7 +20,7 @@ import pandas as pd
 from zsc import metrics as zmetrics
 from zsc.clusterers import DENSITY_METHODS, ClustererError, cell_spec, fit_cluster
 from zsc.io import atomic_path, frame_fingerprint, read_embeddings, select_rows, write_json, write_table
-from zsc.reducers import ReducerError, reduce
+from zsc.reducers import ReducerError, resolve_reduction
 from zsc.sampling import draw_sample
 from zsc.scan import Layout, scan_folder
 
@@ -83,10 +83,17 @@ def scan(root: str, label_level: int, group_level: int | None, min_images_per_sp
     write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
 
 
-def sample(manifest_path: str, spec: dict, seed: int, output_path: str) -> None:
+def sample(manifest_path: str, spec: dict, seed: int, output_path: str, group: str | None = None) -> None:
+    """Draw the seed's sample; with ``group``, from that split (taxon group) only, as the reference does."""
     manifest = pd.read_parquet(manifest_path)
+    if group is not None:
+        if group not in set(manifest["group"]):
+            raise ValueError(f"split '{group}': no usable image in that group; groups found: "
+                             f"{sorted(set(manifest['group']))}")
+        manifest = manifest[manifest["group"] == group].reset_index(drop=True)
     drawn = draw_sample(manifest, spec, seed)
-    write_table(drawn, output_path, metadata={"spec": spec, "seed": seed, "excluded_species": drawn.attrs["excluded"],
+    write_table(drawn, output_path, metadata={"spec": spec, "seed": seed, "split": group,
+                                              "excluded_species": drawn.attrs["excluded"],
                                               "counts_per_species": drawn.attrs["counts"]})
 
 
@@ -115,7 +122,7 @@ RECORDED_PARAMS = ("k", "min_cluster_size", "min_samples", "eps", "density_rule"
 
 def recorded_params(spec: dict, used: dict) -> dict:
     """The values a cell actually ran with: flat columns for the common ones, all of them as JSON."""
-    resolved = {**{key: value for key, value in spec.items() if key != "density_rule"}, **used}
+    resolved = used or {key: value for key, value in spec.items() if key != "density_rule"}
     # one type per column: a cell that failed before clustering has no resolved k or eps (k may be 'true_k')
     flat = {key: used.get(key, None if key in ("k", "eps") else spec.get(key)) for key in RECORDED_PARAMS}
     if isinstance(flat["eps"], float):
@@ -134,12 +141,12 @@ def reduce_job(embeddings_path: str, sample_path: str, spec: dict, seed: int, po
     started = time.perf_counter()
     info = {"n_points": int(len(frame)), "n_missing_embedding": len(missing), "missing_embedding": missing[:50]}
     try:
-        reduced = reduce(matrix, spec, seed)
-        info.update(_status(True))
+        reduced, used = resolve_reduction(matrix, spec, seed)
+        info.update(_status(True), params=used)
     except (ReducerError, ValueError, np.linalg.LinAlgError) as error:
         reduced = np.zeros((0, spec.get("n_components", 2)), dtype=np.float32)
         frame = frame.iloc[:0]
-        info.update(_status(False, f"{type(error).__name__}: {error}"))
+        info.update(_status(False, f"{type(error).__name__}: {error}"), params=spec)
     info.update(reduce_seconds=round(time.perf_counter() - started, 4), reduce_peak_rss_mb=round(peak_rss_mb(), 1))
     out = frame.copy()
     for axis in range(reduced.shape[1]):
@@ -164,17 +171,18 @@ def cluster_job(points_path: str, info_path: str, spec: dict, seed: int, cell: d
            "reduce_peak_rss_mb": reduce_info.get("reduce_peak_rss_mb")}
     started = time.perf_counter()
     predicted = np.full(len(points_frame), zmetrics.NOISE, dtype=np.int64)
-    used = {}
+    used, diagnostics = {}, {}
     if reduce_info["status"] != "ok":
         row.update(status="failed", reason=f"reduce: {reduce_info['reason']}")
     else:
         try:
-            predicted, used = fit_cluster(coordinates, spec, true_k=len(np.unique(truth)), seed=seed)
+            predicted, used, diagnostics = fit_cluster(coordinates, spec, true_k=len(np.unique(truth)), seed=seed)
             row.update(status="ok", reason="")
         except (ClustererError, ValueError) as error:
             row.update(status="failed", reason=f"cluster: {type(error).__name__}: {error}")
     row["cluster_seconds"] = round(time.perf_counter() - started, 4)
-    row.update(recorded_params(spec, used))
+    row.update(recorded_params(spec, used), **diagnostics,
+               reducer_params=json.dumps(reduce_info.get("params", {}), sort_keys=True, default=str))
     if row["status"] == "ok":
         row.update(zmetrics.external_metrics(truth, predicted))
         row["silhouette"] = zmetrics.silhouette(coordinates, predicted, seed=seed)
@@ -209,10 +217,11 @@ def subcluster_summary_job(score_paths: list[str], output_path: str) -> None:
     """One table: which attributes the sub-clusters recover, per reduction, best first."""
     frames = []
     for path in score_paths:
-        model, reducer, sampling = Path(path).parts[-4:-1]
+        model, reducer, sampling, split = Path(path).parts[-5:-1]
         frame = pd.read_csv(path)
-        frames.append(frame.assign(model=model, reducer=reducer, sampling=sampling, seed=int(Path(path).stem)))
-    columns = ["model", "reducer", "sampling", "seed", "attribute", "n_species", "n_images", "v_measure", "ari"]
+        frames.append(frame.assign(model=model, reducer=reducer, sampling=sampling, split=split,
+                                   seed=int(Path(path).stem)))
+    columns = ["model", "reducer", "sampling", "split", "seed", "attribute", "n_species", "n_images", "v_measure", "ari"]
     table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     write_table(table.sort_values(["v_measure", "model", "reducer", "seed"], ascending=[False, True, True, True],
                                   na_position="last", ignore_index=True), output_path)
@@ -313,15 +322,16 @@ def plots_job(results_dir: str, outputs: dict) -> None:
     cell = first_ok_cell(metrics, usable_settings(summary).iloc[0])
     keys = {key: cell[key] for key in KEYS}
     plots.per_species_bars(pd.read_csv(results / "per_species.csv"), keys, Path(outputs["per_species"]))
-    points = pd.read_parquet(results / "reduced" / cell["model"] / cell["reducer"] / cell["sampling"] / f"{cell['seed']}.parquet")
+    points = pd.read_parquet(results / "reduced" / cell["model"] / cell["reducer"] / cell["sampling"] / cell["split"]
+                             / f"{cell['seed']}.parquet")
     labels = pd.read_parquet(cell_labels_path(results / "cells", cell))
     title = " / ".join(str(v) for v in keys.values()) + f"  (V-measure {cell['v_measure_retained']:.3f})"
     plots.scatter(points, labels, title, Path(outputs["scatter"]))
 
 
 def aggregate_job(cell_paths: list[str], reject_paths: list[str], outputs: dict, cells_dir: str) -> None:
-    from zsc.aggregate import (collect_outliers, collect_rejects, label_free_selection, load_cells, split_costs,
-                               summarise)
+    from zsc.aggregate import (collect_outliers, collect_rejects, label_free_selection, leaderboard, load_cells,
+                               split_costs, summarise)
 
     metrics, per_species = load_cells(cell_paths)
     deterministic, costs = split_costs(metrics)
@@ -331,6 +341,9 @@ def aggregate_job(cell_paths: list[str], reject_paths: list[str], outputs: dict,
     write_table(costs, outputs["costs"])
     write_table(summary, outputs["summary"])
     write_table(label_free_selection(summary), outputs["label_free"])
+    settings, models = leaderboard(metrics)
+    write_table(settings, outputs["leaderboard"])
+    write_table(models, outputs["leaderboard_models"])
     write_table(collect_outliers(metrics, Path(cells_dir)), outputs["outliers"])
     write_table(per_species, outputs["per_species"])
     write_table(collect_rejects(reject_paths), outputs["rejects"])

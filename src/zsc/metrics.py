@@ -7,8 +7,10 @@ Noise (label -1 from density clusterers) is handled two ways, both reported:
 - ``*_all``: every noise point counts, all together as one extra cluster
   (Lowe et al. 2024's convention: noise is penalised).
 
-Edge cases are defined, not errors: with no retained points every
-``*_retained`` score is NaN (there is nothing to score), never a silent 0.0.
+Edge cases are defined, not errors: with fewer than two retained clusters every
+``*_retained`` score is NaN with a ``score_note`` (one cluster would score V=0 and
+completeness=1, numbers that mean nothing; the reference toolkit reports no score),
+never a silent 0.0.
 """
 
 from __future__ import annotations
@@ -72,7 +74,13 @@ def external_metrics(truth, predicted) -> dict[str, float]:
         raise ValueError(f"truth {truth.shape} and predicted {predicted.shape} differ in shape")
     kept = predicted != NOISE
     noise_as_cluster = np.where(kept, predicted, predicted.max(initial=0) + 1)
-    result = {f"{name}_retained": value for name, value in _scores(truth[kept], predicted[kept]).items()}
+    n_retained_clusters = len(np.unique(predicted[kept]))
+    if n_retained_clusters <= 1:  # one cluster (or none) scores V=0 / completeness=1: no score, as the reference
+        result = {f"{name}_retained": float("nan") for name in [*EXTERNAL_SCORES, *MATCHED_SCORES]}
+        result["score_note"] = f"{n_retained_clusters} retained cluster(s): *_retained scores undefined"
+    else:
+        result = {f"{name}_retained": value for name, value in _scores(truth[kept], predicted[kept]).items()}
+        result["score_note"] = ""
     result.update({f"{name}_all": value for name, value in _scores(truth, noise_as_cluster).items()})
     result.update(
         n_points=int(len(truth)),

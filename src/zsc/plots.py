@@ -22,21 +22,24 @@ PANEL_INCHES = 1.3  # a panel's title and column labels
 
 
 def draw_heatmap(summary: pd.DataFrame, metric: str = "v_measure_retained_mean") -> plt.Figure:
-    """Mean V-measure per (model, reducer) row and clusterer column, one panel per sampling.
+    """Mean V-measure per (model, reducer) row and clusterer column, one panel per sampling (and split).
 
     Panels are stacked, each as tall as its rows (a one-row panel stays one row high), so row
     labels never reach into a neighbouring panel.
     """
-    samplings = sorted(summary["sampling"].unique())
-    tables = [summary[summary["sampling"] == s].pivot_table(index=["model", "reducer"], columns="clusterer",
-                                                            values=metric, dropna=False) for s in samplings]
+    if "split" not in summary:
+        summary = summary.assign(split="pooled")
+    panels = sorted(summary[["sampling", "split"]].drop_duplicates().itertuples(index=False, name=None))
+    titles = [f"sampling: {s}" + ("" if split == "pooled" else f", split: {split}") for s, split in panels]
+    tables = [summary[(summary["sampling"] == s) & (summary["split"] == split)].pivot_table(
+        index=["model", "reducer"], columns="clusterer", values=metric, dropna=False) for s, split in panels]
     rows = [len(table) for table in tables]
     n_columns = max(table.shape[1] for table in tables)
     height = ROW_INCHES * sum(rows) + PANEL_INCHES * len(tables)  # cells + each panel's title and tick labels
     fig, axes = plt.subplots(len(tables), 1, figsize=(4.5 + 0.9 * n_columns, height), squeeze=False,
                              gridspec_kw={"height_ratios": rows}, layout="constrained")
     image = None
-    for ax, sampling, table in zip(axes[:, 0], samplings, tables):
+    for ax, title, table in zip(axes[:, 0], titles, tables):
         values = table.to_numpy(dtype=float)
         image = ax.imshow(values, vmin=0, vmax=1, cmap="viridis", aspect="auto")
         ax.set_xticks(range(table.shape[1]), [plain(c) for c in table.columns], rotation=30, ha="right", fontsize=8)
@@ -45,7 +48,7 @@ def draw_heatmap(summary: pd.DataFrame, metric: str = "v_measure_retained_mean")
             if np.isfinite(value):
                 ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
                         color="black" if value > 0.6 else "white")
-        ax.set_title(plain(f"sampling: {sampling}"), fontsize=9)
+        ax.set_title(plain(title), fontsize=9)
     fig.colorbar(image, ax=axes[:, 0].tolist(), label=metric.replace("_", " "), shrink=0.8)
     return fig
 

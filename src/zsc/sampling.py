@@ -42,9 +42,13 @@ def longtail_counts(sizes: pd.Series, spec: dict, rng: np.random.Generator) -> d
 
 
 def uneven_counts(sizes: pd.Series, spec: dict, rng: np.random.Generator) -> dict[str, int]:
-    """A uniform random count per species between min_per_class and max_per_class (inclusive)."""
-    counts = rng.integers(spec.get("min_per_class", 2), spec["max_per_class"] + 1, size=len(sizes))
-    return dict(zip(sizes.index, counts.tolist()))
+    """A uniform random count per species: between min_per_class and max_per_class (inclusive), or,
+    without max_per_class, the reference toolkit's rule randint(min(20, available), available)."""
+    if spec.get("max_per_class") is None:
+        counts = [int(rng.integers(min(20, int(n)), int(n) + 1)) for n in sizes]
+    else:
+        counts = rng.integers(spec.get("min_per_class", 2), spec["max_per_class"] + 1, size=len(sizes)).tolist()
+    return dict(zip(sizes.index, counts))
 
 
 COUNT_RULES: dict[str, Callable[[pd.Series, dict, np.random.Generator], dict[str, int]]] = {
@@ -72,6 +76,11 @@ def draw_sample(manifest: pd.DataFrame, spec: dict, seed: int) -> pd.DataFrame:
             f"sampling needs at least 2 species with >= {min_per_class} images; "
             f"found {len(kept)} (species per size: {sizes.to_dict()})"
         )
+    if spec.get("n_classes"):  # the reference toolkit's limit on the number of species, drawn per seed
+        if spec["n_classes"] > len(kept):
+            raise ValueError(f"sampling asks for n_classes={spec['n_classes']} species; only {len(kept)} have "
+                             f">= {min_per_class} images")
+        kept = kept.iloc[np.sort(rng.choice(len(kept), size=spec["n_classes"], replace=False))]
     counts = COUNT_RULES[spec["kind"]](kept, spec, rng)
     sample = _take(manifest[manifest["label"].isin(kept.index)], counts, rng)
     columns = SAMPLE_COLUMNS + ["requested", "short"]

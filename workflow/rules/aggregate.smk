@@ -14,6 +14,8 @@ rule aggregate:
         per_species="results/{dataset}/per_species.csv",
         costs="results/{dataset}/costs.csv",
         label_free="results/{dataset}/label_free_selection.csv",
+        leaderboard="results/{dataset}/leaderboard.csv",
+        leaderboard_models="results/{dataset}/leaderboard_models.csv",
         outliers="results/{dataset}/outliers.csv",
         rejects="results/{dataset}/rejects.csv",
     params:

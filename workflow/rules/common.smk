@@ -8,8 +8,8 @@ from zsc import runtime_env
 from zsc.clusterers import sampling_density_preset
 from snakemake.utils import update_config
 
-from zsc.config import (ConfigError, coerce_overrides, duplicate_keys, excluded, grid_names, load_schema,
-                        missing_data, validate_config)
+from zsc.config import (POOLED, ConfigError, coerce_overrides, dataset_splits, duplicate_keys, excluded, grid_names,
+                        load_schema, missing_data, validate_config)
 from zsc.scan import folder_fingerprint
 
 
@@ -51,6 +51,7 @@ wildcard_constraints:
     reducer=NAME,
     clusterer=NAME,
     sampling=NAME,
+    split=NAME,
     seed=r"\d+",
 
 
@@ -100,19 +101,25 @@ def get_prefetched_weights(wildcards):
     return []
 
 
-def cells():
-    """Every (model, reducer, clusterer, sampling, seed) not excluded by grid.exclude."""
-    for model, reducer, clusterer, sampling, seed in itertools.product(MODELS, REDUCERS, CLUSTERERS, SAMPLINGS, SEEDS):
+def get_split_group(wildcards):
+    """The group a split sample keeps (None: the pooled sample keeps every group)."""
+    return None if wildcards.split == POOLED else wildcards.split
+
+
+def cells(dataset):
+    """Every (model, reducer, clusterer, sampling, split, seed) of the dataset not excluded by grid.exclude."""
+    for model, reducer, clusterer, sampling, split, seed in itertools.product(
+            MODELS, REDUCERS, CLUSTERERS, SAMPLINGS, dataset_splits(config, dataset), SEEDS):
         if not excluded(config, model=model, reducer=reducer, clusterer=clusterer, sampling=sampling):
-            yield dict(model=model, reducer=reducer, clusterer=clusterer, sampling=sampling, seed=seed)
+            yield dict(model=model, reducer=reducer, clusterer=clusterer, sampling=sampling, split=split, seed=seed)
 
 
 def cell_files(extension):
     """Input function: one file per grid cell of the dataset (.json metrics or .parquet labels)."""
-    pattern = f"results/{{dataset}}/cells/{{model}}/{{reducer}}/{{clusterer}}/{{sampling}}/{{seed}}{extension}"
+    pattern = f"results/{{dataset}}/cells/{{model}}/{{reducer}}/{{clusterer}}/{{sampling}}/{{split}}/{{seed}}{extension}"
 
     def files(wildcards):
-        return [pattern.format(dataset=wildcards.dataset, **cell) for cell in cells()]
+        return [pattern.format(dataset=wildcards.dataset, **cell) for cell in cells(wildcards.dataset)]
 
     return files
 
@@ -122,13 +129,14 @@ SUBCLUSTER_REDUCERS = config.get("subclusters", {}).get("reducers") or REDUCERS
 
 def subcluster_files(extension):
     """Input function: one sub-clustering per (model, reducer, sampling, seed) of the dataset."""
-    pattern = f"results/{{dataset}}/subclusters/{{model}}/{{reducer}}/{{sampling}}/{{seed}}{extension}"
+    pattern = f"results/{{dataset}}/subclusters/{{model}}/{{reducer}}/{{sampling}}/{{split}}/{{seed}}{extension}"
 
     def files(wildcards):
-        reductions = sorted({(c["model"], c["reducer"], c["sampling"], c["seed"]) for c in cells()
+        reductions = sorted({(c["model"], c["reducer"], c["sampling"], c["split"], c["seed"])
+                             for c in cells(wildcards.dataset)
                              if c["reducer"] in SUBCLUSTER_REDUCERS})  # only reductions the grid computes
-        return [pattern.format(dataset=wildcards.dataset, model=m, reducer=r, sampling=s, seed=seed)
-                for m, r, s, seed in reductions]
+        return [pattern.format(dataset=wildcards.dataset, model=m, reducer=r, sampling=s, split=split, seed=seed)
+                for m, r, s, split, seed in reductions]
 
     return files
 

@@ -39,12 +39,13 @@ rule sample:
     input:
         manifest="results/{dataset}/manifest.parquet",
     output:
-        "results/{dataset}/samples/{sampling}/{seed}.parquet",
+        "results/{dataset}/samples/{sampling}/{split}/{seed}.parquet",
     params:
         spec=lambda wildcards: config["samplings"][wildcards.sampling],
+        group=get_split_group,
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/{dataset}/logs/sample/{sampling}/{seed}.log",
+        "results/{dataset}/logs/sample/{sampling}/{split}/{seed}.log",
     script:
         "../scripts/sample.py"

@@ -4,10 +4,10 @@
 rule reduce:
     input:
         embeddings="results/{dataset}/embeddings/{model}.parquet",
-        sample="results/{dataset}/samples/{sampling}/{seed}.parquet",
+        sample="results/{dataset}/samples/{sampling}/{split}/{seed}.parquet",
     output:
-        points="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{seed}.parquet",
-        info="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{seed}.json",
+        points="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{split}/{seed}.parquet",
+        info="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{split}/{seed}.json",
     params:
         spec=lambda wildcards: config["reducers"][wildcards.reducer],
     resources:
@@ -16,6 +16,6 @@ rule reduce:
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/{dataset}/logs/reduce/{model}/{reducer}/{sampling}/{seed}.log",
+        "results/{dataset}/logs/reduce/{model}/{reducer}/{sampling}/{split}/{seed}.log",
     script:
         "../scripts/reduce.py"

@@ -3,11 +3,11 @@
 
 rule subcluster:
     input:
-        points="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{seed}.parquet",
-        info="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{seed}.json",
+        points="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{split}/{seed}.parquet",
+        info="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{split}/{seed}.json",
     output:
-        labels="results/{dataset}/subclusters/{model}/{reducer}/{sampling}/{seed}.parquet",
-        scores="results/{dataset}/subclusters/{model}/{reducer}/{sampling}/{seed}.csv",
+        labels="results/{dataset}/subclusters/{model}/{reducer}/{sampling}/{split}/{seed}.parquet",
+        scores="results/{dataset}/subclusters/{model}/{reducer}/{sampling}/{split}/{seed}.csv",
     params:
         spec=lambda wildcards: config["subclusters"],
         attributes=lambda wildcards: config["datasets"][wildcards.dataset].get("attributes"),
@@ -17,7 +17,7 @@ rule subcluster:
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/{dataset}/logs/subcluster/{model}/{reducer}/{sampling}/{seed}.log",
+        "results/{dataset}/logs/subcluster/{model}/{reducer}/{sampling}/{split}/{seed}.log",
     script:
         "../scripts/subcluster.py"
 
