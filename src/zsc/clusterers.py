@@ -38,9 +38,10 @@ def choose_density_preset(preferred: str, typical_group_size: float) -> tuple[di
     """(min_cluster_size/min_samples, how they were chosen) for groups of about ``typical_group_size`` images.
 
     A density cluster must be able to hold one species: a preset whose min_cluster_size is more
-    than half the typical (median) species count would call whole species noise (150/50 on ~60
-    photos per species scored V 0.35 where 15/5 scored 0.87). So the sampling's preset is kept
-    when it fits, else the largest smaller preset that fits, else values scaled to the groups.
+    than half the typical (median) species count calls whole species noise or merges them (10
+    species x 60 points: V 0.63 with 150/50, 0.97 with 15/5; tests/test_analyses.py). So the
+    sampling's preset is kept when it fits, else the largest smaller preset that fits, else values
+    scaled to the groups.
     """
     names = list(DENSITY_PRESETS)
     half = typical_group_size / 2

@@ -60,11 +60,17 @@ def _scalar(text: str, types: set[str]):
     return text
 
 
-def _schema_types(schema: dict) -> set[str]:
+def _resolve_ref(schema: dict, root: dict) -> dict:
+    return root["definitions"][schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
+
+
+def _schema_types(schema: dict, root: dict) -> set[str]:
+    """Every JSON type a (sub)schema accepts, through $ref and oneOf/anyOf."""
+    schema = _resolve_ref(schema, root)
     types = schema.get("type", [])
     found = set([types] if isinstance(types, str) else types)
     for alternative in schema.get("oneOf", []) + schema.get("anyOf", []):
-        found |= _schema_types(alternative)
+        found |= _schema_types(alternative, root)
     return found
 
 
@@ -72,8 +78,7 @@ def coerce_overrides(value, schema: dict, root: dict | None = None):
     """Snakemake's ``--config key=value`` reads nested values as strings (``seeds=[1,2]`` is
     ``['1', '2']``): convert them to the types the schema declares, so overrides work as typed."""
     root = root or schema
-    if "$ref" in schema:
-        schema = root["definitions"][schema["$ref"].rsplit("/", 1)[1]]
+    schema = _resolve_ref(schema, root)
     if isinstance(value, dict):
         properties, extra = schema.get("properties", {}), schema.get("additionalProperties")
         return {key: coerce_overrides(item, properties.get(key, extra if isinstance(extra, dict) else {}), root)
@@ -81,9 +86,7 @@ def coerce_overrides(value, schema: dict, root: dict | None = None):
     if isinstance(value, list):
         return [coerce_overrides(item, schema.get("items", {}), root) for item in value]
     if isinstance(value, str):
-        return _scalar(value, _schema_types(schema) | {
-            t for ref in [s for s in schema.get("oneOf", []) if "$ref" in s]
-            for t in _schema_types(root["definitions"][ref["$ref"].rsplit("/", 1)[1]])})
+        return _scalar(value, _schema_types(schema, root))
     return value
 
 
@@ -175,7 +178,7 @@ def _check_subclusters(config: dict) -> list[str]:
 
 
 SYSTEM_FOLDERS = frozenset({"/", "/proc", "/sys", "/dev", "/run", "/boot", "/etc", "/usr", "/bin", "/sbin", "/lib",
-                            "/lib64", "/var", "/tmp"})
+                            "/lib64"})  # walking these would scan the machine, not photos
 
 
 def root_problem(root: Path | str) -> str | None:

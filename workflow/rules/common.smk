@@ -1,13 +1,13 @@
 # Shared helpers: validated config, wildcard constraints, grid expansion, input functions.
 import itertools
-import sys
 import json
+import sys
 from pathlib import Path
+
+from snakemake.utils import update_config
 
 from zsc import runtime_env
 from zsc.clusterers import sampling_density_preset
-from snakemake.utils import update_config
-
 from zsc.config import (POOLED, ConfigError, coerce_overrides, dataset_splits, duplicate_keys, excluded, grid_names,
                         load_schema, missing_data, validate_config)
 from zsc.scan import folder_fingerprint
