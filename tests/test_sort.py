@@ -107,3 +107,10 @@ def test_output_names_are_one_to_one():
     image_ids = ["".join(chars) for n in range(1, 6) for chars in itertools.product("a/%2F_", repeat=n)]
     names = [output_name(i) for i in image_ids]
     assert len(set(names)) == len(names) == 6 + 6**2 + 6**3 + 6**4 + 6**5 and all("/" not in n for n in names)
+
+
+def test_output_names_of_deep_paths_fit_the_file_system():
+    deep = "/".join(["a_rather_long_folder_name_from_a_camera_trap_export"] * 8) + "/IMG_0001.JPG"
+    other = deep.replace("IMG_0001", "IMG_0002")
+    names = {output_name(deep), output_name(other)}
+    assert len(names) == 2 and all(len(n.encode()) <= 255 and n.endswith(".JPG") for n in names)

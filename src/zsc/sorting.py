@@ -6,6 +6,7 @@ finished benchmark's summary.csv.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -19,6 +20,7 @@ from zsc.metrics import NOISE, nearest_clusters
 from zsc.reducers import reduce
 
 LINK_MODES = ("symlink", "copy")
+MAX_NAME_BYTES = 255  # NAME_MAX of common file systems
 
 
 def best_setting(summary_path: Path | str) -> dict:
@@ -108,9 +110,15 @@ def output_name(image_id: str) -> str:
 
     Escaping is one-to-one, so two photos never share an output path (``cam2/IMG_1.jpg`` ->
     ``cam2%2FIMG_1.jpg``, while a photo named ``cam2__IMG_1.jpg`` keeps its name), and a photo
-    keeps the same name in every run.
+    keeps the same name in every run. A name over the file system's 255-byte limit (deep folders)
+    keeps its end and is prefixed with a hash of the whole path.
     """
-    return image_id.replace("%", "%25").replace("/", "%2F")
+    name = image_id.replace("%", "%25").replace("/", "%2F")
+    if len(name.encode()) <= MAX_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(image_id.encode()).hexdigest()[:16]
+    tail = name.encode()[-(MAX_NAME_BYTES - len(digest) - 2):].decode(errors="ignore")
+    return f"{digest}__{tail}"
 
 
 def write_cluster_folders(root: Path, assignments: pd.DataFrame, output_dir: Path, mode: str) -> None:
