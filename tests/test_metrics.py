@@ -116,3 +116,17 @@ def test_dbcv_separated_blobs_high_and_undefined_for_one_cluster():
     assert metrics.dbcv(points, labels) > 0.5
     assert math.isnan(metrics.dbcv(points, np.zeros(60, int)))
     assert math.isnan(metrics.dbcv(points, np.full(60, -1)))
+
+
+def test_review_effort_counts_moves_and_merges_on_a_hand_made_case():
+    truth = ["owl"] * 5 + ["fox"] * 4 + ["elk"] * 3
+    # cluster 0: 4 owls + 1 fox; cluster 1: 3 foxes; cluster 2: 2 elks; cluster 3: 1 owl (an owl split off);
+    # one elk is noise
+    predicted = [0, 0, 0, 0, 3, 0, 1, 1, 1, 2, 2, -1]
+    effort = metrics.review_effort(truth, predicted)
+    # moves: the fox in cluster 0 (1) + the noise elk (1) = 2; merges: clusters 0 and 3 are both owl = 1
+    assert (effort["review_moves"], effort["review_merges"]) == (2, 1)
+    assert effort["review_effort"] == pytest.approx(3 / 12)
+    perfect = metrics.review_effort(truth, [0] * 5 + [1] * 4 + [2] * 3)
+    assert perfect == {"review_effort": 0.0, "review_moves": 0, "review_merges": 0}
+    assert metrics.external_metrics(truth, predicted)["review_effort"] == pytest.approx(3 / 12)

@@ -13,7 +13,8 @@ KEYS = ["model", "reducer", "clusterer", "sampling", "split", "seed"]
 SETTING = ["model", "reducer", "clusterer", "sampling", "split"]
 COST_COLUMNS = ["reduce_seconds", "reduce_peak_rss_mb", "cluster_seconds"]
 SUMMARY_METRICS = ["v_measure_retained", "v_measure_all", "group_balanced_v_measure", "ari_retained",
-                   "ami_retained", "accuracy_retained", "macro_f1_retained", "noise_fraction", "clusters_found",
+                   "ami_retained", "accuracy_retained", "macro_f1_retained", "noise_fraction", "review_effort",
+                   "clusters_found",
                    "silhouette", "dbcv"]
 LABEL_FREE_PROXIES = ["silhouette", "dbcv"]
 RANK_BY = "v_measure_retained"

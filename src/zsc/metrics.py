@@ -82,6 +82,7 @@ def external_metrics(truth, predicted) -> dict[str, float]:
         result = {f"{name}_retained": value for name, value in _scores(truth[kept], predicted[kept]).items()}
         result["score_note"] = ""
     result.update({f"{name}_all": value for name, value in _scores(truth, noise_as_cluster).items()})
+    result.update(review_effort(truth, predicted))
     result.update(
         n_points=int(len(truth)),
         noise_fraction=float(1.0 - kept.mean()) if len(truth) else float("nan"),
@@ -146,6 +147,26 @@ def dbcv(points: np.ndarray, predicted: np.ndarray) -> float:
     except (ValueError, ZeroDivisionError, FloatingPointError):
         return float("nan")
     return value if np.isfinite(value) else float("nan")
+
+
+def review_effort(truth, predicted) -> dict[str, float]:
+    """The corrections a reviewer makes to turn the clusters into the species, as a share of the photos.
+
+    Moves: each image outside its cluster's majority species, and each noise image, is moved once.
+    Merges: clusters that share a majority species are merged into one (clusters - distinct majorities).
+    ``review_effort`` = (moves + merges) / photos: 0 for a perfect clustering; for density clusterers
+    the noise share alone is the reference study's "images that need expert review".
+    """
+    truth, predicted = np.asarray(truth), np.asarray(predicted)
+    if len(truth) == 0:
+        return {"review_effort": float("nan"), "review_moves": 0, "review_merges": 0}
+    clustered = pd.DataFrame({"label": truth, "cluster": predicted})[predicted != NOISE]
+    counts = clustered.groupby(["cluster", "label"]).size()
+    majority = counts.groupby(level="cluster").max()
+    majority_label = counts.groupby(level="cluster").idxmax().map(lambda key: key[1])
+    moves = int(len(clustered) - majority.sum() + (predicted == NOISE).sum())
+    merges = int(len(majority_label) - majority_label.nunique())
+    return {"review_effort": (moves + merges) / len(truth), "review_moves": moves, "review_merges": merges}
 
 
 def per_species(truth, predicted) -> pd.DataFrame:
