@@ -158,7 +158,8 @@ def _check_models(config: dict) -> list[str]:
 
 
 def _species_folders(root: Path, label_level: int) -> dict[str, int]:
-    """Species name -> number of image-extension files, from folder names only (cheap; symlinks not followed)."""
+    """Folder name at ``label_level`` (species; groups with group_level) -> number of image-extension
+    files below it, from names only (cheap; symlinks not followed)."""
     counts: dict[str, int] = {}
     for folder, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
@@ -283,8 +284,9 @@ def _check_datasets(config: dict) -> list[str]:
         else:
             errors.extend(_check_k_against_samples(config, name, species))
     for key, root in photo_roots(config).items():
-        if key.startswith("sort.") and Path(root).exists() and root_problem(root):
-            errors.append(f"config key '{key}': {root_problem(root)}")
+        problem = root_problem(root) if key.startswith("sort.") and Path(root).exists() else None
+        if problem:
+            errors.append(f"config key '{key}': {problem}")
     return errors
 
 
@@ -410,18 +412,6 @@ def dataset_splits(config: dict, dataset: str) -> list[str]:
     return list(spec["splits"]) if spec.get("split_by") else [POOLED]
 
 
-def _group_folders(root: Path, group_level: int) -> list[str]:
-    """Folder names at ``group_level`` that hold images somewhere below (cheap: names only)."""
-    groups = set()
-    for folder, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        parts = Path(folder).relative_to(root).parts
-        if parts and -len(parts) <= group_level < len(parts) and any(
-                Path(f).suffix.lower() in IMAGE_EXTENSIONS for f in filenames):
-            groups.add(parts[group_level])
-    return sorted(groups)
-
-
 def _resolve_splits(config: dict) -> list[str]:
     """split_by: group needs the group names: listed as ``splits``, or read from the folders / demo."""
     from zsc.demo_data import demo_groups
@@ -438,7 +428,7 @@ def _resolve_splits(config: dict) -> list[str]:
             errors.append(f"config key 'datasets.{name}.split_by': splitting by group needs group_level")
             continue
         elif Path(spec["root"]).is_dir() and not root_problem(spec["root"]):
-            found = _group_folders(Path(spec["root"]), spec["group_level"])
+            found = sorted(_species_folders(Path(spec["root"]), spec["group_level"]))
         else:
             found = None  # no photos yet: the listed splits are trusted (a dry run needs them)
         if not spec.get("splits"):

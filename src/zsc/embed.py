@@ -128,11 +128,11 @@ def progress_lines(batches, n_images: int, desc: str, enabled: bool = True, ever
         return
     started = last = time.perf_counter()
     done = 0
-    for batch in batches:
+    for number, batch in enumerate(batches, start=1):
         yield batch
         done += len(batch[0]) + len(batch[2])
         now = time.perf_counter()
-        if now - last >= every_seconds or done >= n_images or done == len(batch[0]) + len(batch[2]):
+        if number == 1 or now - last >= every_seconds or done >= n_images:
             last = now
             print(f"{desc}: {done}/{n_images} images ({100 * done / max(n_images, 1):.0f}%), "
                   f"{done / max(now - started, 1e-9):.1f} img/s", file=stream, flush=True)

@@ -74,11 +74,10 @@ def exact_knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return indices.astype(np.int32), distances.astype(np.float32)
 
 
-def umap_model(x, params, seed):
+def umap_model(x, params, n_neighbors, seed):
     """An unfitted UMAP on the exact kNN graph (what UMAP itself builds for small data)."""
     import umap
 
-    n_neighbors = int(params["n_neighbors"] or umap_neighbors(len(x)))
     indices, distances = exact_knn(x, n_neighbors)
     return umap.UMAP(n_components=params["n_components"], n_neighbors=n_neighbors, min_dist=params["min_dist"],
                      random_state=seed, precomputed_knn=(indices, distances, None), n_jobs=1)
@@ -87,7 +86,7 @@ def umap_model(x, params, seed):
 def _umap(x, params, seed):
     n_neighbors = int(params["n_neighbors"] or umap_neighbors(len(x)))
     _require_points(len(x), n_neighbors + 2, "umap (n_neighbors + 2)")
-    model = umap_model(x, params, seed)
+    model = umap_model(x, params, n_neighbors, seed)
     with warnings.catch_warnings():  # we never call transform(), so the missing search index is fine
         warnings.filterwarnings("ignore", message="precomputed_knn.*not an NNDescent object")
         return model.fit_transform(x), {"n_neighbors": n_neighbors}

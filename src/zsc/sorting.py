@@ -28,11 +28,16 @@ def best_setting(summary_path: Path | str) -> dict:
     path = Path(summary_path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: run the benchmark first (snakemake --cores all)")
-    usable = usable_settings(pd.read_csv(path))
+    top = top_setting(pd.read_csv(path), path)
+    return {"model": top["model"], "reducer": top["reducer"], "clusterer": top["clusterer"]}
+
+
+def top_setting(summary: pd.DataFrame, path) -> pd.Series:
+    """The best summary row with at least one seed that did not fail."""
+    usable = usable_settings(summary)
     if usable.empty:
         raise ValueError(f"{path}: every setting failed; no best setting to sort with")
-    top = usable.iloc[0]
-    return {"model": top["model"], "reducer": top["reducer"], "clusterer": top["clusterer"]}
+    return usable.iloc[0]
 
 
 def choose_setting(run: dict, choices: dict, summary_path: str | None, metrics_path: str | None) -> dict:
@@ -47,9 +52,10 @@ def choose_setting(run: dict, choices: dict, summary_path: str | None, metrics_p
     if "setting" in run:
         names, source = dict(run["setting"]), "sort.<run>.setting"
     else:
-        summary = pd.read_csv(summary_path)
-        names, source = best_setting(summary_path), f"best setting of {summary_path}"
-        cell = first_ok_cell(pd.read_csv(metrics_path), usable_settings(summary).iloc[0])
+        top = top_setting(pd.read_csv(summary_path), summary_path)
+        names = {key: top[key] for key in ("model", "reducer", "clusterer")}
+        source = f"best setting of {summary_path}"
+        cell = first_ok_cell(pd.read_csv(metrics_path), top)
         recorded = {key: int(cell[key]) for key in DENSITY_KEYS if key in cell and pd.notna(cell[key])}
     clusterer_spec = dict(choices["clusterers"][names["clusterer"]])
     if not all(key in clusterer_spec for key in DENSITY_KEYS_OF.get(clusterer_spec["method"], ())):
