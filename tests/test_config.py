@@ -84,6 +84,30 @@ def test_a_missing_photo_folder_is_a_warning_for_inspection_not_a_config_error()
                                        "config key 'sort.inbox.root': folder '/no/inbox' does not exist"]
 
 
+def test_missing_review_and_labels_csvs_are_named_like_missing_folders(tmp_path):
+    from zsc.config import missing_data
+
+    for name in ("a.jpg", "b.jpg"):
+        (tmp_path / name).write_bytes(b"")
+    config = tiny_config()
+    config["datasets"]["reviewed"] = {"root": str(tmp_path), "labels": "results/sort/x/labels.csv"}
+    config["sort"] = {"inbox": {"root": str(tmp_path), "review": "review-inbox.csv",
+                                "setting": {"model": "rand_mnv2", "reducer": "tsne", "clusterer": "ward"}, "k": 2}}
+    validated = validate_config(config, SCHEMA)
+    assert missing_data(validated) == [
+        "config key 'datasets.reviewed.labels': file 'results/sort/x/labels.csv' does not exist",
+        "config key 'sort.inbox.review': file 'review-inbox.csv' does not exist"]
+
+
+def test_a_labels_csv_with_one_species_is_a_config_error(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(b"")
+    (tmp_path / "labels.csv").write_text("image_id,label\na.jpg,fox\nb.jpg,fox\n")
+    config = tiny_config()
+    config["datasets"] = {"reviewed": {"root": str(tmp_path), "labels": str(tmp_path / "labels.csv")}}
+    with pytest.raises(ConfigError, match="1 labelled species"):
+        validate_config(config, SCHEMA)
+
+
 def test_grid_exclude_matches_every_named_key():
     config = {"grid": {"exclude": [{"model": "a", "reducer": "tsne"}]}}
     assert excluded(config, model="a", reducer="tsne", clusterer="ward")

@@ -94,6 +94,7 @@ def test_demo_dry_run_is_the_demo_grid_plus_its_sort_run(clone):
     assert expected["cluster"] == 160
     # one invocation does everything: the sort run on the benchmark's best setting is in the same DAG
     assert counts["sort_scan"] == counts["sort_setting"] == counts["sort_assign"] == 1
+    assert counts["sort_review_page"] == 1  # make demo leaves a review page for its sort run
 
 
 def _my_photos(root: Path) -> Path:

@@ -132,3 +132,147 @@ def test_gallery_renders_in_headless_chromium_with_every_thumbnail_loaded(review
     assert match, dom[:2000]
     loaded, total = map(int, match.groups())
     assert total >= 20 and loaded == total
+
+
+# ------------------------------------------------------------------ the review page, in a real browser
+
+def open_browser(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"])
+
+
+def figure_of(page, index: int, section: str | None = None):
+    scope = f'section[data-g="{section}"] ' if section else ""
+    return page.locator(f'{scope}figure[data-i="{index}"]')
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium)")
+def test_review_page_name_merge_move_reload_export_then_apply_with_the_workflow(review_run, tmp_path):
+    """A person's session in Chromium: the page's CSV, applied by the workflow, becomes named folders."""
+    from playwright.sync_api import expect, sync_playwright
+
+    run = review_run / "results/sort/inbox"
+    assignments = pd.read_csv(run / "assignments.csv", keep_default_na=False)
+    kept = assignments[~assignments["doubtful"]]
+    clusters = sorted(kept["cluster"].unique())
+    assert len(clusters) >= 3
+    first, second, third = (f"c{c}" for c in clusters[:3])
+    index_of = {image_id: i for i, image_id in enumerate(assignments["image_id"])}
+    first_images = kept[kept["cluster"] == clusters[0]]["image_id"].tolist()
+    moved, dragged = first_images[0], first_images[1]
+    errors = []
+    with sync_playwright() as playwright:
+        browser = open_browser(playwright)
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto((run / "review.html").as_uri())
+        page.wait_for_selector("body[data-ready]")
+        assert page.locator("figure img").count() >= 1
+        assert "0 / %d photos named" % len(assignments) in page.inner_text("#progress")
+        # name two clusters, merge the third into the second
+        page.fill(f'input[data-name="{first}"]', "alpha")
+        page.press(f'input[data-name="{first}"]', "Enter")
+        page.fill(f'input[data-name="{second}"]', "beta")
+        page.press(f'input[data-name="{second}"]', "Enter")
+        page.select_option(f'select[data-merge="{third}"]', second)
+        expect(page.locator(f'section[data-g="{third}"]')).to_have_count(0)
+        # move one photo with the keyboard: select it, m, choose the target, Enter
+        figure_of(page, index_of[moved]).click()
+        page.keyboard.press("m")
+        page.select_option("#moveTo", second)
+        page.press("#moveTo", "Enter")
+        expect(figure_of(page, index_of[moved], second)).to_have_count(1)
+        # drag another one, then undo the drag with the shortcut
+        figure_of(page, index_of[dragged]).drag_to(page.locator(f'section[data-g="{second}"] h2'))
+        expect(figure_of(page, index_of[dragged], second)).to_have_count(1)
+        page.keyboard.press("u")
+        expect(figure_of(page, index_of[dragged], first)).to_have_count(1)
+        named = int(page.get_attribute("#progress", "data-named"))
+        # the work survives a reload
+        page.reload()
+        page.wait_for_selector("body[data-ready]")
+        assert page.input_value(f'input[data-name="{first}"]') == "alpha"
+        assert int(page.get_attribute("#progress", "data-named")) == named
+        with page.expect_download() as download:
+            page.keyboard.press("e")
+        exported = tmp_path / "review.csv"
+        download.value.save_as(exported)
+        page.screenshot(path=str(tmp_path / "review.png"))
+        browser.close()
+    assert not errors, errors
+
+    labels = pd.read_csv(exported, keep_default_na=False).set_index("image_id")["label"]
+    assert list(labels.index) == list(assignments["image_id"])
+    expected = {row.image_id: ("" if row.doubtful else "alpha" if row.cluster == clusters[0]
+                               else "beta" if row.cluster in clusters[1:3] else "")
+                for row in assignments.itertuples()}
+    expected[moved] = "beta"
+    assert labels.to_dict() == expected
+    assert named == sum(1 for label in expected.values() if label)
+
+    # apply it: named folders, nothing re-embedded or re-clustered
+    before = (run / "assignments.csv").stat().st_mtime_ns
+    config = review_config(str(review_run / "attributes.csv"))
+    config["sort"]["inbox"]["review"] = str(exported)
+    result = run_snakemake(review_run, write_config(review_run, config, "reviewed.yaml"))
+    assert "sort_apply_review" in result.stderr and "sort_embed" not in result.stderr
+    assert (run / "assignments.csv").stat().st_mtime_ns == before
+    final = run / "final"
+    from zsc.sorting import output_name
+
+    assert (final / "beta" / output_name(moved)).is_symlink()
+    assert not (final / "alpha" / output_name(moved)).exists()
+    for image_id, label in expected.items():
+        assert (final / (label or "_unreviewed") / output_name(image_id)).resolve().is_file()
+    table = pd.read_csv(run / "labels.csv", keep_default_na=False)
+    assert dict(zip(table["image_id"], table["label"])) == expected
+
+    # the reviewed photos are a benchmark dataset: labels from labels.csv instead of folders
+    bench = tiny_config(samplings={"all": {"kind": "all", "min_per_class": 2}},
+                        reducers={"pca": {"method": "pca"}}, clusterers={"ward": {"method": "ward"}})
+    bench["datasets"] = {"reviewed": {"root": "resources/demo-sort/inbox", "labels": "results/sort/inbox/labels.csv"}}
+    bench["review"] = {"gallery_top": 0}
+    run_snakemake(review_run, write_config(review_run, bench, "benchmark.yaml"))
+    manifest = pd.read_parquet(review_run / "results/reviewed/manifest.parquet")
+    assert dict(zip(manifest["image_id"], manifest["label"])) == {i: l for i, l in expected.items() if l}
+    rejects = pd.read_csv(review_run / "results/reviewed/rejects/scan.csv")
+    assert set(rejects["image_id"]) == {i for i, l in expected.items() if not l}
+    assert set(rejects["reason"]) <= {"no label in the labels CSV"}
+    metrics = pd.read_csv(review_run / "results/reviewed/metrics.csv")
+    assert (metrics["status"] == "ok").all() and (metrics["true_k"] == 2).all()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium)")
+def test_review_page_with_20000_photos_is_interactive_within_2_seconds(tmp_path):
+    """20,000 generated entries (a stand-in for a season's photos; one real thumbnail file shared)."""
+    import numpy as np
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    from zsc.review import render_review_page
+
+    n, rng = 20_000, np.random.default_rng(0)
+    cluster = rng.integers(0, 40, n)
+    doubtful = rng.random(n) < 0.05
+    assignments = pd.DataFrame({"image_id": [f"cam{i % 9}/IMG_{i:05d}.jpg" for i in range(n)], "cluster": cluster,
+                                "doubtful": doubtful, "reason": "", "nearest_cluster": cluster,
+                                "distance_to_cluster": rng.random(n)})
+    (tmp_path / "thumbnails").mkdir()
+    Image.new("RGB", (160, 160), (90, 120, 60)).save(tmp_path / "thumbnails/a.jpg")
+    page_path = tmp_path / "review.html"
+    page_path.write_text(render_review_page("season", assignments, {i: "thumbnails/a.jpg" for i in assignments["image_id"]}))
+    with sync_playwright() as playwright:
+        browser = open_browser(playwright)
+        page = browser.new_page()
+        page.goto(page_path.as_uri())
+        page.wait_for_selector("body[data-ready]")
+        ready_ms = int(page.get_attribute("body", "data-ready"))  # performance.now(): since navigation start
+        assert page.inner_text("#progress").startswith(f"0 / {n} photos named")
+        rendered = page.locator("figure").count()
+        # interactive: a click selects at once
+        page.locator("figure").first.click()
+        assert page.inner_text("#selection") == "1 selected"
+        browser.close()
+    print(f"review page, {n} photos: interactive after {ready_ms} ms, {rendered} figures rendered")
+    assert ready_ms < 2000
+    assert rendered < 2000  # sections are filled as they scroll into view

@@ -203,10 +203,21 @@ def photo_roots(config: dict) -> dict[str, str]:
     return roots
 
 
+def data_files(config: dict) -> dict[str, str]:
+    """Dotted config key -> CSV the user supplies as data: datasets' labels tables and sort runs' reviews."""
+    files = {f"datasets.{name}.labels": spec["labels"] for name, spec in config["datasets"].items() if spec.get("labels")}
+    files.update({f"sort.{name}.review": spec["review"] for name, spec in config.get("sort", {}).items()
+                  if spec.get("review")})
+    return files
+
+
 def missing_data(config: dict) -> list[str]:
-    """Photo folders that do not exist yet: a dry run (-n, --dag, --rulegraph) may go on, a real run may not."""
-    return [f"config key '{key}': folder '{root}' does not exist" for key, root in photo_roots(config).items()
-            if not Path(root).exists()]
+    """Photo folders and data CSVs that do not exist yet: a dry run (-n, --dag, --rulegraph) may go on,
+    a real run may not."""
+    folders = [f"config key '{key}': folder '{root}' does not exist" for key, root in photo_roots(config).items()
+               if not Path(root).exists()]
+    return folders + [f"config key '{key}': file '{path}' does not exist" for key, path in data_files(config).items()
+                      if not Path(path).is_file()]
 
 
 def _check_sort(config: dict) -> list[str]:
@@ -272,6 +283,10 @@ def _check_datasets(config: dict) -> list[str]:
         if problem:
             errors.append(f"config key 'datasets.{name}.root': {problem}")
             continue
+        if spec.get("labels"):
+            if Path(spec["labels"]).is_file():
+                errors.extend(_check_label_table(config, name, spec["labels"]))
+            continue
         species = _species_folders(root, spec["label_level"])
         if not species:
             symlinked = [p.name for p in root.iterdir() if p.is_symlink() and p.is_dir()]
@@ -288,6 +303,20 @@ def _check_datasets(config: dict) -> list[str]:
         if problem:
             errors.append(f"config key '{key}': {problem}")
     return errors
+
+
+def _check_label_table(config: dict, name: str, path: str) -> list[str]:
+    from zsc.scan import read_label_table
+
+    try:
+        table = read_label_table(path)
+    except ValueError as error:
+        return [f"config key 'datasets.{name}.labels': {error}"]
+    species = table.loc[table["label"] != "", "label"].value_counts().to_dict()
+    if len(species) < 2:
+        return [f"config key 'datasets.{name}.labels': {len(species)} labelled species in '{path}'; "
+                f"clustering needs at least 2"]
+    return _check_k_against_samples(config, name, species)
 
 
 def _sample_size_bound(sampling: dict, species: dict[str, int]) -> int:
@@ -424,6 +453,8 @@ def _resolve_splits(config: dict) -> list[str]:
             continue
         if "demo" in spec:
             found = demo_groups(spec["demo"]["n_species"]) if spec["demo"]["nested"] else []
+        elif spec.get("labels"):
+            found = _label_table_groups(spec["labels"])
         elif spec["group_level"] is None:
             errors.append(f"config key 'datasets.{name}.split_by': splitting by group needs group_level")
             continue
@@ -445,6 +476,18 @@ def _resolve_splits(config: dict) -> list[str]:
         if POOLED in spec.get("splits", []):
             errors.append(f"config key 'datasets.{name}.splits': '{POOLED}' is reserved for unsplit datasets")
     return errors
+
+
+def _label_table_groups(path: str) -> list[str] | None:
+    """The groups of a labels CSV's ``group`` column (None while the file is absent)."""
+    from zsc.scan import read_label_table
+
+    if not Path(path).is_file():
+        return None
+    try:
+        return sorted(set(read_label_table(path)["group"]) - {""})
+    except ValueError:
+        return None  # reported by _check_label_table
 
 
 def grid_names(config: dict, axis: str) -> list[str]:

@@ -22,7 +22,7 @@ from zsc.clusterers import DENSITY_METHODS, ClustererError, cell_spec, fit_clust
 from zsc.io import atomic_path, frame_fingerprint, read_embeddings, select_rows, write_json, write_table
 from zsc.reducers import ReducerError, resolve_reduction
 from zsc.sampling import draw_sample
-from zsc.scan import Layout, scan_folder
+from zsc.scan import Layout, label_from_table, read_label_table, scan_folder
 
 
 
@@ -61,8 +61,13 @@ def demo_data(output_dir: str, spec: dict) -> None:
 
 
 def scan(root: str, label_level: int, group_level: int | None, min_images_per_species: int,
-         manifest_path: str, rejects_path: str, workers: int = 1) -> None:
-    manifest, rejects = scan_folder(root, Layout(label_level, group_level), workers=workers)
+         manifest_path: str, rejects_path: str, workers: int = 1, labels_path: str | None = None) -> None:
+    """Manifest + rejects of a dataset; species from folder names, or from a labels CSV when given."""
+    if labels_path:
+        manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers)
+        manifest, rejects = label_from_table(manifest, rejects, read_label_table(labels_path))
+    else:
+        manifest, rejects = scan_folder(root, Layout(label_level, group_level), workers=workers)
     sizes = manifest.groupby("label").size()
     too_small = sizes[sizes < min_images_per_species].index
     if len(too_small):
@@ -308,6 +313,40 @@ def sort_assign_job(embeddings_path: str, setting_path: str, run: dict, root: st
     write_cluster_folders(Path(root), assignments, Path(outputs["folders"]), run["link"])
     print(f"sorted {len(assignments)} photos with {setting['model']} / {setting['reducer']} / "
           f"{setting['clusterer']}: {assignments['folder'].nunique()} folders, {len(review)} doubtful", file=sys.stderr)
+
+
+def sort_review_page_job(root: str, assignments_path: str, setting_path: str, run_name: str,
+                         page_path: str, thumbs_dir: str) -> None:
+    """The run's review page and the thumbnails it shows (written next to it)."""
+    from zsc.gallery import make_thumbnails
+    from zsc.review import render_review_page
+
+    assignments = pd.read_csv(assignments_path, dtype={"image_id": str}, keep_default_na=False,
+                              na_values={"distance_to_cluster": [""]})
+    assignments["doubtful"] = assignments["doubtful"].astype(str).str.lower() == "true"
+    thumbs = make_thumbnails(Path(root), assignments["image_id"], Path(thumbs_dir))
+    setting = json.loads(Path(setting_path).read_text())
+    facts = (f"{len(assignments)} photos sorted with {setting['model']} / {setting['reducer']} / "
+             f"{setting['clusterer']} ({setting['source']}). Name each cluster, fix what is wrong, then export "
+             f"the CSV and set sort.{run_name}.review to it.")
+    Path(page_path).write_text(render_review_page(run_name, assignments, thumbs, facts))
+    print(f"review page: {len(assignments)} photos, {sum(1 for p in thumbs.values() if not p)} without preview",
+          file=sys.stderr)
+
+
+def sort_apply_review_job(root: str, assignments_path: str, review_path: str, mode: str, outputs: dict) -> None:
+    """Named folders from an exported review CSV; photos it does not label go to final/_unreviewed/."""
+    from zsc.review import apply_review, read_review
+
+    assignments = pd.read_csv(assignments_path, dtype={"image_id": str}, keep_default_na=False)
+    review = read_review(review_path, assignments["image_id"])
+    labels, folders = apply_review(Path(root), assignments, review, Path(outputs["final"]), mode)
+    write_table(labels[["image_id", "label", "folder", "cluster"]], outputs["labels"])
+    write_table(folders, outputs["folders"])
+    for _, row in folders[folders["changed"]].iterrows():
+        print(f"label '{row['label']}' is not a valid folder name: written to final/{row['folder']}", file=sys.stderr)
+    print(f"applied {review_path}: {(labels['label'] != '').sum()} of {len(labels)} photos labelled, "
+          f"{len(folders)} labels", file=sys.stderr)
 
 
 def plots_job(results_dir: str, outputs: dict) -> None:

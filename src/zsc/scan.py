@@ -160,3 +160,47 @@ def folder_fingerprint(root: Path | str) -> str:
                 continue
             digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def read_label_table(path: Path | str) -> pd.DataFrame:
+    """A labels CSV (``image_id,label`` and optionally ``group``), e.g. a reviewed sort run's labels.csv.
+
+    Rows with an empty label are kept (they become rejects: "no label"); one image with two
+    different labels is an error.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"labels CSV {path} does not exist")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("image_id", "label") if c not in table.columns]
+    if missing:
+        raise ValueError(f"labels CSV {path} lacks column(s) {missing}; expected 'image_id,label' (and optionally 'group')")
+    if "group" not in table.columns:
+        table["group"] = ""
+    table = table[["image_id", "label", "group"]].apply(lambda column: column.str.strip()).drop_duplicates()
+    twice = table["image_id"][table["image_id"].duplicated()]
+    if len(twice):
+        raise ValueError(f"labels CSV {path}: {twice.nunique()} image(s) listed with two labels, e.g. '{twice.iloc[0]}'")
+    return table.reset_index(drop=True)
+
+
+def label_from_table(manifest: pd.DataFrame, rejects: pd.DataFrame,
+                     table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Labels (and groups) from a labels table instead of folder names; unlabeled photos become rejects.
+
+    A listed image that is not a usable photo under the root is a reject too, so every row of the
+    table is accounted for.
+    """
+    known = table.set_index("image_id")
+    labelled = manifest["image_id"].map(known["label"]).fillna("")
+    unlabelled = manifest[labelled == ""]
+    absent = sorted(set(table["image_id"]) - set(manifest["image_id"]) - set(rejects["image_id"]))
+    extra = pd.DataFrame(
+        [(i, "scan", "no label in the labels CSV") for i in unlabelled["image_id"]]
+        + [(i, "scan", "listed in the labels CSV but not found under the root") for i in absent],
+        columns=REJECT_COLUMNS)
+    kept = manifest[labelled != ""].copy()
+    kept["label"] = kept["image_id"].map(known["label"])
+    kept["group"] = kept["image_id"].map(known["group"])
+    rejects = pd.concat([rejects, extra], ignore_index=True).sort_values("image_id", ignore_index=True)
+    return kept.reset_index(drop=True), rejects

@@ -1,6 +1,7 @@
 # Shared helpers: validated config, wildcard constraints, grid expansion, input functions.
 import itertools
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -44,9 +45,14 @@ onstart:
 NAME = "[A-Za-z0-9][A-Za-z0-9_.-]*"
 
 
+# Sort rules match configured runs only: results/sort/<run>/labels.csv from a run no longer in the
+# config is a plain file (e.g. a benchmark's labels table), not something to rebuild.
+SORT_RUN = "|".join(re.escape(run) for run in config.get("sort", {})) or "(?!)"
+
+
 wildcard_constraints:
     dataset=NAME,
-    run=NAME,
+    run=SORT_RUN,
     model=NAME,
     reducer=NAME,
     clusterer=NAME,
@@ -76,6 +82,13 @@ def dataset_root(dataset):
 def get_demo_folder(wildcards):
     """The generated demo folder is a rule output; a user's folder is not an input file."""
     return [dataset_root(wildcards.dataset)] if "demo" in config["datasets"][wildcards.dataset] else []
+
+
+def get_scan_inputs(wildcards):
+    """Generated demo photos, and the labels CSV of a dataset labelled by a table."""
+    spec = config["datasets"][wildcards.dataset]
+    inputs = {"demo": dataset_root(wildcards.dataset)} if "demo" in spec else {}
+    return {**inputs, "labels": spec["labels"]} if spec.get("labels") else inputs
 
 
 def get_scan_fingerprint(wildcards):
@@ -155,6 +168,12 @@ def sort_root(run):
     return f"resources/demo-sort/{run}" if "demo" in spec else spec["root"]
 
 
+def sort_run_spec(run):
+    """What sorting depends on: the run's entry without its review CSV, so applying a review
+    (or updating it) never re-clusters."""
+    return {key: value for key, value in config["sort"][run].items() if key != "review"}
+
+
 def get_sort_demo_folder(wildcards):
     return [sort_root(wildcards.run)] if "demo" in config["sort"][wildcards.run] else []
 
@@ -193,12 +212,18 @@ def get_sort_embeddings(wildcards):
 # ---------------------------------------------------------------- targets
 
 
+def sort_targets():
+    """Every sort run's folders and review page, and named folders where a review CSV is given."""
+    targets = expand("results/sort/{run}/{name}", run=SORT_RUNS, name=["assignments.csv", "review.html"])
+    return targets + [f"results/sort/{run}/labels.csv" for run in SORT_RUNS if "review" in config["sort"][run]]
+
+
 def all_targets():
     targets = expand("results/{dataset}/metrics.csv", dataset=DATASETS)
     targets += expand("results/{dataset}/plots/heatmap.png", dataset=DATASETS)
     if config["review"]["gallery_top"]:
         targets += expand("results/{dataset}/gallery", dataset=DATASETS)
-    targets += expand("results/sort/{run}/assignments.csv", run=SORT_RUNS)
+    targets += sort_targets()
     if "subclusters" in config:
         targets += expand("results/{dataset}/subcluster_attributes.csv", dataset=DATASETS)
     return targets

@@ -16,7 +16,7 @@ rule demo_data:
 
 rule scan:
     input:
-        get_demo_folder,
+        unpack(get_scan_inputs),
     output:
         manifest="results/{dataset}/manifest.parquet",
         rejects="results/{dataset}/rejects/scan.csv",

@@ -45,7 +45,7 @@ checkpoint sort_setting:
     output:
         "results/sort/{run}/setting.json",
     params:
-        run=lambda wildcards: config["sort"][wildcards.run],
+        run=lambda wildcards: sort_run_spec(wildcards.run),
         choices=get_sort_choices,
     conda:
         "../envs/zsc.yaml"
@@ -89,7 +89,7 @@ rule sort_assign:
         review="results/sort/{run}/review.csv",
         folders=directory("results/sort/{run}/clusters"),
     params:
-        run=lambda wildcards: config["sort"][wildcards.run],
+        run=lambda wildcards: sort_run_spec(wildcards.run),
         root=lambda wildcards: sort_root(wildcards.run),
     conda:
         "../envs/zsc.yaml"
@@ -99,6 +99,44 @@ rule sort_assign:
         "../scripts/sort_assign.py"
 
 
+rule sort_review_page:
+    input:
+        get_sort_demo_folder,
+        assignments="results/sort/{run}/assignments.csv",
+        setting="results/sort/{run}/setting.json",
+    output:
+        page="results/sort/{run}/review.html",
+        thumbnails=directory("results/sort/{run}/thumbnails"),
+    params:
+        root=lambda wildcards: sort_root(wildcards.run),
+    conda:
+        "../envs/zsc.yaml"
+    log:
+        "results/sort/{run}/logs/review_page.log",
+    script:
+        "../scripts/sort_review_page.py"
+
+
+# A reviewer's exported CSV (sort.<run>.review) becomes named folders; nothing is re-embedded or re-clustered.
+rule sort_apply_review:
+    input:
+        assignments="results/sort/{run}/assignments.csv",
+        review=lambda wildcards: config["sort"][wildcards.run]["review"],
+    output:
+        final=directory("results/sort/{run}/final"),
+        labels="results/sort/{run}/labels.csv",
+        folders="results/sort/{run}/label_folders.csv",
+    params:
+        root=lambda wildcards: sort_root(wildcards.run),
+        mode=lambda wildcards: config["sort"][wildcards.run]["link"],
+    conda:
+        "../envs/zsc.yaml"
+    log:
+        "results/sort/{run}/logs/apply_review.log",
+    script:
+        "../scripts/sort_apply_review.py"
+
+
 rule sort_all:
     input:
-        expand("results/sort/{run}/assignments.csv", run=SORT_RUNS),
+        sort_targets(),

@@ -9,4 +9,5 @@ with jobs.logged(snakemake.log[0]):
         manifest_path=snakemake.output.manifest,
         rejects_path=snakemake.output.rejects,
         workers=snakemake.threads,
+        labels_path=snakemake.input.get("labels"),
     )

@@ -1,0 +1,10 @@
+from zsc import jobs
+
+with jobs.logged(snakemake.log[0]):
+    jobs.sort_apply_review_job(
+        root=snakemake.params.root,
+        assignments_path=snakemake.input.assignments,
+        review_path=snakemake.input.review,
+        mode=snakemake.params.mode,
+        outputs=dict(snakemake.output.items()),
+    )
