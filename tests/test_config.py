@@ -15,7 +15,7 @@ def test_shipped_configs_validate_with_defaults_filled():
     demo = validate_config(yaml.safe_load((REPO / "config" / "config.yaml").read_text()), SCHEMA)
     assert demo["models"]["mobilenetv2"]["pooling"] == "default"
     assert demo["clusterers"]["ward"]["k"] == "true_k"
-    assert demo["embed"] == {"device": "auto", "workers": 2, "offline": False}
+    assert demo["embed"] == {"device": "auto", "workers": 2, "offline": False, "shards": 1, "cache": "resources/embed-cache"}
     assert demo["samplings"]["longtail"]["alpha"] == 0.8 and demo["samplings"]["uneven"]["alpha"] == 1.0
     assert demo["datasets"]["demo"]["demo"]["nested"] is True
 

@@ -75,7 +75,8 @@ def test_embed_stage_records_a_file_broken_after_the_scan(corpus_root, tmp_path)
     (photos / broken).write_bytes(b"overwritten by a sync client")
     spec = {"id": "mobilenetv2_100", "weights": "random", "img_size": 32, "batch_size": 8, "precision": "fp32"}
     jobs.embed("m", spec, str(photos), str(tmp_path / "manifest.parquet"), str(tmp_path / "emb.parquet"),
-               str(tmp_path / "embed_rejects.csv"), device="cpu", workers=0)
+               str(tmp_path / "embed_rejects.csv"), str(tmp_path / "stats.json"), device="cpu", workers=0,
+               cache_root=str(tmp_path / "cache"))
     rejects = pd.read_csv(tmp_path / "embed_rejects.csv")
     assert rejects["image_id"].tolist() == [broken] and rejects["stage"].tolist() == ["embed"]
     frame, matrix = read_embeddings(tmp_path / "emb.parquet")

@@ -194,14 +194,32 @@ def embed_manifest(
             if pending_rows >= ROWS_PER_ROW_GROUP:
                 writer.write_table(pa.Table.from_batches(pending))
                 pending, pending_rows = [], 0
-        if writer is None:
-            raise RuntimeError(f"no image of {len(manifest)} could be embedded; see the rejects")
+        if writer is None:  # nothing decodable: no file (the caller decides whether that is an error)
+            return pd.DataFrame(rejects, columns=REJECT_COLUMNS)
         if pending:
             writer.write_table(pa.Table.from_batches(pending))
         writer.close()
     seconds = time.perf_counter() - started
-    metadata["embed_seconds"] = round(seconds, 3)
+    print(f"embedded {len(manifest) - len(rejects)} images in {seconds:.1f} s", file=sys.stderr)
     return pd.DataFrame(rejects, columns=REJECT_COLUMNS)
+
+
+def write_embedding_file(frame: pd.DataFrame, matrix: np.ndarray, metadata: dict, path: Path | str) -> None:
+    """The per-dataset (or per-shard) embedding parquet: image_id/label/group + embedding, in the
+    frame's order, fixed row groups. Same rows + same metadata = the same bytes, however they were made."""
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32).reshape(len(frame), -1)
+    dim = matrix.shape[1] if len(frame) else int(metadata.get("embedding_dim", 0))
+    schema = embedding_schema(dim, {**metadata, "embedding_dim": dim})
+    with atomic_path(path) as temporary, pq.ParquetWriter(temporary, schema) as writer:
+        for start in range(0, max(len(frame), 1), ROWS_PER_ROW_GROUP):
+            part = slice(start, start + ROWS_PER_ROW_GROUP)
+            block = matrix[part]
+            writer.write_table(pa.table(
+                [pa.array(frame["image_id"].iloc[part].tolist(), pa.string()),
+                 pa.array(frame["label"].iloc[part].tolist(), pa.string()),
+                 pa.array(frame["group"].iloc[part].tolist(), pa.string()),
+                 pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1), pa.float32()), dim)],
+                schema=schema))
 
 
 def run_metadata(model_name: str, spec: dict, backbone: Backbone, manifest_fingerprint: str) -> dict:

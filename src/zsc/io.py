@@ -69,6 +69,8 @@ def read_embeddings(path: Path | str) -> tuple[pd.DataFrame, np.ndarray]:
     frame = table.select(["image_id", "label", "group"]).to_pandas()
     column = table.column("embedding").combine_chunks()
     dim = column.type.list_size
+    if table.num_rows == 0:  # an empty shard
+        return frame, np.zeros((0, dim), np.float32)
     matrix = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim).astype(np.float32, copy=False)
     return frame, matrix
 

@@ -103,18 +103,74 @@ def sample(manifest_path: str, spec: dict, seed: int, output_path: str, group: s
 
 
 def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_path: str, rejects_path: str,
-          device: str = "auto", workers: int = 2) -> None:
+          stats_path: str, device: str = "auto", workers: int = 2, cache_root: str = "resources/embed-cache",
+          shard: int = 0, n_shards: int = 1) -> None:
+    """Embeddings of a dataset's photos, or of one shard of them (``shard_of``): taken from the
+    content-addressed cache where it has them; only the rest run through the model, then join the cache."""
     from zsc.backbones import build_backbone
-    from zsc.embed import embed_manifest, run_metadata
+    from zsc.embed import embed_manifest, pick_device, run_metadata, write_embedding_file
+    from zsc.embed_cache import EmbeddingCache, cache_key, key_digest, shard_of
     from zsc.io import read_metadata
 
     manifest = pd.read_parquet(manifest_path)
+    fingerprint = read_metadata(manifest_path).get("fingerprint", "")
+    if n_shards > 1:
+        mine = [shard_of(content_hash, n_shards) == shard for content_hash in manifest["content_hash"]]
+        manifest = manifest[mine].reset_index(drop=True)
     backbone = build_backbone(model_name, spec)
-    metadata = run_metadata(model_name, spec, backbone, read_metadata(manifest_path).get("fingerprint", ""))
-    rejects = embed_manifest(backbone, manifest, Path(root), Path(output_path), metadata,
-                             batch_size=spec["batch_size"], workers=workers, device=device,
-                             precision=spec["precision"])
+    metadata = run_metadata(model_name, spec, backbone, fingerprint)
+    kind = pick_device(device).type
+    numerics = f"{kind}/{spec['precision'] if kind == 'cuda' else 'fp32'}"
+    cache = EmbeddingCache(cache_root, cache_key(spec, backbone.weights_source, backbone.preprocessing.as_dict(), numerics))
+    metadata["cache_key"] = key_digest(cache.key)
+    found = cache.lookup(manifest["content_hash"])
+    todo = manifest[~manifest["content_hash"].isin(list(found))].reset_index(drop=True)
+    rejects = pd.DataFrame(columns=["image_id", "stage", "reason"])
+    if len(todo):
+        fresh = Path(output_path).with_name(f".{Path(output_path).name}.new")
+        rejects = embed_manifest(backbone, todo, Path(root), fresh, dict(metadata), batch_size=spec["batch_size"],
+                                 workers=workers, device=device, precision=spec["precision"])
+        if fresh.exists():
+            frame, matrix = read_embeddings(fresh)
+            hashes = frame["image_id"].map(todo.set_index("image_id")["content_hash"]).tolist()
+            cache.add(hashes, matrix)
+            found.update(zip(hashes, matrix))
+            fresh.unlink()
+    embedded = manifest[manifest["content_hash"].isin(list(found))].reset_index(drop=True)
+    if embedded.empty and n_shards == 1:
+        raise RuntimeError(f"no image of {len(manifest)} could be embedded; rejects: {rejects.head(20).values.tolist()}")
+    matrix = np.stack([found[h] for h in embedded["content_hash"]]) if len(embedded) else np.zeros((0, 0), np.float32)
+    write_embedding_file(embedded, matrix, metadata, output_path)
     write_table(rejects, rejects_path)
+    stats = {"images": len(manifest), "from_cache": int(len(manifest) - len(todo)),
+             "embedded": int(len(todo) - len(rejects)), "rejected": int(len(rejects)), "cache": str(cache.folder)}
+    write_json(stats, stats_path)
+    print(f"embed {model_name}{f' shard {shard}/{n_shards}' if n_shards > 1 else ''}: {stats['images']} images, "
+          f"{stats['from_cache']} from the cache ({cache.folder}), {stats['embedded']} embedded, "
+          f"{stats['rejected']} rejected", file=sys.stderr)
+
+
+def embed_merge(manifest_path: str, shard_paths: list[str], shard_rejects: list[str], shard_stats: list[str],
+                outputs: dict) -> None:
+    """The per-dataset embedding file from its shards, in manifest order: the same bytes as unsharded."""
+    from zsc.embed import write_embedding_file
+    from zsc.io import read_metadata
+
+    order = pd.read_parquet(manifest_path, columns=["image_id"])["image_id"]
+    parts = [read_embeddings(path) for path in shard_paths]
+    parts = [(frame, matrix) for frame, matrix in parts if len(frame)]
+    if not parts:
+        raise RuntimeError(f"no image of {len(order)} could be embedded in any shard; see {shard_rejects}")
+    frame = pd.concat([frame for frame, _ in parts], ignore_index=True)
+    matrix = np.concatenate([matrix for _, matrix in parts])
+    rows = pd.Series(np.arange(len(frame)), index=frame["image_id"]).reindex(order).dropna().astype(int).to_numpy()
+    metadata = next(read_metadata(path) for path in shard_paths if len(pd.read_parquet(path, columns=["image_id"])))
+    write_embedding_file(frame.iloc[rows].reset_index(drop=True), matrix[rows], metadata, outputs["embeddings"])
+    rejects = pd.concat([pd.read_csv(path) for path in shard_rejects], ignore_index=True)
+    write_table(rejects.sort_values("image_id", ignore_index=True), outputs["rejects"])
+    stats = [json.loads(Path(path).read_text()) for path in shard_stats]
+    write_json({key: sum(s[key] for s in stats) for key in ("images", "from_cache", "embedded", "rejected")}
+               | {"shards": len(stats), "cache": stats[0]["cache"]}, outputs["stats"])
 
 
 def reduced_coordinates(points_frame: pd.DataFrame) -> np.ndarray:

@@ -59,6 +59,7 @@ wildcard_constraints:
     sampling=NAME,
     split=NAME,
     seed=r"\d+",
+    shard=r"\d+",
 
 
 DATASETS = grid_names(config, "datasets")
@@ -82,6 +83,17 @@ def dataset_root(dataset):
 def get_demo_folder(wildcards):
     """The generated demo folder is a rule output; a user's folder is not an input file."""
     return [dataset_root(wildcards.dataset)] if "demo" in config["datasets"][wildcards.dataset] else []
+
+
+EMBED_SHARDS = config["embed"]["shards"]
+
+
+def embed_shard_files(suffix):
+    """The shard outputs of one (dataset, model) embedding, as an input function."""
+    return lambda wildcards: [
+        f"results/{wildcards.dataset}/embeddings/shards/{wildcards.model}/{shard}-of-{EMBED_SHARDS}{suffix}"
+        for shard in range(EMBED_SHARDS)
+    ]
 
 
 def get_scan_inputs(wildcards):

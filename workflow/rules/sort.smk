@@ -62,11 +62,13 @@ rule sort_embed:
     output:
         embeddings="results/sort/{run}/embeddings/{model}.parquet",
         rejects="results/sort/{run}/embed_rejects/{model}.csv",
+        stats="results/sort/{run}/embeddings/{model}.stats.json",
     params:
         model=lambda wildcards: wildcards.model,
         spec=lambda wildcards: config["models"][wildcards.model],
         root=lambda wildcards: sort_root(wildcards.run),
         device=config["embed"]["device"],
+        cache=config["embed"]["cache"],
     threads: config["embed"]["workers"] + 1
     resources:
         mem_mb=8000,
