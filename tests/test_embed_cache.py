@@ -113,17 +113,4 @@ def test_added_photos_are_the_only_ones_embedded_renames_and_deletions_embed_not
     respec = _embed(tmp_path, config)
     assert (respec["embedded"], respec["from_cache"]) == (57, 0)
 
-
-@pytest.mark.slow
-def test_sharded_embedding_merges_to_the_same_bytes_as_unsharded(tmp_path, numba_cache):
-    """Separate workdirs, separate caches: the shards really embed, in other batches."""
-    root = _photos(tmp_path / "photos")
-    whole, sharded = tmp_path / "whole", tmp_path / "sharded"
-    whole.mkdir(), sharded.mkdir()
-    _embed(whole, _config(root))
-    stats = _embed(sharded, _config(root, shards=3))
-    assert (stats["shards"], stats["embedded"]) == (3, 56)
-    shard_sizes = [len(read_embeddings(sharded / f"results/birds/embeddings/shards/small/{i}-of-3.parquet")[0])
-                   for i in range(3)]
-    assert sum(shard_sizes) == 56 and min(shard_sizes) > 0
-    assert (whole / TARGET).read_bytes() == (sharded / TARGET).read_bytes()
+# Sharding (embed.shards) is proven on the local SLURM cluster: tests/test_slurm.py, 4 shards vs one job.

@@ -103,7 +103,7 @@ def test_a_parameter_its_method_does_not_declare_is_a_config_error():
     config["reducers"]["pca"]["perplexity"] = 30
     with pytest.raises(ConfigError) as raised:
         validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
-    assert "config key 'clusterers.ward.min_cluster_size': not a parameter of ward; its parameters: ['k']" in str(raised.value)
+    assert "config key 'clusterers.ward.min_cluster_size': not a parameter of ward; its parameters: ['k', 'connectivity', 'n_neighbors']" in str(raised.value)
     assert "config key 'reducers.pca.perplexity': not a parameter of pca" in str(raised.value)
 
 
@@ -111,4 +111,4 @@ def test_get_params_lists_every_declared_default():
     assert CLUSTERERS["gmm"].get_params({"method": "gmm", "k": 4}) == {
         "k": 4, "covariance_type": "full", "n_init": 5, "reg_covar": 1e-6}
     assert REDUCER_METHODS["isomap"].get_params({"method": "isomap"}) == {
-        "n_components": 2, "standardize": True, "n_neighbors": None}
+        "n_components": 2, "standardize": True, "n_neighbors": None, "landmarks": None}

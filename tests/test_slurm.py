@@ -7,6 +7,7 @@ with the reason printed.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -177,3 +178,21 @@ def test_a_user_config_from_a_fresh_clone_runs_only_its_own_jobs_on_slurm(tmp_pa
                             "rule_aggregate", "rule_plots"])  # no demo, no sort run: only the user's config
     assert sorted(p.name for p in (clone / "results").iterdir()) == ["birds"]
     assert not (clone / "resources" / "demo").exists()
+
+
+def test_sharded_embedding_is_one_submission_per_shard_and_merges_to_the_unsharded_bytes(tmp_path, slurm_env):
+    """embed.shards: 4 on the cluster vs one local embed job, each with its own (empty) cache."""
+    target = "results/tiny/embeddings/rand_mnv2.parquet"
+    local_dir, slurm_dir = tmp_path / "local", tmp_path / "slurm"
+    local_dir.mkdir(), slurm_dir.mkdir()
+    run_snakemake(local_dir, write_config(local_dir, small_grid()), target)
+    config = small_grid()
+    config["embed"] = {"shards": 4}
+    result = run_on_slurm(slurm_dir, config, slurm_env, target)
+    kinds = sorted(kind for kind, _ in submissions(result.stdout + result.stderr))
+    print("sbatch submissions:", kinds)
+    assert kinds == sorted(["rule_demo_data", "rule_scan", "rule_embed", "rule_embed", "rule_embed", "rule_embed",
+                            "rule_embed_merge"])
+    stats = json.loads((slurm_dir / "results/tiny/embeddings/rand_mnv2.stats.json").read_text())
+    assert (stats["shards"], stats["embedded"], stats["from_cache"]) == (4, 56, 0)
+    assert (local_dir / target).read_bytes() == (slurm_dir / target).read_bytes()

@@ -10,6 +10,8 @@ a factor such as ``2x``.
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -114,11 +116,18 @@ class Method:
     fit: Callable  # (points, resolved params, true_k, seed) -> (labels, params as used, diagnostics)
     kind: str  # "density" (finds k, -1 = noise) | "k_given"
     params: dict[str, Param] = field(default_factory=dict)
+    memory: Callable = None  # (n 2-D points, resolved params) -> peak MB of a cell job (see peak_mb)
 
     def get_params(self, spec: dict) -> dict:
         """Declared defaults overlaid with the entry's own values (the entry's ``method`` excluded)."""
         return {**{name: p.default for name, p in self.params.items()},
                 **{key: value for key, value in spec.items() if key != "method"}}
+
+
+def peak_mb(n: int, per_point: float = 0.0, quadratic: float = 0.0) -> float:
+    """A cell job's peak memory in MB: imports and metrics (~250 MB) plus the method's terms in bytes,
+    fitted to measured peaks at 4,000 and 8,000 points (bench/bench.py --only scale checks 10k-100k)."""
+    return 250 + (per_point * n + quadratic * n * n) / 1e6
 
 
 # The reference toolkit's DBSCAN presets: eps = mean distance to the min_samples-th neighbour x multiplier.
@@ -181,7 +190,16 @@ def _ward(points, params, true_k, seed):
     from sklearn.cluster import AgglomerativeClustering
 
     k = resolve_k(params["k"], true_k, len(points))
-    return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(points), {"k": k}, {}
+    if params["connectivity"] is None:  # full Ward: every pair of points (N x N)
+        return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(points), {"k": k}, {}
+    from sklearn.neighbors import kneighbors_graph
+
+    n_neighbors = min(int(params["n_neighbors"]), len(points) - 1)
+    graph = kneighbors_graph(points, n_neighbors, include_self=False)
+    with warnings.catch_warnings():  # a disconnected graph is completed by scikit-learn, as it says
+        warnings.filterwarnings("ignore", message="the number of connected components")
+        labels = AgglomerativeClustering(n_clusters=k, linkage="ward", connectivity=graph).fit_predict(points)
+    return labels, {"k": k, "n_neighbors": n_neighbors}, {}
 
 
 def _gmm(points, params, true_k, seed):
@@ -211,7 +229,7 @@ CLUSTERER_METHODS: dict[str, Method] = {
         "min_cluster_size": Param(None, "from the sampling's preset, checked against the sample (see DENSITY_PRESETS)"),
         "min_samples": Param(None, "from the sampling's preset, like min_cluster_size"),
         "cluster_selection_method": Param("eom", "eom or leaf"),
-    }),
+    }, memory=lambda n, p: peak_mb(n, per_point=4_000)),
     "dbscan": Method(_dbscan, "density", {
         "preset": Param("auto", "the reference presets: auto (x1.0, 5), relaxed (x1.5, 20), very_relaxed (x2.0, 30)"),
         "min_samples": Param(None, "from the preset"),
@@ -221,16 +239,23 @@ CLUSTERER_METHODS: dict[str, Method] = {
                                        "min_samples-th true neighbour"),
         "eps_multiplier": Param(None, "from the preset (reference rule)"),
         "eps_quantile": Param(0.9, "quantile rule"),
-    }),
-    "ward": Method(_ward, "k_given", {"k": K_PARAM}),
+    }, memory=lambda n, p: peak_mb(n, per_point=8_000)),
+    "ward": Method(_ward, "k_given", {
+        "k": K_PARAM,
+        "connectivity": Param(None, "null: full Ward (N x N memory, the reference); knn: merges restricted to a "
+                                    "k-nearest-neighbour graph (linear memory), for large N"),
+        "n_neighbors": Param(10, "knn connectivity: neighbours per point"),
+    }, memory=lambda n, p: peak_mb(n, quadratic=8) if p["connectivity"] is None else peak_mb(n, per_point=32_000)),
     "gmm": Method(_gmm, "k_given", {
         "k": K_PARAM,
         "covariance_type": Param("full", "full, tied, diag or spherical"),
         "n_init": Param(5, "initialisations, best kept (the reference's 5)"),
         "reg_covar": Param(1e-6, "added to the covariance diagonals"),
-    }),
-    "kmeans": Method(_kmeans, "k_given", {"k": K_PARAM, "n_init": Param(10, "initialisations")}),
+    }, memory=lambda n, p: peak_mb(n, per_point=8_000)),
+    "kmeans": Method(_kmeans, "k_given", {"k": K_PARAM, "n_init": Param(10, "initialisations")},
+                     memory=lambda n, p: peak_mb(n, per_point=2_000)),
 }
+SCALABLE_CLUSTERERS = {"ward": "ward with connectivity: knn (merges along a 10-nearest-neighbour graph)"}
 DENSITY_METHODS = frozenset(name for name, m in CLUSTERER_METHODS.items() if m.kind == "density")
 K_GIVEN = frozenset(name for name, m in CLUSTERER_METHODS.items() if m.kind == "k_given")
 

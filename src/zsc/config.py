@@ -172,6 +172,27 @@ def _species_folders(root: Path, label_level: int) -> dict[str, int]:
     return counts
 
 
+def dataset_species_counts(config: dict, dataset: str) -> dict[str, int] | None:
+    """Images per species a dataset offers (from names: cheap), or None while its photos are absent."""
+    spec = config["datasets"][dataset]
+    if "demo" in spec:
+        return {f"species{i}": spec["demo"]["per_species"] for i in range(spec["demo"]["n_species"])}
+    if spec.get("labels"):
+        if not Path(spec["labels"]).is_file():
+            return None
+        from zsc.scan import read_label_table
+
+        labels = read_label_table(spec["labels"])["label"]
+        return labels[labels != ""].value_counts().to_dict()
+    root = Path(spec["root"])
+    return _species_folders(root, spec["label_level"]) if root.is_dir() and not root_problem(root) else None
+
+
+def sample_size_bound(sampling: dict, species: dict[str, int]) -> int:
+    """The most images a sampling can draw from these species (a cell's N, at most)."""
+    return _sample_size_bound(sampling, species)
+
+
 def _check_subclusters(config: dict) -> list[str]:
     chosen = config.get("subclusters", {}).get("reducers", [])
     return [f"config key 'subclusters.reducers': unknown name '{name}'; allowed: {sorted(config['reducers'])}"

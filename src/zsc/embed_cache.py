@@ -34,11 +34,15 @@ def shard_of(content_hash: str, n_shards: int) -> int:
     return int(content_hash[:12], 16) % n_shards
 
 
-def cache_key(spec: dict, weights_source: str, preprocessing: dict, numerics: str) -> dict:
-    """What decides an embedding's numbers, as a JSON-able dict (its hash names the cache folder)."""
+def cache_key(spec: dict, weights_source: str, preprocessing: dict, numerics: str, versions: dict | None = None) -> dict:
+    """What decides an embedding's numbers, as a JSON-able dict (its hash names the cache folder).
+
+    ``versions`` (zsc, torch, timm...) are part of it: an upgrade may change the numbers, so it
+    starts a new cache rather than mixing old and new embeddings in one file."""
     return {"format": CACHE_FORMAT,
             "model_spec": {k: v for k, v in sorted(spec.items()) if k not in SPEC_KEYS_WITHOUT_EFFECT},
-            "weights_source": weights_source, "preprocessing": preprocessing, "numerics": numerics}
+            "weights_source": weights_source, "preprocessing": preprocessing, "numerics": numerics,
+            "versions": versions or {}}
 
 
 def key_digest(key: dict) -> str:

@@ -112,6 +112,7 @@ def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_pat
     from zsc.embed_cache import EmbeddingCache, cache_key, key_digest, shard_of
     from zsc.io import read_metadata
 
+    started = time.perf_counter()
     manifest = pd.read_parquet(manifest_path)
     fingerprint = read_metadata(manifest_path).get("fingerprint", "")
     if n_shards > 1:
@@ -121,15 +122,19 @@ def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_pat
     metadata = run_metadata(model_name, spec, backbone, fingerprint)
     kind = pick_device(device).type
     numerics = f"{kind}/{spec['precision'] if kind == 'cuda' else 'fp32'}"
-    cache = EmbeddingCache(cache_root, cache_key(spec, backbone.weights_source, backbone.preprocessing.as_dict(), numerics))
+    versions = {name: version for name, version in metadata["versions"].items()
+                if name not in ("python", "torchvision_ops_patched")}
+    cache = EmbeddingCache(cache_root, cache_key(spec, backbone.weights_source, backbone.preprocessing.as_dict(), numerics,
+                                                 versions))
     metadata["cache_key"] = key_digest(cache.key)
     found = cache.lookup(manifest["content_hash"])
     todo = manifest[~manifest["content_hash"].isin(list(found))].reset_index(drop=True)
     rejects = pd.DataFrame(columns=["image_id", "stage", "reason"])
     if len(todo):
         fresh = Path(output_path).with_name(f".{Path(output_path).name}.new")
+        few = len(todo) <= 4 * spec["batch_size"]  # decoding a few photos in-process beats starting workers
         rejects = embed_manifest(backbone, todo, Path(root), fresh, dict(metadata), batch_size=spec["batch_size"],
-                                 workers=workers, device=device, precision=spec["precision"])
+                                 workers=0 if few else workers, device=device, precision=spec["precision"])
         if fresh.exists():
             frame, matrix = read_embeddings(fresh)
             hashes = frame["image_id"].map(todo.set_index("image_id")["content_hash"]).tolist()
@@ -143,7 +148,8 @@ def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_pat
     write_embedding_file(embedded, matrix, metadata, output_path)
     write_table(rejects, rejects_path)
     stats = {"images": len(manifest), "from_cache": int(len(manifest) - len(todo)),
-             "embedded": int(len(todo) - len(rejects)), "rejected": int(len(rejects)), "cache": str(cache.folder)}
+             "embedded": int(len(todo) - len(rejects)), "rejected": int(len(rejects)), "cache": str(cache.folder),
+             "seconds": round(time.perf_counter() - started, 2)}
     write_json(stats, stats_path)
     print(f"embed {model_name}{f' shard {shard}/{n_shards}' if n_shards > 1 else ''}: {stats['images']} images, "
           f"{stats['from_cache']} from the cache ({cache.folder}), {stats['embedded']} embedded, "
@@ -169,7 +175,7 @@ def embed_merge(manifest_path: str, shard_paths: list[str], shard_rejects: list[
     rejects = pd.concat([pd.read_csv(path) for path in shard_rejects], ignore_index=True)
     write_table(rejects.sort_values("image_id", ignore_index=True), outputs["rejects"])
     stats = [json.loads(Path(path).read_text()) for path in shard_stats]
-    write_json({key: sum(s[key] for s in stats) for key in ("images", "from_cache", "embedded", "rejected")}
+    write_json({key: sum(s[key] for s in stats) for key in ("images", "from_cache", "embedded", "rejected", "seconds")}
                | {"shards": len(stats), "cache": stats[0]["cache"]}, outputs["stats"])
 
 

@@ -44,12 +44,16 @@ def _pca(x, params, seed):
 def _tsne(x, params, seed):
     perplexity = float(params["perplexity"] or tsne_perplexity(len(x)))
     _require_points(len(x), int(3 * perplexity) + 2, "tsne (3 x perplexity + 2)")
-    used = {"perplexity": perplexity}
-    if params["implementation"] == "opentsne":
+    implementation = params["implementation"]
+    if implementation == "auto":  # exact reference (Barnes-Hut) where it is affordable, FFT above
+        implementation = "sklearn" if len(x) <= params["fft_above"] else "opentsne"
+    used = {"perplexity": perplexity, "implementation": implementation}
+    if implementation == "opentsne":
         from openTSNE import TSNE as OpenTSNE
 
         return np.asarray(OpenTSNE(n_components=params["n_components"], perplexity=perplexity,
-                                   random_state=seed, n_jobs=params["n_jobs"], verbose=False).fit(x)), used
+                                   negative_gradient_method="fft", random_state=seed, n_jobs=params["n_jobs"],
+                                   verbose=False).fit(x)), used
     from sklearn.manifold import TSNE
 
     return TSNE(n_components=params["n_components"], perplexity=perplexity, random_state=seed,
@@ -97,13 +101,65 @@ def _isomap(x, params, seed):
 
     n_neighbors = int(params["n_neighbors"] or umap_neighbors(len(x)))
     _require_points(len(x), n_neighbors + 2, "isomap (n_neighbors + 2)")
+    if params["landmarks"]:
+        return landmark_isomap(x, params["n_components"], n_neighbors, int(params["landmarks"]), seed), \
+            {"n_neighbors": n_neighbors}
     return Isomap(n_components=params["n_components"], n_neighbors=n_neighbors).fit_transform(x), {"n_neighbors": n_neighbors}
 
 
+def landmark_isomap(x: np.ndarray, n_components: int, n_neighbors: int, n_landmarks: int, seed: int) -> np.ndarray:
+    """Landmark Isomap (de Silva & Tenenbaum 2003): geodesic distances from m random landmarks only
+    (m x N instead of N x N), classical MDS on the landmarks, every point placed by distance-based
+    triangulation. Equals classical Isomap when every point is a landmark."""
+    from scipy.sparse.csgraph import dijkstra
+    from sklearn.neighbors import kneighbors_graph
+
+    n_landmarks = min(n_landmarks, len(x))
+    landmarks = np.sort(np.random.default_rng(seed).choice(len(x), n_landmarks, replace=False))
+    graph = connect_components(x, kneighbors_graph(x, n_neighbors, mode="distance"), seed)
+    squared = dijkstra(graph, directed=False, indices=landmarks) ** 2  # (m, N)
+    among = squared[:, landmarks]
+    centred = -0.5 * (among - among.mean(axis=0) - among.mean(axis=1)[:, None] + among.mean())
+    values, vectors = np.linalg.eigh(centred)
+    top = np.argsort(values)[::-1][:n_components]
+    if (values[top] <= 0).any():
+        raise ReducerError("isomap: the landmarks' geodesic distances have fewer positive directions than components")
+    pseudo = vectors[:, top] / np.sqrt(values[top])
+    return -0.5 * (squared - among.mean(axis=1)[:, None]).T @ pseudo
+
+
+def connect_components(x: np.ndarray, graph, seed: int, max_points: int = 200):
+    """Join a disconnected kNN graph as scikit-learn's Isomap does (each pair of components by its
+    closest pair of points), searching at most ``max_points`` random points per component so that
+    memory stays linear; identical to scikit-learn's completion for components up to that size."""
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial.distance import cdist
+
+    n_components, labels = connected_components(graph, directed=False)
+    if n_components == 1:
+        return graph
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(labels == c) for c in range(n_components)]
+    members = [m if len(m) <= max_points else np.sort(rng.choice(m, max_points, replace=False)) for m in members]
+    graph = graph.tolil()
+    for i in range(n_components):
+        for j in range(i + 1, n_components):
+            distances = cdist(x[members[i]], x[members[j]])
+            a, b = np.unravel_index(np.argmin(distances), distances.shape)
+            graph[members[i][a], members[j][b]] = graph[members[j][b], members[i][a]] = distances[a, b]
+    return graph.tocsr()
+
+
 def _kernel_pca(x, params, seed):
-    from sklearn.decomposition import KernelPCA
+    from sklearn.decomposition import PCA, KernelPCA
+    from sklearn.kernel_approximation import Nystroem
 
     _require_points(len(x), params["n_components"] + 1, "kernel_pca")
+    if params["landmarks"]:  # Nystroem feature map on m landmarks, then (centred) PCA: kernel PCA in m x N
+        m = min(int(params["landmarks"]), len(x))
+        features = Nystroem(kernel=params["kernel"], gamma=params["gamma"], n_components=m,
+                            random_state=seed).fit_transform(x)
+        return PCA(n_components=params["n_components"], random_state=seed).fit_transform(features), {"landmarks": m}
     return KernelPCA(n_components=params["n_components"], kernel=params["kernel"], gamma=params["gamma"],
                      random_state=seed).fit_transform(x), {}
 
@@ -118,25 +174,52 @@ class Param:
 class Method:
     fit: Callable  # (z-scored x, resolved params, seed) -> (coordinates, values resolved from the data)
     params: dict[str, Param] = field(default_factory=dict)
+    memory: Callable = None  # (n points, d dims, resolved params) -> peak MB of a reduce job (see peak_mb)
 
     def get_params(self, spec: dict) -> dict:
         return {**COMMON_PARAMS, **{name: p.default for name, p in self.params.items()},
                 **{key: value for key, value in spec.items() if key != "method"}}
 
 
+def peak_mb(n: int, d: int, per_point: float = 0.0, quadratic: float = 0.0, landmarks: int = 0,
+            per_landmark_point: float = 0.0) -> float:
+    """A reduce job's peak memory in MB: imports (~300 MB), the input as float32 + float64 + z-scored
+    copies (20 bytes per value), plus the method's own terms in bytes. Coefficients were fitted to
+    measured peaks at 4,000 and 8,000 points (bench/bench.py --only scale checks them at 10k-100k)."""
+    return 300 + (20 * n * d + per_point * n + quadratic * n * n + per_landmark_point * landmarks * n) / 1e6
+
+
+def _landmarks(params) -> int:
+    return int(params.get("landmarks") or 0)
+
+
 COMMON_PARAMS = {"n_components": 2, "standardize": True}  # every reducer: output dimensions, z-score first
 NEIGHBOURS = Param(None, "min(15, max(5, N // 100)), the reference toolkit's rule")
 REDUCER_METHODS: dict[str, Method] = {
     "tsne": Method(_tsne, {"perplexity": Param(None, "min(30, max(5, N // 50))"),
-                           "implementation": Param("sklearn", "sklearn or opentsne"),
-                           "n_jobs": Param(1, "threads")}),
-    "umap": Method(_umap, {"n_neighbors": NEIGHBOURS, "min_dist": Param(0.1, "UMAP's min_dist")}),
-    "pca": Method(_pca),
-    "isomap": Method(_isomap, {"n_neighbors": NEIGHBOURS}),
+                           "implementation": Param("auto", "sklearn (Barnes-Hut, the reference), opentsne (FFT), "
+                                                           "or auto: sklearn up to fft_above points, opentsne above"),
+                           "fft_above": Param(20000, "auto: the size from which openTSNE's FFT method is used"),
+                           "n_jobs": Param(1, "threads")},
+                   memory=lambda n, d, p: peak_mb(n, d, per_point=12_000)),
+    "umap": Method(_umap, {"n_neighbors": NEIGHBOURS, "min_dist": Param(0.1, "UMAP's min_dist")},
+                   memory=lambda n, d, p: peak_mb(n, d, per_point=16_000)),
+    "pca": Method(_pca, memory=lambda n, d, p: peak_mb(n, d, per_point=2_000)),
+    "isomap": Method(_isomap, {"n_neighbors": NEIGHBOURS,
+                               "landmarks": Param(None, "null: exact (N x N geodesics); m: landmark Isomap on m "
+                                                        "random landmarks (m x N), for large N")},
+                     memory=lambda n, d, p: (peak_mb(n, d, per_point=4_000, landmarks=_landmarks(p), per_landmark_point=24)
+                                             if _landmarks(p) else peak_mb(n, d, quadratic=24))),
     "kernel_pca": Method(_kernel_pca, {"kernel": Param("rbf", "rbf, poly, sigmoid, cosine or linear"),
-                                       "gamma": Param(None, "1 / n_features (scikit-learn's default)")}),
+                                       "gamma": Param(None, "1 / n_features (scikit-learn's default)"),
+                                       "landmarks": Param(None, "null: exact (N x N kernel); m: Nystroem "
+                                                                "approximation on m landmarks (m x N)")},
+                         memory=lambda n, d, p: (peak_mb(n, d, landmarks=_landmarks(p), per_landmark_point=24)
+                                                 if _landmarks(p) else peak_mb(n, d, quadratic=9))),
 }
 REDUCERS = {name: method.fit for name, method in REDUCER_METHODS.items()}
+SCALABLE_REDUCERS = {"isomap": "isomap with landmarks: 1000 (landmark Isomap)",
+                     "kernel_pca": "kernel_pca with landmarks: 1000 (Nystroem)"}
 
 
 def resolve_reduction(x: np.ndarray, spec: dict, seed: int) -> tuple[np.ndarray, dict]:

@@ -12,7 +12,7 @@ rule cluster:
         spec=lambda wildcards: config["clusterers"][wildcards.clusterer],
         density_preset=get_density_preset,
     resources:
-        mem_mb=2000,
+        mem_mb=JOB_MEMORY_MB["cluster"],
         runtime=20,
     conda:
         "../envs/zsc.yaml"

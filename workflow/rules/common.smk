@@ -11,6 +11,7 @@ from zsc import runtime_env
 from zsc.clusterers import sampling_density_preset
 from zsc.config import (POOLED, ConfigError, coerce_overrides, dataset_splits, duplicate_keys, excluded, grid_names,
                         load_schema, missing_data, validate_config)
+from zsc.memory import memory_problems
 from zsc.scan import folder_fingerprint
 
 
@@ -40,6 +41,31 @@ for _message in MISSING_DATA:
 onstart:
     if MISSING_DATA:
         raise WorkflowError("cannot run:\n  - " + "\n  - ".join(MISSING_DATA))
+
+
+# Every reduction and cell must fit in its job's memory: estimated from N before any job runs
+# (also for -n), so a cell that cannot fit is refused now, not killed hours later on a node.
+JOB_MEMORY_MB = {"reduce": 8000, "cluster": 8000}  # the rules' own mem_mb; a profile or --set-resources may change them
+
+
+def job_memory_limits():
+    limits = dict(JOB_MEMORY_MB)
+    for rule_name in limits:
+        given = workflow.resource_settings.overwrite_resources.get(rule_name, {})
+        value = given.get("mem_mb") if hasattr(given, "get") else None
+        value = getattr(value, "value", value)
+        try:
+            limits[rule_name] = float(value) if value is not None else limits[rule_name]
+        except (TypeError, ValueError):
+            pass  # an expression evaluated per job: keep the rule's default for the estimate
+    return limits
+
+
+if workflow.is_main_process:
+    MEMORY_PROBLEMS = memory_problems(config, job_memory_limits())
+    if MEMORY_PROBLEMS:
+        raise WorkflowError("cells that would not fit in their job's memory (estimated before any job runs):\n  - "
+                            + "\n  - ".join(MEMORY_PROBLEMS))
 
 
 NAME = "[A-Za-z0-9][A-Za-z0-9_.-]*"

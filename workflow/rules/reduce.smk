@@ -11,7 +11,7 @@ rule reduce:
     params:
         spec=lambda wildcards: config["reducers"][wildcards.reducer],
     resources:
-        mem_mb=4000,
+        mem_mb=JOB_MEMORY_MB["reduce"],
         runtime=60,
     conda:
         "../envs/zsc.yaml"

@@ -1,0 +1,107 @@
+"""Scale: memory estimates refuse a cell before any job runs; the scalable forms are honest approximations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import v_measure_score
+
+from conftest import run_snakemake, tiny_config, write_config
+from zsc.clusterers import CLUSTERER_METHODS, fit_cluster
+from zsc.memory import cluster_mb, reduce_mb
+from zsc.metrics import dbcv
+from zsc.reducers import REDUCER_METHODS, resolve_reduction
+
+
+def blobs(n_per: int = 150, k: int = 4, dim: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(k), n_per)
+    return rng.normal(size=(k, dim))[truth] * 3 + rng.normal(size=(len(truth), dim)), truth
+
+
+def _same_up_to_sign(a: np.ndarray, b: np.ndarray) -> bool:
+    return all(min(np.abs(a[:, i] - b[:, i]).max(), np.abs(a[:, i] + b[:, i]).max()) < 1e-3 * np.abs(a).max()
+               for i in range(a.shape[1]))
+
+
+def test_every_method_declares_its_memory():
+    assert all(method.memory for method in REDUCER_METHODS.values())
+    assert all(method.memory for method in CLUSTERER_METHODS.values())
+
+
+def test_quadratic_methods_exceed_8_gb_at_100000_points_and_their_scalable_forms_do_not():
+    n, d = 100_000, 768
+    assert reduce_mb({"method": "isomap"}, n, d) > 8000 and reduce_mb({"method": "kernel_pca"}, n, d) > 8000
+    assert cluster_mb({"method": "ward"}, n) > 8000
+    assert reduce_mb({"method": "isomap", "landmarks": 1000}, n, d) < 8000
+    assert reduce_mb({"method": "kernel_pca", "landmarks": 1000}, n, d) < 8000
+    assert cluster_mb({"method": "ward", "connectivity": "knn"}, n) < 8000
+    for method in ("tsne", "umap", "pca"):
+        assert reduce_mb({"method": method}, n, d) < 8000
+    for spec in ({"method": "hdbscan"}, {"method": "dbscan"}, {"method": "gmm"}, {"method": "kmeans"}):
+        assert cluster_mb(spec, n) < 8000
+    # paper size (12,000 points, 1,536 dims) fits the default 8,000 MB with the exact methods
+    assert all(reduce_mb({"method": m}, 12_000, 1536) < 8000 for m in REDUCER_METHODS)
+    assert all(cluster_mb({"method": m}, 12_000) < 8000 for m in CLUSTERER_METHODS)
+
+
+def test_landmark_forms_equal_the_exact_methods_when_every_point_is_a_landmark():
+    x, _ = blobs()
+    for method in ("isomap", "kernel_pca"):
+        exact, _ = resolve_reduction(x, {"method": method}, 0)
+        landmark, used = resolve_reduction(x, {"method": method, "landmarks": len(x)}, 0)
+        assert _same_up_to_sign(exact, landmark), method
+
+
+def test_landmark_isomap_joins_a_disconnected_graph_like_scikit_learn():
+    x, truth = blobs(k=4, dim=40)  # 4 far-apart blobs: the 6-NN graph has 4 components
+    scores = {}
+    for name, spec in (("exact", {"method": "isomap"}), ("landmarks", {"method": "isomap", "landmarks": 200})):
+        points, _ = resolve_reduction(x, spec, 0)
+        assert np.isfinite(points).all()
+        scores[name] = v_measure_score(truth, fit_cluster(points, {"method": "ward"}, 4, 0)[0])
+    assert scores["landmarks"] >= scores["exact"] - 0.05, scores
+
+
+def test_ward_with_knn_connectivity_finds_the_same_clusters():
+    rng = np.random.default_rng(0)
+    truth = np.repeat(np.arange(5), 200)
+    x = rng.normal(size=(5, 2))[truth] * 10 + rng.normal(size=(len(truth), 2))
+    full, _, _ = fit_cluster(x, {"method": "ward"}, 5, 0)
+    knn, used, _ = fit_cluster(x, {"method": "ward", "connectivity": "knn"}, 5, 0)
+    assert used["n_neighbors"] == 10
+    assert v_measure_score(truth, knn) >= v_measure_score(truth, full) - 0.01
+    assert v_measure_score(truth, full) > 0.95
+
+
+def test_tsne_auto_uses_scikit_learn_up_to_the_threshold_and_opentsne_above():
+    x, _ = blobs(n_per=50)
+    assert resolve_reduction(x, {"method": "tsne"}, 0)[1]["implementation"] == "sklearn"
+    assert resolve_reduction(x, {"method": "tsne", "fft_above": 100}, 0)[1]["implementation"] == "opentsne"
+
+
+def test_dbcv_is_sampled_above_its_cap_and_exact_below():
+    rng = np.random.default_rng(0)
+    truth = np.repeat(np.arange(3), 400)
+    points = rng.normal(size=(3, 2))[truth] * 8 + rng.normal(size=(len(truth), 2))
+    exact = dbcv(points, truth)
+    assert dbcv(points, truth, max_points=5000) == exact
+    sampled = dbcv(points, truth, max_points=600)  # an estimate on 600 random points: bounded memory, seeded
+    assert np.isfinite(sampled) and sampled == dbcv(points, truth, max_points=600) and -1 <= sampled <= 1
+
+
+def test_cells_that_cannot_fit_fail_the_dry_run_naming_the_cell_n_estimate_and_alternative(tmp_path):
+    config = tiny_config(reducers={"pca": {"method": "pca"}, "isomap": {"method": "isomap"}},
+                         clusterers={"ward": {"method": "ward"}, "ward_knn": {"method": "ward", "connectivity": "knn"}})
+    config["datasets"] = {"big": {"demo": {"n_species": 10, "per_species": 10_000, "seed": 0, "size": 32, "nested": False}}}
+    config["samplings"] = {"all": {"kind": "all"}}
+    result = run_snakemake(tmp_path, write_config(tmp_path, config), "-n", check=False, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    problems = [line for line in output.splitlines() if line.startswith("  - cell big/")]
+    assert problems == [
+        "  - cell big/rand_mnv2/isomap/*/all: isomap on N=100,000 points x 1024 dims needs ~242.3 GB, over the reduce "
+        "job's mem_mb=8000; use isomap with landmarks: 1000 (landmark Isomap)",
+        "  - cell big/*/*/ward/all: ward on N=100,000 points needs ~80.2 GB, over the cluster job's mem_mb=8000; use "
+        "ward with connectivity: knn (merges along a 10-nearest-neighbour graph)"], output[-3000:]
+    assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
