@@ -163,14 +163,14 @@ def embed_merge(manifest_path: str, shard_paths: list[str], shard_rejects: list[
     from zsc.io import read_metadata
 
     order = pd.read_parquet(manifest_path, columns=["image_id"])["image_id"]
-    parts = [read_embeddings(path) for path in shard_paths]
-    parts = [(frame, matrix) for frame, matrix in parts if len(frame)]
+    parts = [(path, *read_embeddings(path)) for path in shard_paths]
+    parts = [(path, frame, matrix) for path, frame, matrix in parts if len(frame)]
     if not parts:
         raise RuntimeError(f"no image of {len(order)} could be embedded in any shard; see {shard_rejects}")
-    frame = pd.concat([frame for frame, _ in parts], ignore_index=True)
-    matrix = np.concatenate([matrix for _, matrix in parts])
+    frame = pd.concat([frame for _, frame, _ in parts], ignore_index=True)
+    matrix = np.concatenate([matrix for _, _, matrix in parts])
     rows = pd.Series(np.arange(len(frame)), index=frame["image_id"]).reindex(order).dropna().astype(int).to_numpy()
-    metadata = next(read_metadata(path) for path in shard_paths if len(pd.read_parquet(path, columns=["image_id"])))
+    metadata = read_metadata(parts[0][0])  # every shard records the same metadata
     write_embedding_file(frame.iloc[rows].reset_index(drop=True), matrix[rows], metadata, outputs["embeddings"])
     rejects = pd.concat([pd.read_csv(path) for path in shard_rejects], ignore_index=True)
     write_table(rejects.sort_values("image_id", ignore_index=True), outputs["rejects"])
