@@ -38,8 +38,9 @@ def test_shards_follow_the_content_hash_alone():
     assert {shard_of(h, 1) for h in hashes} == {0}
 
 
-def test_cache_key_ignores_batch_size_but_not_the_model(tmp_path):
-    assert EmbeddingCache(tmp_path, _key(batch_size=64)).folder == EmbeddingCache(tmp_path, _key()).folder
+def test_cache_key_includes_the_batch_shape_and_the_model(tmp_path):
+    # a batch is padded to batch_size: a row is independent of its companions, not of the batch shape
+    assert EmbeddingCache(tmp_path, _key(batch_size=64)).folder != EmbeddingCache(tmp_path, _key()).folder
     assert EmbeddingCache(tmp_path, _key(img_size=96)).folder != EmbeddingCache(tmp_path, _key()).folder
 
 

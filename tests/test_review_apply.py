@@ -17,15 +17,16 @@ def write_csv(path, text):
 
 def test_read_review_refuses_unknown_images_two_labels_and_a_wrong_header(tmp_path):
     ids = ["a.jpg", "b.jpg", "c.jpg"]
-    with pytest.raises(ValueError, match="not photos of this run"):
-        read_review(write_csv(tmp_path / "x.csv", "image_id,label\na.jpg,fox\nz.jpg,fox\n"), ids)
+    with pytest.raises(ValueError, match="none of its 2 image id.s. is a photo of this run"):
+        read_review(write_csv(tmp_path / "x.csv", "image_id,label\ny.jpg,fox\nz.jpg,fox\n"), ids)
     with pytest.raises(ValueError, match="two different labels"):
         read_review(write_csv(tmp_path / "y.csv", "image_id,label\na.jpg,fox\na.jpg,hare\n"), ids)
     with pytest.raises(ValueError, match="image_id,label"):
         read_review(write_csv(tmp_path / "z.csv", "file,species\na.jpg,fox\n"), ids)
     with pytest.raises(FileNotFoundError, match="export it"):
         read_review(tmp_path / "absent.csv", ids)
-    review = read_review(write_csv(tmp_path / "ok.csv", 'image_id,label\na.jpg, fox \nb.jpg,\n"c.jpg","a, b"\n'), ids)
+    review, gone = read_review(write_csv(tmp_path / "ok.csv", 'image_id,label\na.jpg, fox \nb.jpg,\n"c.jpg","a, b"\n'), ids)
+    assert gone == []
     assert review.to_dict() == {"a.jpg": "fox", "c.jpg": "a, b"}  # empty label = not reviewed
 
 
@@ -54,7 +55,7 @@ def test_apply_review_writes_named_folders_and_unreviewed(tmp_path):
         (root / name).write_bytes(name.encode())
     assignments = pd.DataFrame({"image_id": ["b.jpg", "c.jpg", "cam1/a.jpg"], "cluster": [0, 1, 0]})
     review = pd.Series({"cam1/a.jpg": "red/fox", "c.jpg": "hare"})
-    labels, folders = apply_review(root, assignments, review, tmp_path / "final", "copy")
+    labels, folders, _ = apply_review(root, assignments, review, tmp_path / "final", "copy")
     assert (tmp_path / "final/red_fox" / output_name("cam1/a.jpg")).read_bytes() == b"cam1/a.jpg"
     assert (tmp_path / "final/hare/c.jpg").read_bytes() == b"c.jpg"
     assert (tmp_path / "final" / UNREVIEWED / "b.jpg").read_bytes() == b"b.jpg"

@@ -80,6 +80,8 @@ def leaderboard(metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     split that has no score at all has no split-balanced score.
     """
     scored = metrics[metrics["status"] == "ok"] if "status" in metrics else metrics
+    if RANK_BY not in scored:  # every cell failed: no score at all, still one row per setting
+        scored = scored.assign(**{RANK_BY: np.nan})
     per_split = scored.groupby(LEADER_SETTING + ["split"])[RANK_BY].mean().unstack("split")
     per_seed = (scored.groupby(LEADER_SETTING + ["seed", "split"])[RANK_BY].mean().unstack("split")
                 .mean(axis=1, skipna=False))

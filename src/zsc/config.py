@@ -19,7 +19,7 @@ import yaml
 from zsc.clusterers import CLUSTERER_METHODS, DENSITY_KEYS_OF, K_GIVEN
 from zsc.reducers import COMMON_PARAMS as COMMON_REDUCER_PARAMS, REDUCER_METHODS
 from zsc.images import IMAGE_EXTENSIONS
-from zsc.weights import PACKAGED_WEIGHTS
+from zsc.weights import PACKAGED_WEIGHTS, weights_file_problem
 
 GRID_AXES = {"models": "model", "reducers": "reducer", "clusterers": "clusterer", "samplings": "sampling"}
 POOLED = "pooled"  # the split name of a dataset clustered as a whole
@@ -154,6 +154,8 @@ def _check_models(config: dict) -> list[str]:
         elif weights not in ("hub", "random") and not Path(weights).is_file():
             errors.append(f"config key 'models.{name}.weights': no such weights file '{weights}' "
                           f"(use hub, random, package:<name> or a file path)")
+        elif weights not in ("hub", "random") and weights_file_problem(weights):
+            errors.append(f"config key 'models.{name}.weights': '{weights}' {weights_file_problem(weights)}")
     return errors
 
 
@@ -323,7 +325,20 @@ def _check_datasets(config: dict) -> list[str]:
         problem = root_problem(root) if key.startswith("sort.") and Path(root).exists() else None
         if problem:
             errors.append(f"config key '{key}': {problem}")
+        if Path(root).exists() and contains(Path(root), Path.cwd()):
+            errors.append(f"config key '{key}': the photo folder '{Path(root).resolve()}' contains the working "
+                          f"directory '{Path.cwd()}': every run would sort its own outputs again; put results "
+                          f"outside the photos (run snakemake from another folder)")
     return errors
+
+
+def contains(folder: Path, path: Path) -> bool:
+    """Is ``path`` inside ``folder`` (or the folder itself), after resolving links?"""
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
 
 
 def _check_label_table(config: dict, name: str, path: str) -> list[str]:
@@ -494,9 +509,46 @@ def _resolve_splits(config: dict) -> list[str]:
         elif found is not None and set(spec["splits"]) - set(found):
             errors.append(f"config key 'datasets.{name}.splits': {sorted(set(spec['splits']) - set(found))} "
                           f"not among the groups found: {found}")
+        per_group = _species_per_group(spec)
+        for split in spec.get("splits", []):
+            if per_group is not None and split in per_group and len(per_group[split]) < 2:
+                errors.append(f"config key 'datasets.{name}.splits': split '{split}' has {len(per_group[split])} "
+                              f"species ({sorted(per_group[split])}); clustering a split needs at least 2")
         if POOLED in spec.get("splits", []):
             errors.append(f"config key 'datasets.{name}.splits': '{POOLED}' is reserved for unsplit datasets")
     return errors
+
+
+def _species_per_group(spec: dict) -> dict[str, set[str]] | None:
+    """Species names per group of a split dataset (from folder names or the labels CSV; cheap), or None."""
+    if "demo" in spec:
+        return None  # generated: every group has several species
+    per_group: dict[str, set[str]] = {}
+    if spec.get("labels"):
+        from zsc.scan import read_label_table
+
+        if not Path(spec["labels"]).is_file():
+            return None
+        try:
+            table = read_label_table(spec["labels"])
+        except ValueError:
+            return None  # reported by _check_label_table
+        for group, label in zip(table["group"], table["label"]):
+            if label:
+                per_group.setdefault(group, set()).add(label)
+        return per_group
+    root = Path(spec["root"])
+    if spec["group_level"] is None or not root.is_dir() or root_problem(root):
+        return None
+    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        parts = Path(folder).relative_to(root).parts
+        levels = (spec["label_level"], spec["group_level"])
+        if not parts or not all(-len(parts) <= level < len(parts) for level in levels):
+            continue
+        if any(Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith(".") for f in filenames):
+            per_group.setdefault(parts[spec["group_level"]], set()).add(parts[spec["label_level"]])
+    return per_group
 
 
 def _label_table_groups(path: str) -> list[str] | None:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import PIL
 import torch
 from PIL import Image
 
@@ -94,6 +95,26 @@ def normalise(batch_uint8: torch.Tensor, prep: Preprocessing, device: torch.devi
     mean = torch.tensor(prep.mean, device=device, dtype=dtype).view(1, 3, 1, 1)
     std = torch.tensor(prep.std, device=device, dtype=dtype).view(1, 3, 1, 1)
     return ((batch - mean) / std).contiguous(memory_format=torch.channels_last)
+
+
+def pad_batch(pixels: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """A short (last) batch padded with black images to ``batch_size`` rows.
+
+    On the CPU a photo's embedding then depends only on its own pixels and the batch shape, never on
+    which photos share its batch or how many they are (measured bit-exact for CNNs and ViTs in
+    tests/test_hostile_probes.py): a warm cache, a shard count or an added photo change no number."""
+    missing = batch_size - len(pixels)
+    if missing <= 0:
+        return pixels
+    return torch.cat([pixels, pixels.new_zeros((missing, *pixels.shape[1:]))])
+
+
+def embedding_dim(backbone: Backbone) -> int:
+    """The length of the backbone's embedding, from one black image (for a file with no rows)."""
+    size = backbone.preprocessing.img_size
+    with torch.inference_mode():
+        pixels = torch.zeros((1, size, size, 3), dtype=torch.uint8)
+        return int(backbone.forward(normalise(pixels, backbone.preprocessing, torch.device("cpu"), torch.float32)).shape[1])
 
 
 def pick_device(requested: str = "auto") -> torch.device:
@@ -178,8 +199,8 @@ def embed_manifest(
             rejects.extend((ids[i], "embed", reason) for i, reason in failed)
             if len(indices) == 0:
                 continue
-            features = backbone.forward(normalise(pixels, prep, torch_device, torch.float32))
-            features = features.float().cpu().numpy()
+            features = backbone.forward(normalise(pad_batch(pixels, batch_size), prep, torch_device, torch.float32))
+            features = features[:len(indices)].float().cpu().numpy()
             if writer is None:
                 metadata["embedding_dim"] = int(features.shape[1])
                 writer = pq.ParquetWriter(temporary, embedding_schema(features.shape[1], metadata))
@@ -207,8 +228,8 @@ def embed_manifest(
 def write_embedding_file(frame: pd.DataFrame, matrix: np.ndarray, metadata: dict, path: Path | str) -> None:
     """The per-dataset (or per-shard) embedding parquet: image_id/label/group + embedding, in the
     frame's order, fixed row groups. Same rows + same metadata = the same bytes, however they were made."""
-    matrix = np.ascontiguousarray(matrix, dtype=np.float32).reshape(len(frame), -1)
-    dim = matrix.shape[1] if len(frame) else int(metadata.get("embedding_dim", 0))
+    dim = int(np.shape(matrix)[1]) if len(frame) else int(metadata.get("embedding_dim", 0))
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32).reshape(len(frame), dim)
     schema = embedding_schema(dim, {**metadata, "embedding_dim": dim})
     with atomic_path(path) as temporary, pq.ParquetWriter(temporary, schema) as writer:
         for start in range(0, max(len(frame), 1), ROWS_PER_ROW_GROUP):
@@ -237,6 +258,7 @@ def run_metadata(model_name: str, spec: dict, backbone: Backbone, manifest_finge
         "manifest_fingerprint": manifest_fingerprint,
         "versions": {
             "zsc": __version__, "torch": torch.__version__, "timm": timm.__version__,
+            "pillow": PIL.__version__, "numpy": np.__version__,
             "python": platform.python_version(),
             "torchvision_ops_patched": torchvision_compat.patched,
         },

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import re
+import shutil
+import socket
+import time
+import unicodedata
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -14,20 +21,109 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
+STALE_PARTIAL_SECONDS = 6 * 3600  # a partial file this old belongs to a killed writer, not a live one
+
+
+class DiskFull(OSError):
+    """No space left while writing an output: one line naming the folder."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+_PARTIAL = re.compile(r"^\.(.+)\.partial-[^/]+$")
+
+
+def public_path(path: Path) -> Path:
+    """``path`` as the user will see it: a temporary ``.<name>.partial-...`` component shown as ``<name>``."""
+    return Path(*[_PARTIAL.sub(r"\1", part) for part in Path(path).parts])
+
+
+def partial_name(path: Path) -> Path:
+    """A temporary sibling name unique across processes and machines (SLURM nodes share file systems)."""
+    return path.with_name(f".{path.name}.partial-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}")
+
+
+def remove_stale_partials(folder: Path, name: str, max_age_s: float = STALE_PARTIAL_SECONDS) -> None:
+    """Delete ``.<name>.partial-*`` files left by killed writers; a live writer's recent file stays."""
+    now = time.time()
+    for stale in folder.glob(f".{name}.partial-*"):
+        try:
+            if now - stale.lstat().st_mtime > max_age_s:
+                stale.unlink(missing_ok=True)
+        except OSError:
+            pass  # another process removed or renamed it
+
+
+@contextlib.contextmanager
+def disk_full_message(folder: Path | str):
+    """Turn ENOSPC/EDQUOT into one line naming the folder (the user's fix: free space there)."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT) and not isinstance(error, DiskFull):
+            raise DiskFull(error.errno, f"No space left on the device holding {public_path(Path(folder).resolve())} "
+                                        f"({error.strerror}); free space there and rerun") from None
+        raise
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path | str):
     """Yield a temporary sibling path; rename it onto ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{path.name}.partial-*"):  # left by a killed job
-        stale.unlink(missing_ok=True)
-    temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    remove_stale_partials(path.parent, path.name)
+    temporary = partial_name(path)
     try:
-        yield temporary
-        os.replace(temporary, path)
+        with disk_full_message(path.parent):
+            yield temporary
+            os.replace(temporary, path)
     finally:
-        if temporary.exists():
-            temporary.unlink()
+        if os.path.lexists(temporary):
+            if os.path.isdir(temporary) and not os.path.islink(temporary):
+                shutil.rmtree(temporary, ignore_errors=True)
+            else:
+                os.unlink(temporary)
+
+
+CONTENT_HASH_CHARS = 24
+
+
+def content_hash(path: Path | str) -> str:
+    """A photo's identity: the first 24 hex digits of the SHA-256 of its bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:CONTENT_HASH_CHARS]
+
+
+class ChangedSinceScan(ValueError):
+    """A photo's bytes are no longer those the scan recorded: copying it would file another file."""
+
+
+def copy_verified(source: Path | str, target: Path | str, expected_hash: str | None = None) -> None:
+    """Copy ``source`` to ``target`` through a temporary name, checking the bytes copied against
+    ``expected_hash`` (the scan's content hash): a half-written or swapped file never gets the final name."""
+    target = Path(target)
+    digest = hashlib.sha256()
+    with atomic_path(target) as temporary:
+        with open(source, "rb") as reader, open(temporary, "wb") as writer:
+            for block in iter(lambda: reader.read(1 << 20), b""):
+                digest.update(block)
+                writer.write(block)
+            writer.flush()
+            os.fsync(writer.fileno())
+        if expected_hash and digest.hexdigest()[:CONTENT_HASH_CHARS] != expected_hash:
+            raise ChangedSinceScan(f"{source}: its content changed since the scan (hash "
+                                   f"{digest.hexdigest()[:CONTENT_HASH_CHARS]}, scanned {expected_hash}); not copied")
+        shutil.copystat(source, temporary)
+
+
+def symlink_atomic(link_target: str, path: Path | str) -> None:
+    """Create the symlink ``path`` -> ``link_target`` through a temporary name."""
+    with atomic_path(path) as temporary:
+        os.symlink(link_target, temporary)
 
 
 def write_table(frame: pd.DataFrame, path: Path | str, metadata: dict | None = None) -> None:
@@ -86,3 +182,21 @@ def select_rows(frame: pd.DataFrame, matrix: np.ndarray, image_ids) -> tuple[pd.
 
 def frame_fingerprint(frame: pd.DataFrame) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes()).hexdigest()[:16]
+
+
+def read_user_csv(path: Path, what: str) -> pd.DataFrame:
+    """A CSV a person exported or edited: UTF-8 (with or without Excel's BOM), all cells as text.
+
+    Another encoding is one line naming the file and the byte, not a UnicodeDecodeError."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{what} {path} is not UTF-8 text (byte {error.object[error.start:error.start + 1]!r} at "
+                         f"position {error.start}); save it as 'CSV UTF-8' and rerun") from None
+    except pd.errors.ParserError as error:
+        raise ValueError(f"{what} {path} is not a readable CSV: {str(error).splitlines()[0]}") from None
+
+
+def normalise_label(label: str) -> str:
+    """One spelling per label: NFC (``Bécasse`` typed with a combining accent is the same label), trimmed."""
+    return unicodedata.normalize("NFC", label).strip()

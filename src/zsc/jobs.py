@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import resource
 import sys
 import time
@@ -36,9 +37,16 @@ def logged(log_path: str | None):
     with open(log_path, "w") as log, contextlib.redirect_stderr(log):
         try:
             yield
-        except Exception:
+        except Exception as error:
             traceback.print_exc(file=log)
+            print(f"error: {one_line(error)} (log: {log_path})", file=sys.__stderr__, flush=True)
             raise
+
+
+def one_line(error: BaseException) -> str:
+    """The error as a person reads it on the console: its first lines joined, or its type."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    return " ".join(lines[:4]) if lines else type(error).__name__
 
 
 def peak_rss_mb() -> float:
@@ -61,13 +69,26 @@ def demo_data(output_dir: str, spec: dict) -> None:
 
 
 def scan(root: str, label_level: int, group_level: int | None, min_images_per_species: int,
-         manifest_path: str, rejects_path: str, workers: int = 1, labels_path: str | None = None) -> None:
-    """Manifest + rejects of a dataset; species from folder names, or from a labels CSV when given."""
+         manifest_path: str, rejects_path: str, workers: int = 1, labels_path: str | None = None,
+         split_by_group: bool = False) -> None:
+    """Manifest + rejects of a dataset; species from folder names, or from a labels CSV when given.
+
+    With ``split_by_group`` every photo needs a group: one without (a blank ``group`` cell) is a reject."""
     if labels_path:
         manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers)
-        manifest, rejects = label_from_table(manifest, rejects, read_label_table(labels_path))
+        try:
+            manifest, rejects = label_from_table(manifest, rejects, read_label_table(labels_path))
+        except ValueError as error:
+            raise ValueError(f"{labels_path}: {error}") from None
     else:
         manifest, rejects = scan_folder(root, Layout(label_level, group_level), workers=workers)
+    if split_by_group:
+        blank = manifest["group"] == ""
+        rejects = pd.concat([rejects, pd.DataFrame({
+            "image_id": manifest.loc[blank, "image_id"], "stage": "scan",
+            "reason": "no group (split_by: group clusters each group apart; give this photo a group)"})],
+            ignore_index=True).sort_values("image_id", ignore_index=True)
+        manifest = manifest[~blank].reset_index(drop=True)
     sizes = manifest.groupby("label").size()
     too_small = sizes[sizes < min_images_per_species].index
     if len(too_small):
@@ -96,6 +117,11 @@ def sample(manifest_path: str, spec: dict, seed: int, output_path: str, group: s
             raise ValueError(f"split '{group}': no usable image in that group; groups found: "
                              f"{sorted(set(manifest['group']))}")
         manifest = manifest[manifest["group"] == group].reset_index(drop=True)
+    n_species = manifest["label"].nunique()
+    if n_species < 2:
+        where = f"split '{group}'" if group is not None else "the dataset"
+        raise ValueError(f"{where} has {n_species} usable species ({sorted(set(manifest['label']))}); clustering "
+                         f"needs at least 2: remove it from the dataset's splits, or unset split_by")
     drawn = draw_sample(manifest, spec, seed)
     write_table(drawn, output_path, metadata={"spec": spec, "seed": seed, "split": group,
                                               "excluded_species": drawn.attrs["excluded"],
@@ -128,7 +154,8 @@ def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_pat
                                                  versions))
     metadata["cache_key"] = key_digest(cache.key)
     found = cache.lookup(manifest["content_hash"])
-    todo = manifest[~manifest["content_hash"].isin(list(found))].reset_index(drop=True)
+    # exact duplicates (kept in a sort run) are embedded once: the cache is keyed by content
+    todo = manifest[~manifest["content_hash"].isin(list(found))].drop_duplicates("content_hash").reset_index(drop=True)
     rejects = pd.DataFrame(columns=["image_id", "stage", "reason"])
     if len(todo):
         fresh = Path(output_path).with_name(f".{Path(output_path).name}.new")
@@ -141,14 +168,27 @@ def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_pat
             cache.add(hashes, matrix)
             found.update(zip(hashes, matrix))
             fresh.unlink()
+    n_embedded = int(len(todo) - len(rejects))
+    if len(rejects):  # a photo that failed takes its exact duplicates with it, each with the reason
+        reason_of = dict(zip(todo.set_index("image_id").loc[rejects["image_id"], "content_hash"], rejects["reason"]))
+        twins = manifest[manifest["content_hash"].isin(list(reason_of)) & ~manifest["image_id"].isin(rejects["image_id"])]
+        rejects = pd.concat([rejects, pd.DataFrame({"image_id": twins["image_id"], "stage": "embed",
+                                                    "reason": twins["content_hash"].map(reason_of)})],
+                            ignore_index=True).sort_values("image_id", ignore_index=True)
     embedded = manifest[manifest["content_hash"].isin(list(found))].reset_index(drop=True)
     if embedded.empty and n_shards == 1:
         raise RuntimeError(f"no image of {len(manifest)} could be embedded; rejects: {rejects.head(20).values.tolist()}")
-    matrix = np.stack([found[h] for h in embedded["content_hash"]]) if len(embedded) else np.zeros((0, 0), np.float32)
+    if len(embedded):
+        matrix = np.stack([found[h] for h in embedded["content_hash"]])
+    else:  # an empty shard (few photos, many shards): an empty file of the right width
+        from zsc.embed import embedding_dim
+
+        metadata["embedding_dim"] = embedding_dim(backbone)
+        matrix = np.zeros((0, metadata["embedding_dim"]), np.float32)
     write_embedding_file(embedded, matrix, metadata, output_path)
     write_table(rejects, rejects_path)
     stats = {"images": len(manifest), "from_cache": int(len(manifest) - len(todo)),
-             "embedded": int(len(todo) - len(rejects)), "rejected": int(len(rejects)), "cache": str(cache.folder),
+             "embedded": n_embedded, "rejected": int(len(rejects)), "cache": str(cache.folder),
              "seconds": round(time.perf_counter() - started, 2)}
     write_json(stats, stats_path)
     print(f"embed {model_name}{f' shard {shard}/{n_shards}' if n_shards > 1 else ''}: {stats['images']} images, "
@@ -177,6 +217,21 @@ def embed_merge(manifest_path: str, shard_paths: list[str], shard_rejects: list[
     stats = [json.loads(Path(path).read_text()) for path in shard_stats]
     write_json({key: sum(s[key] for s in stats) for key in ("images", "from_cache", "embedded", "rejected", "seconds")}
                | {"shards": len(stats), "cache": stats[0]["cache"]}, outputs["stats"])
+    remove_stale_shards(shard_paths)
+
+
+SHARD_FILE = re.compile(r"\d+-of-(\d+)\..+")
+
+
+def remove_stale_shards(shard_paths: list[str]) -> None:
+    """Delete shard files of an earlier shard count (``<i>-of-<m>.*``, m != now): the workflow's own files."""
+    folder = Path(shard_paths[0]).parent
+    current = SHARD_FILE.fullmatch(Path(shard_paths[0]).name).group(1)
+    for path in folder.iterdir():
+        match = SHARD_FILE.fullmatch(path.name)
+        if match and match.group(1) != current:
+            path.unlink()
+            print(f"removed {path} (from an earlier embed.shards)", file=sys.stderr)
 
 
 def reduced_coordinates(points_frame: pd.DataFrame) -> np.ndarray:
@@ -332,8 +387,9 @@ def gallery_job(summary_path: str, metrics_path: str, cells_dir: str, thumbs_dir
 
 
 def sort_scan_job(root: str, manifest_path: str, rejects_path: str, workers: int = 1) -> None:
-    """Scan unlabeled photos: any layout, no species folders needed."""
-    manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers)
+    """Scan unlabeled photos: any layout, no species folders needed; exact duplicates are kept
+    (each must land in a folder; sort_assign clusters one copy and files the others beside it)."""
+    manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers, keep_duplicates=True)
     write_table(rejects, rejects_path)
     if manifest.empty:
         print_rejects(rejects)
@@ -352,10 +408,32 @@ def sort_setting_job(run: dict, choices: dict, summary_path: str | None, metrics
     write_json(setting, output_path)
 
 
-def sort_assign_job(embeddings_path: str, setting_path: str, run: dict, root: str, outputs: dict) -> None:
-    """Cluster unlabeled photos; write assignments, per-cluster folders and the review list."""
+def distinct_photos(frame: pd.DataFrame, hashes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Rows to cluster (one per content, the likely original) and, per row, the row it follows."""
+    from zsc.scan import original_first
+
+    ids = frame["image_id"].tolist()
+    row_of = {image_id: row for row, image_id in enumerate(ids)}
+    copies: dict[str, list[str]] = {}
+    for image_id, content in zip(ids, hashes):
+        copies.setdefault(content, []).append(image_id)
+    follows = np.empty(len(ids), dtype=int)
+    for group in copies.values():
+        group = original_first(group)
+        for image_id in group:
+            follows[row_of[image_id]] = row_of[group[0]]
+    distinct = np.unique(follows)
+    return distinct, np.searchsorted(distinct, follows)
+
+
+def sort_assign_job(manifest_path: str, embeddings_path: str, setting_path: str, run: dict, root: str,
+                    outputs: dict) -> None:
+    """Cluster unlabeled photos; write per-cluster folders, then the assignments and the review list.
+
+    Exact duplicates are clustered once and filed beside their twin (``duplicate_of``)."""
     from zsc.clusterers import K_GIVEN
-    from zsc.sorting import assign, folder_name, output_name, write_cluster_folders
+    from zsc.placement import write_folder
+    from zsc.sorting import SortInputError, assign, folder_name, output_name
 
     setting = json.loads(Path(setting_path).read_text())
     clusterer_spec = setting["clusterer_spec"]
@@ -363,18 +441,42 @@ def sort_assign_job(embeddings_path: str, setting_path: str, run: dict, root: st
         raise ValueError(f"clusterer '{setting['clusterer']}' ({clusterer_spec['method']}) needs k: set "
                          f"sort.<run>.k to the number of groups you expect (there are no labels to count)")
     frame, matrix = read_embeddings(embeddings_path)
+    manifest = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"])
+    hashes = frame["image_id"].map(manifest.set_index("image_id")["content_hash"])
+    distinct, position = distinct_photos(frame, hashes)
+    group_size = run.get("expected_group_size")
+    if group_size and group_size > len(distinct) and clusterer_spec["method"] not in K_GIVEN:
+        raise SortInputError(f"sort.<run>.expected_group_size={group_size} is larger than the {len(distinct)} "
+                             f"distinct photo(s) in the inbox; give the photos per species you expect")
     k = run["k"] if clusterer_spec["method"] in K_GIVEN else None
-    assigned = assign(matrix, setting["reducer_spec"], clusterer_spec, k, run["seed"], run["min_silhouette"])
+    assigned = assign(matrix[distinct], setting["reducer_spec"], clusterer_spec, k, run["seed"], run["min_silhouette"])
+    assigned = assigned.iloc[position].reset_index(drop=True)
     assignments = pd.concat([frame[["image_id"]], assigned], axis=1)
+    twin = frame["image_id"].to_numpy()[distinct][position]
+    assignments["duplicate_of"] = np.where(twin == assignments["image_id"], "", twin)
     assignments.insert(2, "folder", [folder_name(c, d) for c, d in zip(assignments["cluster"], assignments["doubtful"])])
     assignments.insert(3, "file", [f"{folder}/{output_name(i)}" for folder, i in zip(assignments["folder"],
                                                                                      assignments["image_id"])])
+    plan = assignments[["image_id", "file"]].assign(content_hash=hashes.to_numpy())
+    placed = write_folder(Path(root), plan, Path(outputs["folders"]), run["link"])
+    assignments["problem"] = [placed.refused.get(i, "") for i in assignments["image_id"]]
+    report_refused(placed.refused)
     write_table(assignments, outputs["assignments"])
     review = assignments[assignments["doubtful"]].sort_values("distance_to_cluster", ascending=False)
     write_table(review[["image_id", "reason", "nearest_cluster", "distance_to_cluster"]], outputs["review"])
-    write_cluster_folders(Path(root), assignments, Path(outputs["folders"]), run["link"])
-    print(f"sorted {len(assignments)} photos with {setting['model']} / {setting['reducer']} / "
-          f"{setting['clusterer']}: {assignments['folder'].nunique()} folders, {len(review)} doubtful", file=sys.stderr)
+    print(f"sorted {len(assignments)} photos ({len(distinct)} distinct) with {setting['model']} / "
+          f"{setting['reducer']} / {setting['clusterer']}: {assignments['folder'].nunique()} folders, "
+          f"{len(review)} doubtful, {len(placed.refused)} refused", file=sys.stderr)
+
+
+def report_refused(refused: dict[str, str]) -> None:
+    """Photos not placed (changed since the scan, a link leading out of the inbox): log and console."""
+    for image_id, reason in list(refused.items())[:50]:
+        print(f"not placed: {image_id}: {reason}", file=sys.stderr)
+    if refused:
+        print(f"warning: {len(refused)} photo(s) not placed, listed with the reason in the run's table "
+              f"(column 'problem'), e.g. {next(iter(refused))}: {next(iter(refused.values()))}",
+              file=sys.__stderr__, flush=True)
 
 
 def sort_review_page_job(root: str, assignments_path: str, setting_path: str, run_name: str,
@@ -396,19 +498,33 @@ def sort_review_page_job(root: str, assignments_path: str, setting_path: str, ru
           file=sys.stderr)
 
 
-def sort_apply_review_job(root: str, assignments_path: str, review_path: str, mode: str, outputs: dict) -> None:
-    """Named folders from an exported review CSV; photos it does not label go to final/_unreviewed/."""
+def sort_apply_review_job(root: str, manifest_path: str, assignments_path: str, review_path: str, mode: str,
+                          final_dir: str, outputs: dict) -> None:
+    """Named folders from an exported review CSV; photos it does not label go to final/_unreviewed/.
+
+    ``final/`` is shared with the user: only files this step wrote before are replaced or removed."""
     from zsc.review import apply_review, read_review
 
     assignments = pd.read_csv(assignments_path, dtype={"image_id": str}, keep_default_na=False)
-    review = read_review(review_path, assignments["image_id"])
-    labels, folders = apply_review(Path(root), assignments, review, Path(outputs["final"]), mode)
-    write_table(labels[["image_id", "label", "folder", "cluster"]], outputs["labels"])
+    manifest = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"])
+    assignments["content_hash"] = assignments["image_id"].map(manifest.set_index("image_id")["content_hash"]).fillna("")
+    review, gone = read_review(review_path, assignments["image_id"])
+    for image_id in gone[:50]:
+        print(f"in the review CSV but no longer a photo of this run (gone from the inbox, or rejected): {image_id}",
+              file=sys.stderr)
+    if gone:
+        print(f"warning: {len(gone)} reviewed photo(s) are no longer in the inbox and were skipped, e.g. {gone[0]} "
+              f"(full list in the log)", file=sys.__stderr__, flush=True)
+    labels, folders, placed = apply_review(Path(root), assignments, review, Path(final_dir), mode)
+    report_refused(placed.refused)
+    for note in placed.notes:
+        print(note, file=sys.stderr)
+    write_table(labels[["image_id", "label", "folder", "cluster", "file", "problem"]], outputs["labels"])
     write_table(folders, outputs["folders"])
     for _, row in folders[folders["changed"]].iterrows():
         print(f"label '{row['label']}' is not a valid folder name: written to final/{row['folder']}", file=sys.stderr)
     print(f"applied {review_path}: {(labels['label'] != '').sum()} of {len(labels)} photos labelled, "
-          f"{len(folders)} labels", file=sys.stderr)
+          f"{len(folders)} labels, {len(gone)} reviewed photo(s) gone", file=sys.stderr)
 
 
 def plots_job(results_dir: str, outputs: dict) -> None:
@@ -420,6 +536,11 @@ def plots_job(results_dir: str, outputs: dict) -> None:
     summary = pd.read_csv(results / "summary.csv")
     metrics = pd.read_csv(results / "metrics.csv")
     plots.heatmap(summary, Path(outputs["heatmap"]))
+    if usable_settings(summary).empty:
+        text = f"every cell failed: no setting to draw (reasons in {results / 'metrics.csv'}, column 'reason')"
+        for key in ("per_species", "scatter"):
+            plots.notice(text, Path(outputs[key]))
+        return
     cell = first_ok_cell(metrics, usable_settings(summary).iloc[0])
     keys = {key: cell[key] for key in KEYS}
     plots.per_species_bars(pd.read_csv(results / "per_species.csv"), keys, Path(outputs["per_species"]))
@@ -435,6 +556,9 @@ def aggregate_job(cell_paths: list[str], reject_paths: list[str], outputs: dict,
                                split_costs, summarise)
 
     metrics, per_species = load_cells(cell_paths)
+    if (metrics["status"] != "ok").all():
+        print(f"warning: every one of the {len(metrics)} cells failed, e.g. {metrics['reason'].iloc[0]} "
+              f"(all reasons in {outputs['csv']})", file=sys.__stderr__, flush=True)
     deterministic, costs = split_costs(metrics)
     summary = summarise(metrics)
     write_table(metrics, outputs["parquet"])

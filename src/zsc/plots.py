@@ -91,3 +91,12 @@ def scatter(points: pd.DataFrame, labels: pd.DataFrame, title: str, path: Path) 
         ax.legend(fontsize=6, markerscale=1.5, loc="best")
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
+
+
+def notice(text: str, path: Path) -> None:
+    """A figure that says why there is nothing to draw (e.g. every cell failed), instead of no file."""
+    fig, ax = plt.subplots(figsize=(6, 1.5))
+    ax.axis("off")
+    ax.text(0.5, 0.5, plain(text), ha="center", va="center", wrap=True, fontsize=10)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from zsc.sorting import MAX_NAME_BYTES, output_name, write_cluster_folders
+from zsc.io import normalise_label, read_user_csv
+from zsc.placement import Placed, update_shared_folder
+from zsc.sorting import MAX_NAME_BYTES, output_name
 
 UNREVIEWED = "_unreviewed"
 REVIEW_COLUMNS = ("image_id", "label")
@@ -38,6 +40,7 @@ figure img,.noimg{width:160px;height:160px;object-fit:cover;display:block;backgr
 .noimg{display:flex;align-items:center;justify-content:center;color:#888}
 .hint{color:#666;display:block} .accept{font-size:.95em;margin-top:2px}
 button.more{align-self:center;height:3em}
+.notice{background:#fff4d6;border:1px solid #d9a400;padding:.6em;border-radius:4px}
 details{font-size:.9em} kbd{border:1px solid #aaa;border-radius:3px;padding:0 3px;background:#fff}
 """
 HELP = (
@@ -79,7 +82,7 @@ def render_review_page(run: str, assignments: pd.DataFrame, thumbs: dict[str, st
         "<input id=newName placeholder='new group name' hidden> <button id=moveBtn>move (m)</button>"
         "<button id=acceptBtn>accept suggestions (a)</button> <button id=undoBtn>undo (u)</button>"
         "<button id=exportBtn>export CSV (e)</button> <span id=selection></span> <span id=saved></span>"
-        f"{HELP}</header><main><p>{html.escape(facts)}</p><div id=sections></div></main>"
+        f"{HELP}</header><main><p id=notice class=notice hidden></p><p>{html.escape(facts)}</p><div id=sections></div></main>"
         f"<script type='application/json' id=zsc-data>{data}</script><script>{script}</script></body></html>"
     )
 
@@ -87,29 +90,31 @@ def render_review_page(run: str, assignments: pd.DataFrame, thumbs: dict[str, st
 # ------------------------------------------------------------------------------- applying a review
 
 
-def read_review(path: Path | str, image_ids) -> pd.Series:
-    """image_id -> label from an exported review CSV, checked against the run's photos.
+def read_review(path: Path | str, image_ids) -> tuple[pd.Series, list[str]]:
+    """(image_id -> label, reviewed ids no longer among the run's photos) from an exported review CSV.
 
-    Empty labels mean "not reviewed". Unknown image ids and one image with two labels are errors.
+    Empty labels mean "not reviewed". A photo that left the inbox since the review is listed, not an
+    error; a CSV none of whose ids are photos of the run, or one image with two labels, is an error.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"review CSV {path} does not exist (export it from the run's review.html)")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = read_user_csv(path, "review CSV")
     missing = [c for c in REVIEW_COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"review CSV {path} lacks column(s) {missing}; expected the header 'image_id,label'")
-    table["label"] = table["label"].str.strip()
-    unknown = sorted(set(table["image_id"]) - set(image_ids))
-    if unknown:
-        raise ValueError(f"review CSV {path}: {len(unknown)} image id(s) are not photos of this run, "
+    table["label"] = table["label"].map(normalise_label)
+    known = set(image_ids)
+    unknown = sorted(set(table["image_id"]) - known)
+    if unknown and len(unknown) == table["image_id"].nunique():
+        raise ValueError(f"review CSV {path}: none of its {len(unknown)} image id(s) is a photo of this run, "
                          f"e.g. {unknown[:3]} (a CSV exported from another run?)")
-    labelled = table[table["label"] != ""].drop_duplicates()
+    labelled = table.loc[(table["label"] != "") & table["image_id"].isin(known), ["image_id", "label"]].drop_duplicates()
     twice = labelled["image_id"][labelled["image_id"].duplicated()]
     if len(twice):
         raise ValueError(f"review CSV {path}: {twice.nunique()} image(s) have two different labels, "
                          f"e.g. '{twice.iloc[0]}'")
-    return labelled.set_index("image_id")["label"]
+    return labelled.set_index("image_id")["label"], unknown
 
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\<>:"|?*]')
@@ -125,7 +130,7 @@ def safe_folder_name(label: str) -> str:
     if name.split(".")[0].upper() in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
                                       *(f"LPT{i}" for i in range(10))}:
         name = "_" + name
-    if name == UNREVIEWED:
+    if name.casefold() == UNREVIEWED.casefold():  # '_Unreviewed' is the same folder on macOS, Windows, exFAT
         name = UNREVIEWED + "_label"
     if len(name.encode()) > MAX_NAME_BYTES - 20:
         name = name.encode()[:MAX_NAME_BYTES - 40].decode(errors="ignore") + "~" + \
@@ -134,25 +139,38 @@ def safe_folder_name(label: str) -> str:
 
 
 def label_folders(labels) -> pd.DataFrame:
-    """label -> folder, one folder per label; names that collide (also ignoring case) get ``~2``, ``~3``.
+    """label -> folder, one folder per label, distinct also ignoring case (macOS, Windows, exFAT).
 
-    Labels that are valid folder names already are placed first, so they keep their names.
+    A label that is a valid folder name keeps it when no other label holds it (``fox~2`` stays
+    ``fox~2``); colliding or unsafe labels get ``~2``, ``~3``... skipping every name already taken.
+    ``_unreviewed`` is always taken.
     """
-    rows, taken = [], set()
-    for label in sorted(set(labels), key=lambda label: (safe_folder_name(label) != label, label)):
+    labels = sorted(set(labels))
+    taken = {UNREVIEWED.casefold()}
+    folder_of: dict[str, str] = {}
+    for label in labels:  # pass 1: labels that are valid folder names keep them, first come first served
+        if safe_folder_name(label) == label and label.casefold() not in taken:
+            folder_of[label] = label
+            taken.add(label.casefold())
+    for label in labels:  # pass 2: the rest, around the names now taken
+        if label in folder_of:
+            continue
         folder = base = safe_folder_name(label)
         count = 1
         while folder.casefold() in taken:
             count += 1
             folder = f"{base}~{count}"
+        folder_of[label] = folder
         taken.add(folder.casefold())
-        rows.append({"label": label, "folder": folder, "changed": folder != label})
+    rows = [{"label": label, "folder": folder_of[label], "changed": folder_of[label] != label} for label in labels]
     return pd.DataFrame(rows, columns=["label", "folder", "changed"])
 
 
 def apply_review(root: Path | str, assignments: pd.DataFrame, review: pd.Series, final_dir: Path | str,
-                 mode: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Write final/<label>/ folders (and final/_unreviewed/); return (labels table, label->folder table)."""
+                 mode: str) -> tuple[pd.DataFrame, pd.DataFrame, Placed]:
+    """Bring final/<label>/ (and final/_unreviewed/) to the review; return (labels, label->folder, placed).
+
+    Only files this step wrote into ``final_dir`` before are replaced or removed (see zsc.placement)."""
     folders = label_folders(review.values)
     folder_of = dict(zip(folders["label"], folders["folder"]))
     labels = pd.DataFrame({"image_id": assignments["image_id"]})
@@ -160,5 +178,9 @@ def apply_review(root: Path | str, assignments: pd.DataFrame, review: pd.Series,
     labels["folder"] = [folder_of.get(label, UNREVIEWED) if label else UNREVIEWED for label in labels["label"]]
     labels["cluster"] = assignments["cluster"].to_numpy()
     labels["file"] = [f"{folder}/{output_name(i)}" for folder, i in zip(labels["folder"], labels["image_id"])]
-    write_cluster_folders(Path(root), labels, Path(final_dir), mode)
-    return labels, folders
+    if "content_hash" in assignments:
+        labels["content_hash"] = assignments["content_hash"].to_numpy()
+    plan, placed = update_shared_folder(Path(root), labels, Path(final_dir), mode)
+    labels["file"] = plan["file"].to_numpy()
+    labels["problem"] = [placed.refused.get(i, "") for i in labels["image_id"]]
+    return labels, folders, placed

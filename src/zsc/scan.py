@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from zsc.images import ImageRejected, probe, skip_reason
+from zsc.io import content_hash, normalise_label, read_user_csv
 
 MANIFEST_COLUMNS = ["image_id", "label", "group", "size_bytes", "width", "height", "format", "content_hash"]
 REJECT_COLUMNS = ["image_id", "stage", "reason"]
@@ -42,6 +44,39 @@ class Layout:
         return all(-len(folders) <= level < len(folders) for level in levels)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable_name(text: str) -> str:
+    """A path as text any table can hold: undecodable bytes and control characters as ``\\xNN``."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def name_problem(name: str) -> str | None:
+    """Why a file or folder name cannot become an image id (a CSV cell, a URL, a folder name), or None."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "name is not valid UTF-8 (rename the file)"
+    if _CONTROL.search(name):
+        return "name contains a control character such as a line break (rename the file)"
+    return None
+
+
+def link_problem(path: Path, root: Path) -> str | None:
+    """A symlink may lead anywhere inside the root, never outside it (nor dangle)."""
+    if not path.is_symlink():
+        return None
+    if not path.exists():
+        return "broken symlink"
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return "symlink to a file outside the root (not followed)"
+    return None
+
+
 def _folder_problem(folder: Path) -> str | None:
     """Why a sub-folder is not walked (unreadable, empty), or None."""
     try:
@@ -62,11 +97,13 @@ def list_entries(root: Path, labeled: bool = True) -> tuple[list[Path], list[tup
         walked = []
         for dirname in sorted(dirnames):
             sub = folder_path / dirname
-            relative = sub.relative_to(root).as_posix() + "/"
+            relative = printable_name(sub.relative_to(root).as_posix()) + "/"
             if sub.is_symlink():
                 skipped.append((relative, "symlinked folder not followed (could loop)"))
             elif dirname.startswith("."):
                 skipped.append((relative, "hidden folder not scanned"))
+            elif name_problem(dirname):
+                skipped.append((relative, f"folder {name_problem(dirname)}; its files are not scanned"))
             else:
                 problem = _folder_problem(sub)
                 if problem:
@@ -76,10 +113,8 @@ def list_entries(root: Path, labeled: bool = True) -> tuple[list[Path], list[tup
         dirnames[:] = walked
         for filename in sorted(set(filenames) - WORKFLOW_MARKERS):
             path = folder_path / filename
-            relative = path.relative_to(root).as_posix()
-            reason = skip_reason(path)
-            if reason is None and path.is_symlink() and not path.exists():
-                reason = "broken symlink"
+            relative = printable_name(path.relative_to(root).as_posix())
+            reason = name_problem(filename) or skip_reason(path) or link_problem(path, root)
             if reason is None and labeled and path.parent == root:
                 reason = "not inside a species folder"
             if reason:
@@ -87,14 +122,6 @@ def list_entries(root: Path, labeled: bool = True) -> tuple[list[Path], list[tup
             else:
                 files.append(path)
     return files, skipped
-
-
-def content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:24]
 
 
 def _probe_one(path: Path) -> dict | str:
@@ -106,8 +133,18 @@ def _probe_one(path: Path) -> dict | str:
         return f"unreadable: {error}"
 
 
-def scan_folder(root: Path | str, layout: Layout, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (manifest, rejects) for ``root``, both sorted by image_id."""
+def original_first(relative_paths: list[str]) -> list[str]:
+    """Copies of one photo, the likely original first: the shortest name (``IMG_1.jpg`` before
+    ``IMG_1 (1).jpg`` and ``IMG_1 - Copy.jpg``), then name order."""
+    return sorted(relative_paths, key=lambda relative: (len(relative), relative))
+
+
+def scan_folder(root: Path | str, layout: Layout, workers: int = 1,
+                keep_duplicates: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (manifest, rejects) for ``root``, both sorted by image_id.
+
+    Exact duplicates are rejected, keeping the likely original (a benchmark must not weight a photo
+    twice), or with ``keep_duplicates`` (a sort run, where every photo must land in a folder) kept."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"dataset root is not a folder: {root}")
@@ -121,7 +158,11 @@ def scan_folder(root: Path | str, layout: Layout, workers: int = 1) -> tuple[pd.
         results = [_probe_one(path) for path in files]
 
     rows, rejects = [], [(relative, "scan", reason) for relative, reason in skipped]
-    first_with_hash: dict[str, str] = {}
+    copies: dict[str, list[str]] = {}
+    for path, result in zip(files, results):
+        if not isinstance(result, str):
+            copies.setdefault(result["content_hash"], []).append(path.relative_to(root).as_posix())
+    original = {relative: kept[0] for kept in map(original_first, copies.values()) for relative in kept}
     for path, result in zip(files, results):
         relative = path.relative_to(root)
         folders = relative.parts[:-1]
@@ -129,10 +170,10 @@ def scan_folder(root: Path | str, layout: Layout, workers: int = 1) -> tuple[pd.
             rejects.append((relative.as_posix(), "scan", result))
         elif not layout.depth_ok(folders):
             rejects.append((relative.as_posix(), "scan", f"folder depth {len(folders)} does not fit label/group levels"))
-        elif result["content_hash"] in first_with_hash:  # adds no information, would weight a species twice
-            rejects.append((relative.as_posix(), "scan", f"exact duplicate of {first_with_hash[result['content_hash']]}"))
+        elif not keep_duplicates and original[relative.as_posix()] != relative.as_posix():
+            # adds no information, would weight a species twice
+            rejects.append((relative.as_posix(), "scan", f"exact duplicate of {original[relative.as_posix()]}"))
         else:
-            first_with_hash[result["content_hash"]] = relative.as_posix()
             label, group = layout.label_and_group(folders)
             rows.append(
                 {"image_id": relative.as_posix(), "label": label, "group": group,
@@ -145,7 +186,10 @@ def scan_folder(root: Path | str, layout: Layout, workers: int = 1) -> tuple[pd.
 
 
 def folder_fingerprint(root: Path | str) -> str:
-    """Hash of every path, size and mtime under ``root``: changes when the content does."""
+    """Hash of every path, size and mtime under ``root``: changes when the content does.
+
+    A symlink contributes its target's path, size and mtime, so pointing it elsewhere is seen;
+    names that are not valid UTF-8 are hashed as bytes (the scan rejects them with a reason)."""
     root = Path(root)
     digest = hashlib.sha256()
     if not root.exists():
@@ -156,10 +200,21 @@ def folder_fingerprint(root: Path | str) -> str:
             path = Path(folder) / name.rstrip("/")
             try:
                 stat = path.lstat()
+                target = b""
+                if path.is_symlink():
+                    target = os.fsencode(os.readlink(path))
+                    stat = path.stat() if path.exists() else stat
             except OSError:
                 continue
-            digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            digest.update(os.fsencode(str(path.relative_to(root))) + b"\0" + target
+                          + f"\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def portable_id(image_id: str) -> str:
+    """An image id as the scan writes it: '/' between folders (a table made on Windows has '\\'), no './'."""
+    image_id = image_id.replace("\\", "/")
+    return image_id[2:] if image_id.startswith("./") else image_id
 
 
 def read_label_table(path: Path | str) -> pd.DataFrame:
@@ -171,13 +226,14 @@ def read_label_table(path: Path | str) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"labels CSV {path} does not exist")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = read_user_csv(path, "labels CSV")
     missing = [c for c in ("image_id", "label") if c not in table.columns]
     if missing:
         raise ValueError(f"labels CSV {path} lacks column(s) {missing}; expected 'image_id,label' (and optionally 'group')")
     if "group" not in table.columns:
         table["group"] = ""
-    table = table[["image_id", "label", "group"]].apply(lambda column: column.str.strip()).drop_duplicates()
+    table = table[["image_id", "label", "group"]].apply(lambda column: column.map(normalise_label))
+    table = table.drop_duplicates()
     twice = table["image_id"][table["image_id"].duplicated()]
     if len(twice):
         raise ValueError(f"labels CSV {path}: {twice.nunique()} image(s) listed with two labels, e.g. '{twice.iloc[0]}'")
@@ -189,8 +245,16 @@ def label_from_table(manifest: pd.DataFrame, rejects: pd.DataFrame,
     """Labels (and groups) from a labels table instead of folder names; unlabeled photos become rejects.
 
     A listed image that is not a usable photo under the root is a reject too, so every row of the
-    table is accounted for.
+    table is accounted for. Ids written on Windows (``cam1\\IMG_1.jpg``) match their photo; a table
+    none of whose ids matches a photo is an error saying so.
     """
+    photos = set(manifest["image_id"])
+    table = table.assign(image_id=[i if i in photos else portable_id(i) for i in table["image_id"]])
+    table = table.drop_duplicates("image_id", keep="first")
+    if len(table) and not set(table["image_id"]) & photos:
+        raise ValueError(f"labels CSV: none of its {len(table)} image id(s) matches a photo under the root, e.g. "
+                         f"'{table['image_id'].iloc[0]}' vs photos like '{min(photos) if photos else '(none)'}'; "
+                         f"ids are paths relative to the root, with '/' between folders")
     known = table.set_index("image_id")
     labelled = manifest["image_id"].map(known["label"]).fillna("")
     unlabelled = manifest[labelled == ""]

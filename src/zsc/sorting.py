@@ -7,8 +7,6 @@ finished benchmark's summary.csv.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,17 +17,7 @@ from zsc.clusterers import DENSITY_KEYS, DENSITY_KEYS_OF, cluster, with_density_
 from zsc.metrics import NOISE, nearest_clusters
 from zsc.reducers import reduce
 
-LINK_MODES = ("symlink", "copy")
 MAX_NAME_BYTES = 255  # NAME_MAX of common file systems
-
-
-def best_setting(summary_path: Path | str) -> dict:
-    """model/reducer/clusterer of the top-ranked setting of a finished benchmark."""
-    path = Path(summary_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist: run the benchmark first (snakemake --cores all)")
-    top = top_setting(pd.read_csv(path), path)
-    return {"model": top["model"], "reducer": top["reducer"], "clusterer": top["clusterer"]}
 
 
 def top_setting(summary: pd.DataFrame, path) -> pd.Series:
@@ -96,12 +84,44 @@ def doubt(points: np.ndarray, labels: np.ndarray, min_silhouette: float) -> tupl
     return doubtful, np.column_stack([nearest, distance]), reasons
 
 
+class SortInputError(ValueError):
+    """An inbox the chosen setting cannot sort (too few photos for k, a group size over the inbox...)."""
+
+
+def single_cluster(n: int) -> pd.DataFrame:
+    """Every photo in cluster 0: the only sorting of one distinct photo (or of k=1)."""
+    return pd.DataFrame({"cluster": np.zeros(n, int), "doubtful": False, "reason": "",
+                         "nearest_cluster": np.zeros(n, int), "distance_to_cluster": np.zeros(n)})
+
+
 def assign(embeddings: np.ndarray, reducer_spec: dict, clusterer_spec: dict, k: int | None, seed: int,
            min_silhouette: float = 0.0) -> pd.DataFrame:
-    """Per image: cluster (-1 = noise), whether it is doubtful and why, its likely cluster and distance."""
-    points = reduce(embeddings, reducer_spec, seed)
+    """Per image: cluster (-1 = noise), whether it is doubtful and why, its likely cluster and distance.
+
+    ``embeddings`` are distinct photos (exact duplicates follow their twin, see ``sort_assign_job``).
+    One photo, or k=1, is one cluster; k above the photo count, or a reducer or clusterer that cannot
+    run on this few photos, is a :class:`SortInputError` with a one-line reason.
+    """
+    from zsc.clusterers import ClustererError
+    from zsc.reducers import ReducerError
+
+    n = len(embeddings)
+    if k is not None and k > n:
+        raise SortInputError(f"k={k} groups asked for, but the inbox has only {n} distinct usable photo(s); "
+                             f"lower sort.<run>.k")
+    if n == 1 or k == 1:
+        return single_cluster(n)
+    try:
+        points = reduce(embeddings, reducer_spec, seed)
+    except (ReducerError, ValueError, np.linalg.LinAlgError) as error:
+        raise SortInputError(f"reducer '{reducer_spec['method']}' cannot run on {n} distinct photo(s): "
+                             f"{str(error).splitlines()[0]}") from None
     spec = {**clusterer_spec, "k": k} if k is not None else clusterer_spec
-    labels = cluster(points, spec, true_k=k or 0, seed=seed)
+    try:
+        labels = cluster(points, spec, true_k=k or 0, seed=seed)
+    except (ClustererError, ValueError) as error:
+        raise SortInputError(f"clusterer '{clusterer_spec['method']}' cannot run on {n} distinct photo(s): "
+                             f"{str(error).splitlines()[0]}") from None
     doubtful, nearest, reasons = doubt(points, labels, min_silhouette)
     return pd.DataFrame({"cluster": labels, "doubtful": doubtful, "reason": reasons,
                          "nearest_cluster": nearest[:, 0].astype(int), "distance_to_cluster": nearest[:, 1].round(6)})
@@ -125,20 +145,3 @@ def output_name(image_id: str) -> str:
     digest = hashlib.sha256(image_id.encode()).hexdigest()[:16]
     tail = name.encode()[-(MAX_NAME_BYTES - len(digest) - 2):].decode(errors="ignore")
     return f"{digest}__{tail}"
-
-
-def write_cluster_folders(root: Path, assignments: pd.DataFrame, output_dir: Path, mode: str) -> None:
-    """One folder per cluster (and 'doubtful' for outliers) holding links to, or copies of, the photos."""
-    if mode not in LINK_MODES:
-        raise ValueError(f"sort link mode must be one of {LINK_MODES}, got '{mode}'")
-    targets = [output_dir / folder / output_name(image_id)
-               for folder, image_id in zip(assignments["folder"], assignments["image_id"])]
-    if len(set(targets)) != len(targets):  # cannot happen (output_name is one-to-one): never overwrite a photo
-        raise RuntimeError("two photos map to one output path; nothing written")
-    for target, image_id in zip(targets, assignments["image_id"]):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        source = (Path(root) / image_id).resolve()
-        if mode == "symlink":
-            os.symlink(os.path.relpath(source, target.parent), target)
-        else:
-            shutil.copy2(source, target)

@@ -59,16 +59,44 @@ PACKAGED_WEIGHTS: dict[str, PackagedWeights] = {
 }
 
 
+def weights_file_problem(path: Path | str) -> str | None:
+    """Why a file cannot be a weights file, from its first bytes (cheap: run at every config check).
+
+    safetensors: an 8-byte header length, then a JSON header; PyTorch: a zip archive (``PK``) or a
+    legacy pickle (``0x80``)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(9)
+        size = path.stat().st_size
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    if path.suffix == ".safetensors":
+        length = int.from_bytes(head[:8], "little") if len(head) >= 9 else 0
+        if not (len(head) >= 9 and head[8:9] == b"{" and 8 + length <= size):
+            return "is not a safetensors file (no valid header)"
+        return None
+    if head[:4] == b"PK\x03\x04" or head[:1] == b"\x80":
+        return None
+    return f"is not a PyTorch checkpoint or safetensors file (it starts with {head[:8]!r})"
+
+
 def load_state_dict_file(path: Path) -> dict[str, torch.Tensor]:
     """Load a state dict without executing pickled code (safetensors, or torch.load weights_only)."""
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    problem = weights_file_problem(path)
+    if problem:
+        raise WeightsError(f"weights file {path} {problem}")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
 
-        return load_file(str(path))
-    state = torch.load(path, map_location="cpu", weights_only=True)
+            return load_file(str(path))
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # a damaged or foreign file: name it, not the loader's internals
+        raise WeightsError(f"weights file {path} cannot be loaded: {str(error).splitlines()[0]}") from None
     for key in ("state_dict", "model", "module"):
         if isinstance(state, dict) and key in state and isinstance(state[key], dict):
             state = state[key]

@@ -26,6 +26,7 @@ rule scan:
         group_level=lambda wildcards: config["datasets"][wildcards.dataset]["group_level"],
         min_images_per_species=config["scan"]["min_images_per_species"],
         fingerprint=get_scan_fingerprint,
+        split_by_group=lambda wildcards: bool(config["datasets"][wildcards.dataset].get("split_by")),
     threads: 2
     conda:
         "../envs/zsc.yaml"

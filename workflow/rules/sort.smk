@@ -122,14 +122,17 @@ rule sort_review_page:
 # A reviewer's exported CSV (sort.<run>.review) becomes named folders; nothing is re-embedded or re-clustered.
 rule sort_apply_review:
     input:
+        manifest="results/sort/{run}/manifest.parquet",
         assignments="results/sort/{run}/assignments.csv",
         review=lambda wildcards: config["sort"][wildcards.run]["review"],
     output:
-        final=directory("results/sort/{run}/final"),
         labels="results/sort/{run}/labels.csv",
         folders="results/sort/{run}/label_folders.csv",
     params:
         root=lambda wildcards: sort_root(wildcards.run),
+        # not an output: Snakemake would delete it before each apply, and the user's own files with it;
+        # the step replaces or removes only files it recorded writing there (final.written.csv)
+        final=lambda wildcards: f"results/sort/{wildcards.run}/final",
         mode=lambda wildcards: config["sort"][wildcards.run]["link"],
     conda:
         "../envs/zsc.yaml"

@@ -10,4 +10,5 @@ with jobs.logged(snakemake.log[0]):
         rejects_path=snakemake.output.rejects,
         workers=snakemake.threads,
         labels_path=snakemake.input.get("labels"),
+        split_by_group=snakemake.params.split_by_group,
     )

@@ -6,6 +6,9 @@
   var IMAGES = DATA.images;            // rows: [image_id, thumbnail, cluster, doubtful, nearest, distance, reason]
   var N = IMAGES.length, PAGE = 120, DOUBTFUL = 'doubtful';
   var STORE = 'zsc-review:' + DATA.run + ':' + DATA.key;
+  // The labels of the latest saved work of this run, whatever its clustering: when a rerun changes the
+  // clustering, the steps no longer apply, but the reviewer is told and can export what they had named.
+  var SNAPSHOT = 'zsc-review-labels:' + DATA.run;
   var $ = function (id) { return document.getElementById(id); };
   var main = $('sections');
 
@@ -41,8 +44,36 @@
     catch (e) { return []; }
   }
   function save() {
-    try { localStorage.setItem(STORE, JSON.stringify(steps)); $('saved').textContent = 'saved in this browser'; }
+    try {
+      localStorage.setItem(STORE, JSON.stringify(steps));
+      var named = {};
+      for (var i = 0; i < N; i++) { var l = label(state.group[i]); if (l) named[IMAGES[i][0]] = l; }
+      localStorage.setItem(SNAPSHOT, JSON.stringify({key: DATA.key, saved: new Date().toISOString(), labels: named}));
+      $('saved').textContent = 'saved in this browser';
+    }
     catch (e) { $('saved').textContent = 'not saved (browser storage unavailable): export before closing'; }
+  }
+  function earlierWork() {
+    try {
+      var snap = JSON.parse(localStorage.getItem(SNAPSHOT) || 'null');
+      if (!snap || snap.key === DATA.key || !snap.labels || !Object.keys(snap.labels).length) return null;
+      return snap;
+    } catch (e) { return null; }
+  }
+  function noticeEarlierWork() {
+    var snap = earlierWork();
+    if (!snap || steps.length) return;
+    var n = Object.keys(snap.labels).length, box = $('notice');
+    box.innerHTML = 'Saved review work of an earlier clustering of this run (' + n + ' photos named, saved ' +
+      esc(snap.saved.slice(0, 16).replace('T', ' ')) + ') does not apply to this clustering, so this page starts ' +
+      'empty. <button id=exportEarlier>export earlier work (CSV)</button> <button id=dismissEarlier>dismiss</button>';
+    box.hidden = false;
+    $('exportEarlier').addEventListener('click', function () {
+      var lines = ['image_id,label'];
+      Object.keys(snap.labels).sort().forEach(function (id) { lines.push(csvField(id) + ',' + csvField(snap.labels[id])); });
+      download(lines, 'review-' + DATA.run + '-earlier.csv');
+    });
+    $('dismissEarlier').addEventListener('click', function () { box.hidden = true; });
   }
   function replay() {
     state = initialState();
@@ -186,15 +217,18 @@
   }
 
   function csvField(text) { return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text; }
-  function exportCsv() {
-    var lines = ['image_id,label'];
-    for (var i = 0; i < N; i++) lines.push(csvField(IMAGES[i][0]) + ',' + csvField(label(state.group[i])));
+  function download(lines, name) {
     var link = document.createElement('a');
     link.href = URL.createObjectURL(new Blob([lines.join('\n') + '\n'], {type: 'text/csv'}));
-    link.download = 'review-' + DATA.run + '.csv';
+    link.download = name;
     document.body.appendChild(link);
     link.click();
     link.remove();
+  }
+  function exportCsv() {
+    var lines = ['image_id,label'];
+    for (var i = 0; i < N; i++) lines.push(csvField(IMAGES[i][0]) + ',' + csvField(label(state.group[i])));
+    download(lines, 'review-' + DATA.run + '.csv');
   }
 
   function sectionOf(element) { var s = element.closest('section'); return s ? s.dataset.g : null; }
@@ -299,5 +333,6 @@
 
   replay();
   render();
+  noticeEarlierWork();
   document.body.setAttribute('data-ready', String(Math.round(performance.now())));
 })();

@@ -1,0 +1,225 @@
+"""Put a run's photos into output folders (symlinks or verified copies) without touching the user's files.
+
+Three guarantees, each tested:
+
+- a photo appears under its final name complete or not at all (copies go through a temporary name,
+  a full disk is one line naming the folder);
+- the file placed is the file the scan saw: a symlink in the inbox must lead to a file inside the
+  inbox, and a copy's bytes must hash to the scan's content hash, or the photo is refused with a reason;
+- in a folder the user may also use (``final/``), the workflow removes only files it wrote itself,
+  as kept in a record next to the folder; anything else there stays, and is reported.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from zsc.io import ChangedSinceScan, atomic_path, content_hash, copy_verified, symlink_atomic, write_table
+
+LINK_MODES = ("symlink", "copy")
+RECORD_COLUMNS = ["file", "kind", "target", "content_hash"]
+
+
+def inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def source_problem(root: Path, image_id: str) -> str | None:
+    """Why a photo cannot be placed now (gone, or a link that leads outside the root), or None."""
+    source = root / image_id
+    if not source.exists():
+        return "no longer in the inbox (moved or deleted since the scan)"
+    if not inside(source.resolve(), root.resolve()):
+        return f"a symlink leading outside the inbox ({source.resolve()}); not placed"
+    return None
+
+
+@dataclass
+class Placed:
+    """What a placement did: the files written, the photos refused (image_id -> reason), notes for the log."""
+
+    written: list[dict] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def place_one(root: Path, image_id: str, target: Path, mode: str, expected_hash: str | None) -> dict:
+    """Write one link or verified copy; return its record row. Raises ChangedSinceScan / ValueError."""
+    problem = source_problem(root, image_id)
+    if problem:
+        raise ValueError(problem)
+    source = (root / image_id).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if mode == "symlink":
+        link = os.path.relpath(source, target.parent)
+        symlink_atomic(link, target)
+        return {"kind": "symlink", "target": link, "content_hash": expected_hash or ""}
+    copy_verified(source, target, expected_hash)
+    return {"kind": "copy", "target": "", "content_hash": expected_hash or content_hash(target)}
+
+
+def place_photos(root: Path | str, plan: pd.DataFrame, output_dir: Path | str, mode: str) -> Placed:
+    """Place every row of ``plan`` (image_id, file relative to ``output_dir``, optional content_hash)."""
+    if mode not in LINK_MODES:
+        raise ValueError(f"sort link mode must be one of {LINK_MODES}, got '{mode}'")
+    root, output_dir = Path(root), Path(output_dir)
+    if plan["file"].duplicated().any():  # output_name is one-to-one: this would be a bug, never overwrite
+        raise RuntimeError("two photos map to one output path; nothing written")
+    hashes = plan["content_hash"] if "content_hash" in plan else [None] * len(plan)
+    placed = Placed()
+    for image_id, relative, expected in zip(plan["image_id"], plan["file"], hashes):
+        try:
+            row = place_one(root, image_id, output_dir / relative, mode, expected or None)
+        except (ChangedSinceScan, ValueError) as error:
+            placed.refused[image_id] = str(error)
+            continue
+        placed.written.append({"file": relative, **row})
+    return placed
+
+
+def write_folder(root: Path | str, plan: pd.DataFrame, output_dir: Path | str, mode: str) -> Placed:
+    """A folder only the workflow writes (``clusters/``): built under a temporary name, renamed when whole."""
+    output_dir = Path(output_dir)
+    with atomic_path(output_dir) as building:
+        Path(building).mkdir(parents=True)
+        placed = place_photos(root, plan, building, mode)
+        if output_dir.exists():  # called outside Snakemake (which removes old outputs first): replace ours
+            aside = output_dir.with_name(f".{output_dir.name}.old-{os.getpid()}")
+            os.replace(output_dir, aside)
+            shutil.rmtree(aside)
+    return placed
+
+
+# ------------------------------------------------------------------ folders shared with the user
+
+
+def record_path(output_dir: Path | str) -> Path:
+    """Where the record of what the workflow wrote into ``output_dir`` lives: next to it, not inside it."""
+    output_dir = Path(output_dir)
+    return output_dir.with_name(f"{output_dir.name}.written.csv")
+
+
+def read_record(output_dir: Path | str) -> pd.DataFrame:
+    path = record_path(output_dir)
+    if not path.is_file():
+        return pd.DataFrame(columns=RECORD_COLUMNS)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def still_ours(path: Path, row) -> bool:
+    """Is the file at ``path`` still exactly what the workflow wrote there (not replaced or edited)?"""
+    if row["kind"] == "symlink":
+        return path.is_symlink() and os.readlink(path) == row["target"]
+    if path.is_symlink() or not path.is_file():
+        return False
+    return not row["content_hash"] or content_hash(path) == row["content_hash"]
+
+
+def user_files(output_dir: Path, ours: set[str]) -> list[str]:
+    """Files under ``output_dir`` the workflow did not write (relative paths)."""
+    if not output_dir.is_dir():
+        return []
+    found = []
+    for folder, _, names in os.walk(output_dir):
+        for name in names:
+            relative = (Path(folder) / name).relative_to(output_dir).as_posix()
+            if relative not in ours:
+                found.append(relative)
+    return sorted(found)
+
+
+def free_name(output_dir: Path, relative: str, taken: set[str]) -> str:
+    """``relative``, or ``<stem>~zsc<n><suffix>`` when a file of the user's holds that name."""
+    path = Path(relative)
+    candidate, count = relative, 1
+    while candidate in taken or os.path.lexists(output_dir / candidate):
+        candidate = (path.parent / f"{path.stem}~zsc{count}{path.suffix}").as_posix()
+        count += 1
+    return candidate
+
+
+def planned_identity(root: Path, image_id: str, target: Path, mode: str, expected_hash: str | None) -> dict:
+    """The record row ``place_one`` would write, without writing (to leave an unchanged file alone)."""
+    if mode == "symlink":
+        return {"kind": "symlink", "target": os.path.relpath((root / image_id).resolve(), target.parent),
+                "content_hash": expected_hash or ""}
+    return {"kind": "copy", "target": "", "content_hash": expected_hash or ""}
+
+
+def update_shared_folder(root: Path | str, plan: pd.DataFrame, output_dir: Path | str,
+                         mode: str) -> tuple[pd.DataFrame, Placed]:
+    """Bring ``output_dir`` to ``plan``, touching only files the workflow wrote there before.
+
+    A file of ours that is planned again unchanged is left alone; one no longer planned is removed;
+    one the user edited or replaced is kept and reported; a user's file holding a planned name keeps
+    it (the photo gets a ``~zsc1`` name, returned in the plan's ``file`` column). The record is
+    extended before any write, so a killed apply never turns the workflow's own files into files it
+    does not know.
+    """
+    root, output_dir = Path(root), Path(output_dir)
+    record = read_record(output_dir)
+    hashes = plan["content_hash"] if "content_hash" in plan else [""] * len(plan)
+    wanted = {relative: (image_id, expected or None)
+              for image_id, relative, expected in zip(plan["image_id"], plan["file"], hashes)}
+    unchanged, kept_edited = [], []
+    for _, row in record.iterrows():
+        path = output_dir / row["file"]
+        if not os.path.lexists(path):
+            continue
+        if not still_ours(path, row):
+            kept_edited.append(row["file"])
+            continue
+        if row["file"] in wanted and source_problem(root, wanted[row["file"]][0]) is None:
+            image_id, expected = wanted[row["file"]]
+            identity = planned_identity(root, image_id, path, mode, expected)
+            if all(str(identity[key]) == str(row[key]) for key in ("kind", "target", "content_hash")):
+                unchanged.append(row.to_dict())
+                continue
+        path.unlink()
+        _remove_empty_parents(path.parent, output_dir)
+    kept = {row["file"] for row in unchanged}
+    plan = plan.copy()
+    taken: set[str] = set(kept)
+    files = []
+    for relative in plan["file"]:
+        if relative not in kept:
+            relative = free_name(output_dir, relative, taken)
+            taken.add(relative)
+        files.append(relative)
+    renamed = [new for new, old in zip(files, plan["file"]) if new != old]
+    plan["file"] = files
+    todo = plan[~plan["file"].isin(kept)]
+    pending = pd.DataFrame({"file": todo["file"], "kind": mode, "target": "", "content_hash": ""})
+    write_table(pd.concat([record, pending], ignore_index=True).drop_duplicates("file"), record_path(output_dir))
+    placed = place_photos(root, todo, output_dir, mode)
+    placed.written = unchanged + placed.written
+    write_table(pd.DataFrame(placed.written, columns=RECORD_COLUMNS), record_path(output_dir))
+    others = user_files(output_dir, {row["file"] for row in placed.written})
+    if kept_edited:
+        placed.notes.append(f"{len(kept_edited)} file(s) the workflow wrote were changed since and are kept: "
+                            f"{kept_edited[:10]}")
+    if renamed:
+        placed.notes.append(f"{len(renamed)} photo(s) placed under another name because a file of yours holds "
+                            f"theirs: {renamed[:10]}")
+    if others:
+        placed.notes.append(f"{len(others)} file(s) in {output_dir} were not written by the workflow and were left "
+                            f"as they are: {others[:10]}")
+    return plan, placed
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    while folder != stop and inside(folder, stop):
+        try:
+            folder.rmdir()  # only if empty: never removes a file
+        except OSError:
+            return
+        folder = folder.parent

@@ -1,0 +1,596 @@
+"""The reliability issue's hostile probes, one test per numbered point (test_pNN_...), plus its minor ones.
+
+Each test reproduces the probe as the issue describes it, on real files: real photos decoded by
+Pillow, real parquet files, a real full disk (a small tmpfs, mounted as root as in CI), a real
+``kill -9``, real concurrent processes, headless Chromium for the review page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from conftest import REPO, tiny_config
+from zsc import jobs
+from zsc.config import ConfigError, validate_config
+from zsc.io import DiskFull, atomic_path, copy_verified, read_embeddings
+from zsc.review import UNREVIEWED, label_folders, read_review
+from zsc.scan import folder_fingerprint
+from zsc.sorting import SortInputError, output_name
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SMALL_MODEL = {"backend": "timm", "id": "mobilenetv2_100", "weights": "random", "img_size": 32, "batch_size": 4,
+               "precision": "fp32"}
+
+
+def photo(path: Path, seed: int, size: int = 48, fmt: str = "JPEG") -> Path:
+    """A real, distinct photo (noise, so no two seeds give the same bytes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = np.random.default_rng(seed).integers(0, 255, (size, size, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path, fmt)
+    return path
+
+
+def inbox(root: Path, n: int, size: int = 48, fmt: str = "JPEG") -> Path:
+    for i in range(n):
+        photo(root / f"cam{i % 2}" / f"IMG_{i:04d}.{'jpg' if fmt == 'JPEG' else 'png'}", seed=i, size=size, fmt=fmt)
+    return root
+
+
+def fake_embeddings(manifest: pd.DataFrame, path: Path, dim: int = 16) -> None:
+    """Embeddings that follow the photo's content (exact duplicates get the same row), as the model's would."""
+    from zsc.embed import write_embedding_file
+
+    matrix = np.stack([np.random.default_rng(int(h[:8], 16)).normal(size=dim) for h in manifest["content_hash"]])
+    write_embedding_file(manifest[["image_id", "label", "group"]], matrix.astype(np.float32), {"model_name": "m"}, path)
+
+
+def sort_run(out: Path, root: Path, k: int | None = 2, link: str = "copy", reducer=None, clusterer=None, **run):
+    """scan -> (content-following) embeddings -> assign, the sort run's jobs called as its scripts call them."""
+    out.mkdir(parents=True, exist_ok=True)
+    jobs.sort_scan_job(str(root), str(out / "manifest.parquet"), str(out / "rejects.csv"))
+    manifest = pd.read_parquet(out / "manifest.parquet")
+    fake_embeddings(manifest, out / "embeddings.parquet")
+    setting = {"model": "m", "reducer": "r", "clusterer": "c", "source": "test",
+               "reducer_spec": reducer or {"method": "pca"}, "clusterer_spec": clusterer or {"method": "ward"}}
+    (out / "setting.json").write_text(json.dumps(setting))
+    spec = {"seed": 1, "min_silhouette": 0.0, "link": link, **run, **({"k": k} if k is not None else {})}
+    outputs = {"assignments": str(out / "assignments.csv"), "review": str(out / "review.csv"),
+               "folders": str(out / "clusters")}
+    jobs.sort_assign_job(str(out / "manifest.parquet"), str(out / "embeddings.parquet"), str(out / "setting.json"),
+                         spec, str(root), outputs)
+    return pd.read_csv(out / "assignments.csv", keep_default_na=False)
+
+
+def apply(out: Path, root: Path, review_csv: Path, link: str = "copy") -> pd.DataFrame:
+    jobs.sort_apply_review_job(str(root), str(out / "manifest.parquet"), str(out / "assignments.csv"),
+                               str(review_csv), link, str(out / "final"),
+                               {"labels": str(out / "labels.csv"), "folders": str(out / "label_folders.csv")})
+    return pd.read_csv(out / "labels.csv", keep_default_na=False)
+
+
+def review_csv(path: Path, labels: dict[str, str]) -> Path:
+    pd.DataFrame({"image_id": list(labels), "label": list(labels.values())}).to_csv(path, index=False)
+    return path
+
+
+# ----------------------------------------------------------------------- data loss and misfiled photos
+
+
+def test_p01_a_killed_copy_leaves_no_stub_under_the_final_name(tmp_path):
+    """kill -9 in the middle of a copy: the photo's final name never holds part of it."""
+    source = tmp_path / "photo.jpg"
+    os.mkfifo(source)  # the copy blocks after what we have written, so the kill lands mid-copy
+    target = tmp_path / "final" / "sp0" / "photo.jpg"
+    child = subprocess.Popen([sys.executable, "-c", "import sys; from zsc.io import copy_verified; "
+                              "copy_verified(sys.argv[1], sys.argv[2])", str(source), str(target)])
+    with open(source, "wb") as writer:
+        writer.write(os.urandom(3 << 20))
+        writer.flush()
+        time.sleep(1.0)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert not target.exists()
+    assert [p.name.startswith(".photo.jpg.partial-") for p in target.parent.iterdir()] == [True]
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real 1.5 MB file system (tmpfs; mounting needs root, as CI runs)."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1536k", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {result.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_p01_a_full_disk_is_one_line_naming_the_folder_and_leaves_nothing_complete_looking(tmp_path, full_disk):
+    root = inbox(tmp_path / "inbox", 8, size=400, fmt="PNG")  # ~0.5 MB each: 8 of them do not fit
+    out = full_disk / "run"
+    with pytest.raises(DiskFull, match=r"No space left on the device holding .*small-disk"):
+        sort_run(out, root, k=2)
+    assert not (out / "clusters").exists() and not (out / "assignments.csv").exists()
+    assert not (out / "review.csv").exists()
+    # the job as Snakemake runs it: the console gets that one line, not only the log
+    log = tmp_path / "assign.log"
+    code = ("import sys; sys.path.insert(0, sys.argv[2]); from zsc import jobs; import test_hostile_probes as t; "
+            "from pathlib import Path\nwith jobs.logged(sys.argv[1]): t.sort_run(Path(sys.argv[3]), Path(sys.argv[4]))")
+    result = subprocess.run([sys.executable, "-c", code, str(log), str(REPO / "tests"), str(out), str(root)],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "error: No space left on the device holding" in result.stderr
+
+
+def test_p02_reapplying_a_review_keeps_the_users_files_in_final(tmp_path):
+    root = inbox(tmp_path / "inbox", 8)
+    out = tmp_path / "run"
+    assignments = sort_run(out, root)
+    ids = assignments["image_id"].tolist()
+    apply(out, root, review_csv(tmp_path / "r1.csv", {i: "sp0" for i in ids[:4]}))
+    (out / "final/sp0/my_own_photo.jpg").write_bytes(b"the user's photo")
+    (out / "final/sp0/NOTES.txt").write_text("seen at dawn")
+    labels = apply(out, root, review_csv(tmp_path / "r2.csv", {i: "sp1" for i in ids[:4]}))
+    assert (out / "final/sp0/my_own_photo.jpg").read_bytes() == b"the user's photo"
+    assert (out / "final/sp0/NOTES.txt").read_text() == "seen at dawn"
+    assert not (out / "final/sp0" / output_name(ids[0])).exists()  # ours, no longer planned: removed
+    assert (out / "final/sp1" / output_name(ids[0])).read_bytes() == (root / ids[0]).read_bytes()
+    assert set(labels["label"]) == {"sp1", ""}
+    # a file the user put under a name the workflow wants keeps it; the photo gets another name
+    (out / "final/sp1" / output_name(ids[4])).write_bytes(b"user's")
+    labels = apply(out, root, review_csv(tmp_path / "r3.csv", {i: "sp1" for i in ids[:5]}))
+    assert (out / "final/sp1" / output_name(ids[4])).read_bytes() == b"user's"
+    moved = labels.set_index("image_id").loc[ids[4], "file"]
+    assert "~zsc1" in moved and (out / "final" / moved).read_bytes() == (root / ids[4]).read_bytes()
+
+
+def test_p02_the_log_says_which_files_of_the_user_were_left(tmp_path, capsys):
+    root = inbox(tmp_path / "inbox", 6)
+    out = tmp_path / "run"
+    ids = sort_run(out, root)["image_id"].tolist()
+    apply(out, root, review_csv(tmp_path / "r1.csv", {ids[0]: "fox"}))
+    (out / "final/fox/NOTES.txt").write_text("x")
+    apply(out, root, review_csv(tmp_path / "r2.csv", {ids[0]: "fox"}))
+    assert "fox/NOTES.txt" in capsys.readouterr().err
+
+
+def test_p03_a_photo_removed_after_the_review_is_listed_and_the_rest_applied(tmp_path):
+    root = inbox(tmp_path / "inbox", 8)
+    out = tmp_path / "run"
+    ids = sort_run(out, root)["image_id"].tolist()
+    review = review_csv(tmp_path / "r.csv", {i: "sp0" for i in ids})
+    apply(out, root, review)
+    (root / ids[0]).unlink()
+    sort_run(out, root)  # the inbox changed: rescanned and re-sorted, as Snakemake would
+    labels = apply(out, root, review)
+    assert ids[0] not in set(labels["image_id"]) and (labels["label"] == "sp0").all()
+    assert len(list((out / "final/sp0").iterdir())) == 7
+    _, gone = read_review(review, labels["image_id"])
+    assert gone == [ids[0]]
+
+
+def test_p04_exact_duplicates_all_land_in_folders_beside_their_twin(tmp_path):
+    root = inbox(tmp_path / "inbox", 12)
+    shutil.copy(root / "cam0/IMG_0000.jpg", root / "cam0/IMG_0000 (1).jpg")
+    shutil.copy(root / "cam1/IMG_0001.jpg", root / "cam1/IMG_0001 - Copy.jpg")
+    out = tmp_path / "run"
+    assignments = sort_run(out, root, k=3)
+    assert len(assignments) == 14 and set(pd.read_csv(out / "rejects.csv")["image_id"]) == set()
+    row = assignments.set_index("image_id")
+    for copy, original in [("cam0/IMG_0000 (1).jpg", "cam0/IMG_0000.jpg"), ("cam1/IMG_0001 - Copy.jpg",
+                                                                              "cam1/IMG_0001.jpg")]:
+        assert row.loc[copy, "duplicate_of"] == original and row.loc[original, "duplicate_of"] == ""
+        assert row.loc[copy, "cluster"] == row.loc[original, "cluster"]
+        assert (out / "clusters" / row.loc[copy, "file"]).read_bytes() == (root / original).read_bytes()
+    # a benchmark still counts a photo once, and keeps the likely original, not the first name in order
+    species = tmp_path / "species"
+    for i in range(3):
+        photo(species / "a" / f"star_{i:03d}.jpg", seed=i)
+        photo(species / "b" / f"disc_{i:03d}.jpg", seed=10 + i)
+    shutil.copy(species / "a/star_000.jpg", species / "a/star_000 (1).jpg")
+    jobs.scan(str(species), -1, None, 2, str(tmp_path / "m.parquet"), str(tmp_path / "rejects.csv"))
+    rejects = pd.read_csv(tmp_path / "rejects.csv")
+    assert rejects[["image_id", "reason"]].values.tolist() == [["a/star_000 (1).jpg", "exact duplicate of a/star_000.jpg"]]
+
+
+def page(run: str, assignments: pd.DataFrame, path: Path) -> Path:
+    from zsc.review import render_review_page
+
+    path.write_text(render_review_page(run, assignments, {}))
+    return path
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="needs Debian's chromium (installed by .ci/run)")
+def test_p05_saved_work_of_an_earlier_clustering_is_announced_and_can_be_exported(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    ids = [f"IMG_{i}.jpg" for i in range(6)]
+    first = pd.DataFrame({"image_id": ids, "cluster": [0, 0, 0, 1, 1, 1], "doubtful": False, "reason": "",
+                          "nearest_cluster": 0, "distance_to_cluster": 0.0})
+    second = pd.concat([first, first.iloc[:1].assign(image_id="IMG_new.jpg")], ignore_index=True)
+    second["cluster"] = [1, 0, 0, 1, 1, 0, 1]  # re-clustered after one photo was added
+    path = tmp_path / "review.html"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(accept_downloads=True)
+        view = context.new_page()
+        view.goto(page("inbox", first, path).as_uri())
+        view.fill('input[data-name="c0"]', "fox")
+        view.keyboard.press("Enter")
+        assert view.locator("#notice").is_hidden()
+        view.goto(page("inbox", second, path).as_uri())  # the rerun's page, same file, same browser
+        notice = view.locator("#notice")
+        assert notice.is_visible() and "3 photos named" in notice.inner_text()
+        with view.expect_download() as download:
+            view.click("#exportEarlier")
+        saved = tmp_path / "earlier.csv"
+        download.value.save_as(saved)
+        browser.close()
+    assert pd.read_csv(saved).values.tolist() == [["IMG_0.jpg", "fox"], ["IMG_1.jpg", "fox"], ["IMG_2.jpg", "fox"]]
+
+
+def test_p06_photos_with_a_blank_group_are_rejects_with_a_reason(tmp_path):
+    root = tmp_path / "photos"
+    rows = []
+    for i in range(12):
+        image_id = f"p{i}.jpg"
+        photo(root / image_id, seed=i)
+        rows.append((image_id, f"sp{i % 3}", "" if i < 4 else "Aves"))
+    labels = tmp_path / "labels.csv"
+    pd.DataFrame(rows, columns=["image_id", "label", "group"]).to_csv(labels, index=False)
+    jobs.scan(str(root), -1, None, 2, str(tmp_path / "m.parquet"), str(tmp_path / "r.csv"), labels_path=str(labels),
+              split_by_group=True)
+    rejects = pd.read_csv(tmp_path / "r.csv")
+    assert sorted(rejects["image_id"]) == [f"p{i}.jpg" for i in range(4)]
+    assert rejects["reason"].str.contains("no group").all()
+    assert len(pd.read_parquet(tmp_path / "m.parquet")) == 8
+
+
+def test_p07_a_label_spelled_like_unreviewed_gets_its_own_folder():
+    folders = label_folders(["_Unreviewed", "_UNREVIEWED", "fox"]).set_index("label")["folder"]
+    assert all(folder.casefold() != UNREVIEWED for folder in folders)
+    assert folders.str.casefold().is_unique
+
+
+# ----------------------------------------------------------------------------------------- security
+
+
+def test_p08_symlinks_leading_outside_the_inbox_are_rejected_and_a_swapped_file_is_refused(tmp_path):
+    root = inbox(tmp_path / "inbox", 6)
+    secret = tmp_path / "outside" / "secret.jpg"
+    photo(secret, seed=99)
+    os.symlink(secret, root / "cam0" / "link_out.jpg")
+    os.symlink(root / "cam1" / "IMG_0001.jpg", root / "cam0" / "link_in.jpg")
+    before = folder_fingerprint(root)
+    out = tmp_path / "run"
+    assignments = sort_run(out, root, k=2)
+    rejects = pd.read_csv(out / "rejects.csv").set_index("image_id")["reason"]
+    assert "outside the root" in rejects["cam0/link_out.jpg"]
+    assert "cam0/link_in.jpg" in set(assignments["image_id"])  # a link inside the inbox is a photo
+    # the link's target is swapped after the scan: the fingerprint sees it, the copy refuses it
+    os.unlink(root / "cam0" / "link_in.jpg")
+    os.symlink(secret, root / "cam0" / "link_in.jpg")
+    assert folder_fingerprint(root) != before
+    labels = apply(out, root, review_csv(tmp_path / "r.csv", {"cam0/link_in.jpg": "x", "cam0/IMG_0000.jpg": "x"}))
+    problem = labels.set_index("image_id").loc["cam0/link_in.jpg", "problem"]
+    assert "outside the inbox" in problem
+    assert sorted(p.name for p in (out / "final/x").iterdir()) == [output_name("cam0/IMG_0000.jpg")]
+    # a file whose bytes changed since the scan is not copied under the scanned photo's name
+    target = tmp_path / "copy.jpg"
+    with pytest.raises(ValueError, match="changed since the scan"):
+        copy_verified(root / "cam0/IMG_0000.jpg", target, expected_hash="0" * 24)
+    assert not target.exists()
+
+
+def test_p09_a_root_that_contains_the_working_directory_is_refused(tmp_path, monkeypatch):
+    photos = inbox(tmp_path / "photos", 4)
+    workdir = photos / "analysis"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    config = tiny_config(sort={"inbox": {"root": str(photos), "setting": {"model": "rand_mnv2", "reducer": "pca",
+                                                                           "clusterer": "ward"}, "k": 2}})
+    with pytest.raises(ConfigError, match=r"sort.inbox.root.*contains the working directory") as error:
+        validate_config(config, SCHEMA)
+    assert str(photos) in str(error.value) and str(workdir) in str(error.value)
+
+
+# ------------------------------------------------------------------------------- crashes and tracebacks
+
+
+def test_p10_a_file_name_with_invalid_utf8_is_a_reject_and_the_fingerprint_works(tmp_path):
+    root = inbox(tmp_path / "inbox", 4)
+    bad = os.path.join(os.fsencode(root / "cam0"), b"\xff\xfe.jpg")
+    with open(bad, "wb") as handle:
+        handle.write((root / "cam0/IMG_0000.jpg").read_bytes() + b"x")
+    assert len(folder_fingerprint(root)) == 16
+    out = tmp_path / "run"
+    sort_run(out, root, k=2)
+    rejects = pd.read_csv(out / "rejects.csv")
+    assert rejects.values.tolist() == [["cam0/\\xff\\xfe.jpg", "scan", "name is not valid UTF-8 (rename the file)"]]
+
+
+def test_p11_control_characters_in_names_are_rejected_and_tables_stay_readable(tmp_path):
+    root = inbox(tmp_path / "inbox", 4)
+    shutil.copy(root / "cam0/IMG_0000.jpg", root / "cam0/bad\rname.jpg")
+    (root / "cam0/bad\rname.jpg").write_bytes((root / "cam0/IMG_0000.jpg").read_bytes() + b"x")
+    out = tmp_path / "run"
+    assignments = sort_run(out, root, k=2)
+    rejects = pd.read_csv(out / "rejects.csv")
+    assert rejects.values.tolist() == [["cam0/bad\\x0dname.jpg", "scan",
+                                        "name contains a control character such as a line break (rename the file)"]]
+    assert len(assignments) == 4
+
+
+def test_p12_an_empty_shard_is_an_empty_file_and_the_merge_works(tmp_path):
+    root = inbox(tmp_path / "inbox", 3)
+    jobs.sort_scan_job(str(root), str(tmp_path / "manifest.parquet"), str(tmp_path / "rejects.csv"))
+    n_shards, paths = 20, []
+    for shard in range(n_shards):
+        stem = tmp_path / "shards" / f"{shard}-of-{n_shards}"
+        jobs.embed("m", SMALL_MODEL, str(root), str(tmp_path / "manifest.parquet"), f"{stem}.parquet",
+                   f"{stem}.rejects.csv", f"{stem}.stats.json", device="cpu", workers=0,
+                   cache_root=str(tmp_path / "cache"), shard=shard, n_shards=n_shards)
+        paths.append(stem)
+    assert sum(len(read_embeddings(f"{p}.parquet")[0]) == 0 for p in paths) >= 17  # 3 photos, 20 shards
+    outputs = {"embeddings": str(tmp_path / "merged.parquet"), "rejects": str(tmp_path / "merged.csv"),
+               "stats": str(tmp_path / "merged.json")}
+    jobs.embed_merge(str(tmp_path / "manifest.parquet"), [f"{p}.parquet" for p in paths],
+                     [f"{p}.rejects.csv" for p in paths], [f"{p}.stats.json" for p in paths], outputs)
+    frame, matrix = read_embeddings(outputs["embeddings"])
+    assert len(frame) == 3 and matrix.shape[0] == 3 and np.isfinite(matrix).all()
+
+
+def _cache(tmp_path, **spec):
+    from zsc.embed_cache import EmbeddingCache, cache_key
+
+    return EmbeddingCache(tmp_path, cache_key({**SMALL_MODEL, **spec}, "random init", {"size": 32}, "cpu/fp32"))
+
+
+def test_p13_a_truncated_cache_segment_is_set_aside_and_its_photos_embedded_again(tmp_path, capsys):
+    cache = _cache(tmp_path)
+    segment = cache.add([f"{i:024x}" for i in range(10)], np.ones((10, 8), np.float32))
+    segment.write_bytes(segment.read_bytes()[:len(segment.read_bytes()) // 2])
+    good = cache.add([f"{i:024x}" for i in range(10, 12)], np.zeros((2, 8), np.float32))
+    found = cache.lookup([f"{i:024x}" for i in range(12)])
+    assert sorted(found) == [f"{i:024x}" for i in (10, 11)]  # the torn segment's photos are missing: re-embedded
+    assert not segment.exists() and segment.with_name(segment.name + ".bad-unreadable").exists() and good.exists()
+    assert "set aside" in capsys.readouterr().err
+    assert len(cache.lookup([f"{i:024x}" for i in range(12)])) == 2  # and it is never read again
+
+
+def _atomic_writer(args):
+    target, payload = args
+    with atomic_path(target) as temporary:
+        Path(temporary).write_bytes(payload)
+        time.sleep(0.01)
+    return True
+
+
+def test_p14_concurrent_writers_never_remove_each_others_partial_files(tmp_path):
+    import multiprocessing
+
+    target = tmp_path / "segment.parquet"
+    alive = tmp_path / f".{target.name}.partial-othernode-123-abc"
+    alive.write_bytes(b"a live writer on another node")
+    stale = tmp_path / f".{target.name}.partial-deadnode-1-def"
+    stale.write_bytes(b"killed long ago")
+    old = time.time() - 7 * 3600
+    os.utime(stale, (old, old))
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.map(_atomic_writer, [(target, bytes([i]) * 1000) for i in range(240)])
+    assert all(results) and target.read_bytes() in {bytes([i]) * 1000 for i in range(240)}
+    assert alive.exists() and not stale.exists()
+
+
+def test_p15_aggregate_when_every_cell_failed_writes_its_tables(tmp_path):
+    cells = []
+    for seed in (1, 2):
+        path = tmp_path / f"{seed}.json"
+        path.write_text(json.dumps({"model": "m", "reducer": "tsne", "clusterer": "ward", "sampling": "even",
+                                    "split": "pooled", "seed": seed, "status": "failed",
+                                    "reason": "reduce: ReducerError: too few points", "reduce_seconds": 0.1,
+                                    "cluster_seconds": 0.0, "per_species": []}))
+        cells.append(str(path))
+    names = ["parquet", "csv", "costs", "summary", "label_free", "leaderboard", "leaderboard_models", "outliers",
+             "per_species", "rejects"]
+    outputs = {name: str(tmp_path / f"{name}.{'parquet' if name == 'parquet' else 'csv'}") for name in names}
+    reject = tmp_path / "scan.csv"
+    reject.write_text("image_id,stage,reason\n")
+    jobs.aggregate_job(cells, [str(reject)], outputs, str(tmp_path / "cells"))
+    assert pd.read_csv(outputs["csv"])["reason"].tolist() == ["reduce: ReducerError: too few points"] * 2
+    assert pd.read_csv(outputs["leaderboard"]).empty
+
+
+def test_p15_a_sort_with_more_components_than_photos_is_one_line(tmp_path):
+    root = inbox(tmp_path / "inbox", 5)
+    with pytest.raises(SortInputError, match=r"reducer 'pca' cannot run on 5 distinct photo"):
+        sort_run(tmp_path / "run", root, k=2, reducer={"method": "pca", "n_components": 10})
+
+
+def test_p16_degenerate_inboxes_are_sorted_or_refused_in_one_line(tmp_path):
+    one = inbox(tmp_path / "one", 1)
+    assignments = sort_run(tmp_path / "run1", one, k=1)
+    assert assignments["cluster"].tolist() == [0] and len(list((tmp_path / "run1/clusters").rglob("*.jpg"))) == 1
+    six = tmp_path / "six"
+    for i in range(6):
+        six.mkdir(exist_ok=True)
+        shutil.copy(photo(tmp_path / "p.jpg", seed=1), six / f"same_{i}.jpg")
+    assignments = sort_run(tmp_path / "run6", six, k=None, clusterer={"method": "hdbscan", "min_cluster_size": 2,
+                                                                      "min_samples": 1})
+    assert assignments["cluster"].nunique() == 1 and len(assignments) == 6
+    assert len(list((tmp_path / "run6/clusters").rglob("*.jpg"))) == 6
+    with pytest.raises(SortInputError, match=r"k=9 groups asked for, but the inbox has only 4 distinct"):
+        sort_run(tmp_path / "runk", inbox(tmp_path / "four", 4), k=9)
+    with pytest.raises(SortInputError, match=r"expected_group_size=50 is larger than the 4 distinct"):
+        sort_run(tmp_path / "rung", tmp_path / "four", k=None, expected_group_size=50,
+                 clusterer={"method": "hdbscan", "min_cluster_size": 150, "min_samples": 50})
+
+
+def test_p17_a_split_with_one_species_is_a_config_error(tmp_path):
+    root = tmp_path / "photos"
+    for group, species in [("Aves", ["robin", "wren"]), ("Mammalia", ["fox"])]:
+        for name in species:
+            for i in range(3):
+                photo(root / group / name / f"{i}.jpg", seed=hash((group, name, i)) % 10_000)
+    config = tiny_config()
+    config["datasets"] = {"d": {"root": str(root), "label_level": -1, "group_level": 0, "split_by": "group"}}
+    with pytest.raises(ConfigError, match=r"split 'Mammalia' has 1 species"):
+        validate_config(config, SCHEMA)
+    manifest = pd.DataFrame({"image_id": ["a", "b"], "label": ["fox", "fox"], "group": ["Mammalia"] * 2})
+    manifest.to_parquet(tmp_path / "m.parquet")
+    with pytest.raises(ValueError, match=r"split 'Mammalia' has 1 usable species"):
+        jobs.sample(str(tmp_path / "m.parquet"), {"kind": "all", "min_per_class": 1}, 1, str(tmp_path / "s.parquet"),
+                    group="Mammalia")
+
+
+def test_p18_a_latin1_review_csv_is_one_line_naming_the_file(tmp_path):
+    path = tmp_path / "review.csv"
+    path.write_bytes("image_id,label\na.jpg,Bécasse\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"review CSV .*review.csv is not UTF-8 text .*save it as 'CSV UTF-8'"):
+        read_review(path, ["a.jpg"])
+    path.write_bytes("\ufeffimage_id,label\na.jpg,Bécasse\n".encode("utf-8"))  # Excel's "CSV UTF-8" has a BOM
+    assert read_review(path, ["a.jpg"])[0].to_dict() == {"a.jpg": "Bécasse"}
+
+
+def test_p19_the_same_image_and_label_twice_with_another_column_is_one_label(tmp_path):
+    path = tmp_path / "review.csv"
+    path.write_text("image_id,label,note\na.jpg,fox,first look\na.jpg,fox,second look\n")
+    assert read_review(path, ["a.jpg"])[0].to_dict() == {"a.jpg": "fox"}
+
+
+def test_p20_windows_paths_in_a_labels_csv_match_their_photos_or_say_so(tmp_path):
+    from zsc.scan import label_from_table, read_label_table
+
+    manifest = pd.DataFrame({"image_id": ["cam1/IMG_1.jpg", "cam1/IMG_2.jpg"], "label": "", "group": ""})
+    rejects = pd.DataFrame(columns=["image_id", "stage", "reason"])
+    (tmp_path / "win.csv").write_text("image_id,label\ncam1\\IMG_1.jpg,fox\n.\\cam1\\IMG_2.jpg,hare\n")
+    kept, _ = label_from_table(manifest, rejects, read_label_table(tmp_path / "win.csv"))
+    assert kept[["image_id", "label"]].values.tolist() == [["cam1/IMG_1.jpg", "fox"], ["cam1/IMG_2.jpg", "hare"]]
+    (tmp_path / "other.csv").write_text("image_id,label\nD:/cards/x.jpg,fox\n")
+    with pytest.raises(ValueError, match=r"none of its 1 image id.s. matches a photo under the root"):
+        label_from_table(manifest, rejects, read_label_table(tmp_path / "other.csv"))
+
+
+def test_p21_a_weights_file_that_is_not_weights_is_a_config_error(tmp_path):
+    for name, content in [("notes.pth", b"these are my notes"), ("model.safetensors", b"\x00" * 20)]:
+        (tmp_path / name).write_bytes(content)
+        config = tiny_config()
+        config["models"]["rand_mnv2"]["weights"] = str(tmp_path / name)
+        with pytest.raises(ConfigError, match=r"models.rand_mnv2.weights.*is not a"):
+            validate_config(config, SCHEMA)
+
+
+# ------------------------------------------------------------------------------------ silent acceptance
+
+
+def _embed(tmp_path, root, name, cache, shard=0, n_shards=1, only=None):
+    manifest_path = tmp_path / f"{name}.manifest.parquet"
+    jobs.sort_scan_job(str(root), str(manifest_path), str(tmp_path / f"{name}.rejects.csv"))
+    if only is not None:
+        manifest = pd.read_parquet(manifest_path)
+        manifest[manifest["image_id"].isin(only)].to_parquet(manifest_path)
+    out = tmp_path / f"{name}.parquet"
+    jobs.embed("m", SMALL_MODEL, str(root), str(manifest_path), str(out), str(tmp_path / f"{name}.er.csv"),
+               str(tmp_path / f"{name}.json"), device="cpu", workers=0, cache_root=str(cache), shard=shard,
+               n_shards=n_shards)
+    frame, matrix = read_embeddings(out)
+    return dict(zip(frame["image_id"], matrix))
+
+
+def test_p22_a_photos_embedding_does_not_depend_on_its_batch_companions_shards_or_cache(tmp_path):
+    root = inbox(tmp_path / "inbox", 11)  # 11 photos, batches of 4: a short last batch
+    cold = _embed(tmp_path, root, "cold", tmp_path / "cache_cold")
+    ids = sorted(cold)
+    warm_some = _embed(tmp_path, root, "warm1", tmp_path / "cache_warm", only=ids[3:6])
+    warm_all = _embed(tmp_path, root, "warm2", tmp_path / "cache_warm")  # 3 from the cache, 8 embedded
+    sharded = {}
+    for shard in range(3):
+        sharded.update(_embed(tmp_path, root, f"shard{shard}", tmp_path / "cache_shards", shard=shard, n_shards=3))
+    assert len(warm_some) == 3 and sorted(warm_all) == sorted(sharded) == ids
+    for image_id in ids:  # bit for bit
+        assert cold[image_id].tobytes() == warm_all[image_id].tobytes() == sharded[image_id].tobytes(), image_id
+
+
+def test_p23_a_cache_segment_copied_from_another_models_folder_is_not_used(tmp_path, capsys):
+    mine, other = _cache(tmp_path), _cache(tmp_path, img_size=64)
+    segment = other.add(["a" * 24], np.ones((1, 8), np.float32))
+    mine.folder.mkdir(parents=True)
+    shutil.copy(segment, mine.folder / segment.name)
+    assert mine.lookup(["a" * 24]) == {} and "other-key" in capsys.readouterr().err
+    assert other.lookup(["a" * 24])["a" * 24].tolist() == [1.0] * 8
+
+
+def test_p24_labels_equal_after_nfc_normalisation_are_one_label(tmp_path):
+    path = tmp_path / "review.csv"
+    path.write_text("image_id,label\na.jpg,B\u00e9casse\nb.jpg,Be\u0301casse\n", encoding="utf-8")
+    review, _ = read_review(path, ["a.jpg", "b.jpg"])
+    assert review.nunique() == 1 and len(label_folders(review.values)) == 1
+    from zsc.scan import read_label_table
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("image_id,label\na.jpg,B\u00e9casse\nb.jpg,Be\u0301casse\n", encoding="utf-8")
+    assert read_label_table(labels)["label"].nunique() == 1
+
+
+def test_p25_a_same_size_same_mtime_change_needs_the_documented_forced_rescan(tmp_path):
+    root = inbox(tmp_path / "inbox", 2)
+    path = root / "cam0/IMG_0000.jpg"
+    before, stat = folder_fingerprint(root), path.stat()
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # what `touch -r` does
+    assert folder_fingerprint(root) == before  # the fingerprint cannot see it (by design: no hashing at parse)
+    readme = (REPO / "README.md").read_text()
+    assert "--forcerun sort_scan" in readme and "--forcerun scan" in readme
+
+
+def test_p26_the_cache_key_records_pillow_and_numpy_versions():
+    import PIL
+
+    from zsc.backbones import build_backbone
+    from zsc.embed import run_metadata
+
+    versions = run_metadata("m", SMALL_MODEL, build_backbone("m", SMALL_MODEL), "")["versions"]
+    assert versions["pillow"] == PIL.__version__ and versions["numpy"] == np.__version__
+
+
+# ------------------------------------------------------------------------------------------- minor ones
+
+
+def test_minor_a_label_keeps_its_own_folder_name_when_no_other_label_holds_it():
+    folders = label_folders(["fox", "Fox", "fox~2"]).set_index("label")["folder"].to_dict()
+    assert folders["fox~2"] == "fox~2" and folders["Fox"] == "Fox"
+    assert folders["fox"].casefold() not in {"fox", "fox~2"}
+
+
+def test_minor_stale_shard_files_are_removed_when_the_shard_count_changes(tmp_path):
+    folder = tmp_path / "shards" / "m"
+    folder.mkdir(parents=True)
+    for name in ["0-of-3.parquet", "1-of-3.stats.json", "0-of-2.parquet", "1-of-2.rejects.csv", "README.txt"]:
+        (folder / name).write_text("x")
+    jobs.remove_stale_shards([str(folder / "0-of-2.parquet"), str(folder / "1-of-2.parquet")])
+    assert sorted(p.name for p in folder.iterdir()) == ["0-of-2.parquet", "1-of-2.rejects.csv", "README.txt"]
+
+
+def test_a_failing_job_prints_its_reason_on_the_console_not_only_in_the_log(tmp_path):
+    log = tmp_path / "job.log"
+    code = ("import sys\nfrom zsc import jobs\nwith jobs.logged(sys.argv[1]):\n"
+            "    raise ValueError('sort.x.k: k=9 groups asked for, but the inbox has only 4 photos')")
+    result = subprocess.run([sys.executable, "-c", code, str(log)], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "error: sort.x.k: k=9 groups asked for, but the inbox has only 4 photos" in result.stderr
+    assert "Traceback" in log.read_text()
