@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -389,10 +390,14 @@ def test_p14_concurrent_writers_never_remove_each_others_partial_files(tmp_path)
     stale.write_bytes(b"killed long ago")
     old = time.time() - 7 * 3600
     os.utime(stale, (old, old))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = tmp_path / f".{target.name}.partial-{socket.gethostname()}-{dead.stdout.strip()}-0123456789ab"
+    killed.write_bytes(b"a writer on this machine that was killed")
     with multiprocessing.get_context("spawn").Pool(4) as pool:
         results = pool.map(_atomic_writer, [(target, bytes([i]) * 1000) for i in range(240)])
     assert all(results) and target.read_bytes() in {bytes([i]) * 1000 for i in range(240)}
-    assert alive.exists() and not stale.exists()
+    assert alive.exists() and not stale.exists() and not killed.exists()
+    assert not [p for p in tmp_path.glob(".*partial*") if p != alive]  # no writer left its own behind
 
 
 def test_p15_aggregate_when_every_cell_failed_writes_its_tables(tmp_path):

@@ -44,13 +44,34 @@ def partial_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.partial-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}")
 
 
+_PARTIAL_OWNER = re.compile(r"\.partial-(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{12}$")
+
+
+def _writer_is_gone(name: str) -> bool:
+    """A partial file of a writer on this machine whose process no longer exists (killed)."""
+    owner = _PARTIAL_OWNER.search(name)
+    if not owner or owner["host"] != socket.gethostname():
+        return False
+    try:
+        os.kill(int(owner["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
 def remove_stale_partials(folder: Path, name: str, max_age_s: float = STALE_PARTIAL_SECONDS) -> None:
-    """Delete ``.<name>.partial-*`` files left by killed writers; a live writer's recent file stays."""
+    """Delete ``.<name>.partial-*`` files of killed writers: on this machine, those whose process is
+    gone; from another machine (a SLURM node), those older than ``max_age_s``. A live writer's stays."""
     now = time.time()
     for stale in folder.glob(f".{name}.partial-*"):
         try:
-            if now - stale.lstat().st_mtime > max_age_s:
-                stale.unlink(missing_ok=True)
+            if _writer_is_gone(stale.name) or now - stale.lstat().st_mtime > max_age_s:
+                if stale.is_dir() and not stale.is_symlink():
+                    shutil.rmtree(stale)
+                else:
+                    stale.unlink(missing_ok=True)
         except OSError:
             pass  # another process removed or renamed it
 

@@ -1,0 +1,72 @@
+"""Every ``results/`` and ``resources/`` path pattern, defined once.
+
+Patterns hold Snakemake wildcards (``{dataset}``, ``{model}``...): the rules use them as their
+inputs and outputs, input functions fill them with :func:`fill`. The library never builds or parses
+these paths: a step receives the paths its rule lists.
+"""
+
+from __future__ import annotations
+
+REDUCTION_KEYS = ("model", "reducer", "sampling", "split", "seed")
+CELL_KEYS = ("model", "reducer", "clusterer", "sampling", "split", "seed")
+
+# ------------------------------------------------------------------ a benchmark dataset
+DATASET = "results/{dataset}"
+DEMO_PHOTOS = "resources/demo/{dataset}"
+MANIFEST = DATASET + "/manifest.parquet"
+SCAN_REJECTS = DATASET + "/rejects/scan.csv"
+SAMPLE = DATASET + "/samples/{sampling}/{split}/{seed}.parquet"
+EMBEDDINGS = DATASET + "/embeddings/{model}.parquet"
+EMBED_STATS = DATASET + "/embeddings/{model}.stats.json"
+EMBED_REJECTS = DATASET + "/rejects/embed_{model}.csv"
+SHARD = DATASET + "/embeddings/shards/{model}/{shard}-of-{n_shards}"  # + .parquet, .rejects.csv, .stats.json
+REDUCED = DATASET + "/reduced/{model}/{reducer}/{sampling}/{split}/{seed}"  # + .parquet (points), .json (info)
+CELL = DATASET + "/cells/{model}/{reducer}/{clusterer}/{sampling}/{split}/{seed}"  # + .parquet (labels), .json
+SUBCLUSTERS = DATASET + "/subclusters/{model}/{reducer}/{sampling}/{split}/{seed}"  # + .parquet, .csv
+SUBCLUSTER_ATTRIBUTES = DATASET + "/subcluster_attributes.csv"
+TABLES = {name: DATASET + f"/{file}" for name, file in {
+    "parquet": "metrics.parquet", "csv": "metrics.csv", "summary": "summary.csv", "per_species": "per_species.csv",
+    "costs": "costs.csv", "label_free": "label_free_selection.csv", "leaderboard": "leaderboard.csv",
+    "leaderboard_models": "leaderboard_models.csv", "outliers": "outliers.csv", "rejects": "rejects.csv"}.items()}
+THUMBNAILS = DATASET + "/thumbnails"
+GALLERY = DATASET + "/gallery"
+PLOTS = DATASET + "/plots"
+LOGS = DATASET + "/logs"
+
+# ------------------------------------------------------------------ a sort run (its own path space)
+SORT_RUN = "results/sort/{run}"
+SORT_DEMO_PHOTOS = "resources/demo-sort/{run}"
+SORT_MANIFEST = SORT_RUN + "/manifest.parquet"
+SORT_REJECTS = SORT_RUN + "/rejects.csv"
+SORT_SETTING = SORT_RUN + "/setting.json"
+SORT_EMBEDDINGS = SORT_RUN + "/embeddings/{model}.parquet"
+SORT_EMBED_STATS = SORT_RUN + "/embeddings/{model}.stats.json"
+SORT_EMBED_REJECTS = SORT_RUN + "/embed_rejects/{model}.csv"
+SORT_ASSIGNMENTS = SORT_RUN + "/assignments.csv"
+SORT_REVIEW_LIST = SORT_RUN + "/review.csv"
+SORT_CLUSTERS = SORT_RUN + "/clusters"
+SORT_REVIEW_PAGE = SORT_RUN + "/review.html"
+SORT_THUMBNAILS = SORT_RUN + "/thumbnails"
+SORT_FINAL = SORT_RUN + "/final"  # shared with the user: not a Snakemake output (see zsc.sorting.placement)
+SORT_LABELS = SORT_RUN + "/labels.csv"
+SORT_LABEL_FOLDERS = SORT_RUN + "/label_folders.csv"
+SORT_LOGS = SORT_RUN + "/logs"
+
+# ------------------------------------------------------------------ shared resources
+WEIGHTS = "resources/weights/{model}.safetensors"
+WEIGHTS_DIR = "resources/weights"
+
+
+def fill(pattern: str, **wildcards) -> str:
+    """A pattern with its wildcards filled (extra keys ignored, as Snakemake's expand would not)."""
+    return pattern.format(**wildcards)
+
+
+def cell_key(cell) -> str:
+    """``model/reducer/clusterer/sampling/split/seed`` of a cell (a mapping or a metrics row): the key
+    a step looks a cell's files up by, among the paths its rule gave it."""
+    return "/".join(str(cell[key]) for key in CELL_KEYS)
+
+
+def reduction_key(reduction) -> str:
+    return "/".join(str(reduction[key]) for key in REDUCTION_KEYS)
