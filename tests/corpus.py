@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from zsc.demo_data import render
+from zsc.data.demo import render
 
 EXIF_ORIENTATION = 0x0112
 

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zsc import metrics
-from zsc.aggregate import collect_outliers, label_free_selection, summarise
-from zsc.clusterers import DENSITY_PRESETS, PRESET_FOR_SAMPLING, resolve_k, with_density_preset
-from zsc.sampling import draw_sample
+from zsc.evaluation import metrics
+from zsc.evaluation.aggregate import collect_outliers, label_free_selection, summarise
+from zsc.methods.clusterers import DENSITY_PRESETS, PRESET_FOR_SAMPLING, resolve_k, with_density_preset
+from zsc.data.sampling import draw_sample
 
 
 @pytest.fixture
@@ -113,7 +113,9 @@ def test_outlier_table_lists_noise_of_density_cells(tmp_path):
         folder.mkdir(parents=True)
         pd.DataFrame({"image_id": ["a.jpg", "b.jpg"], "label": ["x", "y"], "group": "", "cluster": clusters,
                       "nearest_cluster": [0, 0], "nearest_distance": [0.0, 2.5]}).to_parquet(folder / "1.parquet")
-    outliers = collect_outliers(metrics_table, tmp_path)
+    labels_by_cell = {f"m/r/{c}/s/pooled/1": str(tmp_path / "m" / "r" / c / "s" / "pooled" / "1.parquet")
+                      for c in ("hdbscan", "ward")}
+    outliers = collect_outliers(metrics_table, labels_by_cell)
     assert outliers[["clusterer", "image_id", "nearest_cluster", "nearest_distance"]].values.tolist() == [["hdbscan", "b.jpg", 0, 2.5]]
 
 
@@ -131,7 +133,7 @@ def _two_morph_species(seed=0):
 
 
 def test_subclusters_recover_a_known_attribute_and_not_a_random_one(tmp_path):
-    from zsc.subclusters import read_attributes, score_attributes, subcluster_species
+    from zsc.evaluation.subclusters import read_attributes, score_attributes, subcluster_species
 
     frame, points = _two_morph_species()
     frame["subcluster"] = subcluster_species(points, frame["label"], m=2, spec={"method": "ward"}, seed=0)
@@ -145,7 +147,7 @@ def test_subclusters_recover_a_known_attribute_and_not_a_random_one(tmp_path):
 
 
 def test_attributes_csv_errors_are_specific(tmp_path):
-    from zsc.subclusters import read_attributes
+    from zsc.evaluation.subclusters import read_attributes
 
     (tmp_path / "a.csv").write_text("image_id\nx.jpg\n")
     with pytest.raises(ValueError, match="at least one attribute column"):
@@ -156,7 +158,7 @@ def test_attributes_csv_errors_are_specific(tmp_path):
 
 
 def test_sort_sets_aside_noise_and_in_between_images():
-    from zsc.sorting import doubt
+    from zsc.sorting.assign import doubt
 
     points = np.array([[0, 0], [0, 1], [1, 0], [10, 10], [10, 11], [11, 10], [5.4, 5.4], [30, 30]], dtype=float)
     labels = np.array([0, 0, 0, 1, 1, 1, 0, -1])  # the point at (5.4, 5.4) was put in cluster 0 but is nearer 1
@@ -167,7 +169,7 @@ def test_sort_sets_aside_noise_and_in_between_images():
 
 
 def test_density_preset_steps_down_or_scales_to_the_sample_and_says_why():
-    from zsc.clusterers import choose_density_preset
+    from zsc.methods.clusterers import choose_density_preset
 
     assert choose_density_preset("even", 200) == ({"min_cluster_size": 15, "min_samples": 5},
                                                   "preset 'even'; median group size 200")
@@ -198,15 +200,15 @@ def test_bare_hdbscan_on_all_images_of_60_per_species_is_not_ruined_by_the_large
     """Issue trap: kind 'all' picked 150/50 for ~60 photos per species: every species became noise."""
     import json as _json
 
-    from zsc import jobs
-    from zsc.clusterers import sampling_density_preset
+    from zsc.steps import cluster as steps_cluster
+    from zsc.methods.clusterers import sampling_density_preset
 
     _blobs_points_file(tmp_path / "points.parquet")
     (tmp_path / "info.json").write_text(_json.dumps({"status": "ok", "reduce_seconds": 0.0}))
     cell = {"model": "m", "reducer": "r", "clusterer": "hdbscan", "sampling": "all", "split": "pooled", "seed": "1"}
 
     def run(preset, name):
-        jobs.cluster_job(str(tmp_path / "points.parquet"), str(tmp_path / "info.json"), {"method": "hdbscan"}, 1,
+        steps_cluster.cluster(str(tmp_path / "points.parquet"), str(tmp_path / "info.json"), {"method": "hdbscan"}, 1,
                          cell, str(tmp_path / f"{name}.parquet"), str(tmp_path / f"{name}.json"), density_preset=preset)
         return _json.loads((tmp_path / f"{name}.json").read_text())
 

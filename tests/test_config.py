@@ -6,9 +6,10 @@ import pytest
 import yaml
 
 from conftest import REPO, run_snakemake, tiny_config, write_config
-from zsc.config import ConfigError, excluded, validate_config
+from zsc.config import ConfigError, validate_config
+from zsc.grid import excluded
 
-SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+from zsc.config import SCHEMA_PATH as SCHEMA  # noqa: E402
 
 
 def test_shipped_configs_validate_with_defaults_filled():

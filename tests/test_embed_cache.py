@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import run_snakemake, tiny_config, write_config
-from zsc.embed_cache import EmbeddingCache, cache_key, shard_of
+from zsc.embedding.cache import EmbeddingCache, cache_key, shard_of
 from zsc.io import read_embeddings
 
 TARGET = "results/birds/embeddings/small.parquet"
@@ -29,7 +29,7 @@ def test_shards_follow_the_content_hash_alone():
     """Balanced, and the same in another process (no salted hash(), no dependence on other files)."""
     hashes = [hashlib.sha256(str(i).encode()).hexdigest()[:24] for i in range(2000)]
     here = [shard_of(h, 4) for h in hashes]
-    there = subprocess.run([sys.executable, "-c", "import sys; from zsc.embed_cache import shard_of; "
+    there = subprocess.run([sys.executable, "-c", "import sys; from zsc.embedding.cache import shard_of; "
                             "print(' '.join(str(shard_of(h, 4)) for h in sys.stdin.read().split()))"],
                            input=" ".join(reversed(hashes)), capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": "123"}).stdout.split()
@@ -63,7 +63,7 @@ def test_concurrent_writers_and_an_interrupted_write_leave_whole_rows(tmp_path):
 
 
 def _photos(root):
-    from zsc.demo_data import generate
+    from zsc.data.demo import generate
 
     generate(str(root), n_species=4, per_species=14, seed=11, size=64, nested=False)
     return root
@@ -92,7 +92,7 @@ def test_added_photos_are_the_only_ones_embedded_renames_and_deletions_embed_not
     frame, matrix = read_embeddings(tmp_path / TARGET)
     before = dict(zip(frame["image_id"], matrix))
 
-    from zsc.demo_data import generate  # two new photos of a species (other seed: other bytes)
+    from zsc.data.demo import generate  # two new photos of a species (other seed: other bytes)
 
     for path in generate(str(tmp_path / "more"), n_species=2, per_species=1, seed=99, size=64)[:2]:
         shutil.copy(path, root / path.parent.name / f"new_{path.name}")

@@ -23,14 +23,17 @@ import pytest
 from PIL import Image
 
 from conftest import REPO, tiny_config
-from zsc import jobs
+from zsc.steps import aggregate as steps_aggregate
+from zsc.steps import data as steps_data
+from zsc.steps import embed as steps_embed
+from zsc.steps import sort as steps_sort
 from zsc.config import ConfigError, validate_config
 from zsc.io import DiskFull, atomic_path, copy_verified, read_embeddings
-from zsc.review import UNREVIEWED, label_folders, read_review
-from zsc.scan import folder_fingerprint
-from zsc.sorting import SortInputError, output_name
+from zsc.sorting.review import UNREVIEWED, label_folders, read_review
+from zsc.data.scan import folder_fingerprint
+from zsc.sorting.assign import SortInputError, output_name
 
-SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+from zsc.config import SCHEMA_PATH as SCHEMA  # noqa: E402
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SMALL_MODEL = {"backend": "timm", "id": "mobilenetv2_100", "weights": "random", "img_size": 32, "batch_size": 4,
                "precision": "fp32"}
@@ -52,7 +55,7 @@ def inbox(root: Path, n: int, size: int = 48, fmt: str = "JPEG") -> Path:
 
 def fake_embeddings(manifest: pd.DataFrame, path: Path, dim: int = 16) -> None:
     """Embeddings that follow the photo's content (exact duplicates get the same row), as the model's would."""
-    from zsc.embed import write_embedding_file
+    from zsc.embedding.embed import write_embedding_file
 
     matrix = np.stack([np.random.default_rng(int(h[:8], 16)).normal(size=dim) for h in manifest["content_hash"]])
     write_embedding_file(manifest[["image_id", "label", "group"]], matrix.astype(np.float32), {"model_name": "m"}, path)
@@ -61,7 +64,7 @@ def fake_embeddings(manifest: pd.DataFrame, path: Path, dim: int = 16) -> None:
 def sort_run(out: Path, root: Path, k: int | None = 2, link: str = "copy", reducer=None, clusterer=None, **run):
     """scan -> (content-following) embeddings -> assign, the sort run's jobs called as its scripts call them."""
     out.mkdir(parents=True, exist_ok=True)
-    jobs.sort_scan_job(str(root), str(out / "manifest.parquet"), str(out / "rejects.csv"))
+    steps_sort.scan(str(root), str(out / "manifest.parquet"), str(out / "rejects.csv"))
     manifest = pd.read_parquet(out / "manifest.parquet")
     fake_embeddings(manifest, out / "embeddings.parquet")
     setting = {"model": "m", "reducer": "r", "clusterer": "c", "source": "test",
@@ -70,13 +73,13 @@ def sort_run(out: Path, root: Path, k: int | None = 2, link: str = "copy", reduc
     spec = {"seed": 1, "min_silhouette": 0.0, "link": link, **run, **({"k": k} if k is not None else {})}
     outputs = {"assignments": str(out / "assignments.csv"), "review": str(out / "review.csv"),
                "folders": str(out / "clusters")}
-    jobs.sort_assign_job(str(out / "manifest.parquet"), str(out / "embeddings.parquet"), str(out / "setting.json"),
+    steps_sort.assign(str(out / "manifest.parquet"), str(out / "embeddings.parquet"), str(out / "setting.json"),
                          spec, str(root), outputs)
     return pd.read_csv(out / "assignments.csv", keep_default_na=False)
 
 
 def apply(out: Path, root: Path, review_csv: Path, link: str = "copy") -> pd.DataFrame:
-    jobs.sort_apply_review_job(str(root), str(out / "manifest.parquet"), str(out / "assignments.csv"),
+    steps_sort.apply_review(str(root), str(out / "manifest.parquet"), str(out / "assignments.csv"),
                                str(review_csv), link, str(out / "final"),
                                {"labels": str(out / "labels.csv"), "folders": str(out / "label_folders.csv")})
     return pd.read_csv(out / "labels.csv", keep_default_na=False)
@@ -128,8 +131,9 @@ def test_p01_a_full_disk_is_one_line_naming_the_folder_and_leaves_nothing_comple
     assert not (out / "review.csv").exists()
     # the job as Snakemake runs it: the console gets that one line, not only the log
     log = tmp_path / "assign.log"
-    code = ("import sys; sys.path.insert(0, sys.argv[2]); from zsc import jobs; import test_hostile_probes as t; "
-            "from pathlib import Path\nwith jobs.logged(sys.argv[1]): t.sort_run(Path(sys.argv[3]), Path(sys.argv[4]))")
+    code = ("import sys; sys.path.insert(0, sys.argv[2]); from zsc.steps.common import logged; "
+            "import test_hostile_probes as t; from pathlib import Path\n"
+            "with logged(sys.argv[1]): t.sort_run(Path(sys.argv[3]), Path(sys.argv[4]))")
     result = subprocess.run([sys.executable, "-c", code, str(log), str(REPO / "tests"), str(out), str(root)],
                             capture_output=True, text=True)
     assert result.returncode != 0
@@ -202,13 +206,13 @@ def test_p04_exact_duplicates_all_land_in_folders_beside_their_twin(tmp_path):
         photo(species / "a" / f"star_{i:03d}.jpg", seed=i)
         photo(species / "b" / f"disc_{i:03d}.jpg", seed=10 + i)
     shutil.copy(species / "a/star_000.jpg", species / "a/star_000 (1).jpg")
-    jobs.scan(str(species), -1, None, 2, str(tmp_path / "m.parquet"), str(tmp_path / "rejects.csv"))
+    steps_data.scan(str(species), -1, None, 2, str(tmp_path / "m.parquet"), str(tmp_path / "rejects.csv"))
     rejects = pd.read_csv(tmp_path / "rejects.csv")
     assert rejects[["image_id", "reason"]].values.tolist() == [["a/star_000 (1).jpg", "exact duplicate of a/star_000.jpg"]]
 
 
 def page(run: str, assignments: pd.DataFrame, path: Path) -> Path:
-    from zsc.review import render_review_page
+    from zsc.sorting.review import render_review_page
 
     path.write_text(render_review_page(run, assignments, {}))
     return path
@@ -252,7 +256,7 @@ def test_p06_photos_with_a_blank_group_are_rejects_with_a_reason(tmp_path):
         rows.append((image_id, f"sp{i % 3}", "" if i < 4 else "Aves"))
     labels = tmp_path / "labels.csv"
     pd.DataFrame(rows, columns=["image_id", "label", "group"]).to_csv(labels, index=False)
-    jobs.scan(str(root), -1, None, 2, str(tmp_path / "m.parquet"), str(tmp_path / "r.csv"), labels_path=str(labels),
+    steps_data.scan(str(root), -1, None, 2, str(tmp_path / "m.parquet"), str(tmp_path / "r.csv"), labels_path=str(labels),
               split_by_group=True)
     rejects = pd.read_csv(tmp_path / "r.csv")
     assert sorted(rejects["image_id"]) == [f"p{i}.jpg" for i in range(4)]
@@ -337,25 +341,25 @@ def test_p11_control_characters_in_names_are_rejected_and_tables_stay_readable(t
 
 def test_p12_an_empty_shard_is_an_empty_file_and_the_merge_works(tmp_path):
     root = inbox(tmp_path / "inbox", 3)
-    jobs.sort_scan_job(str(root), str(tmp_path / "manifest.parquet"), str(tmp_path / "rejects.csv"))
+    steps_sort.scan(str(root), str(tmp_path / "manifest.parquet"), str(tmp_path / "rejects.csv"))
     n_shards, paths = 20, []
     for shard in range(n_shards):
         stem = tmp_path / "shards" / f"{shard}-of-{n_shards}"
-        jobs.embed("m", SMALL_MODEL, str(root), str(tmp_path / "manifest.parquet"), f"{stem}.parquet",
+        steps_embed.embed("m", SMALL_MODEL, str(root), str(tmp_path / "manifest.parquet"), f"{stem}.parquet",
                    f"{stem}.rejects.csv", f"{stem}.stats.json", device="cpu", workers=0,
                    cache_root=str(tmp_path / "cache"), shard=shard, n_shards=n_shards)
         paths.append(stem)
     assert sum(len(read_embeddings(f"{p}.parquet")[0]) == 0 for p in paths) >= 17  # 3 photos, 20 shards
     outputs = {"embeddings": str(tmp_path / "merged.parquet"), "rejects": str(tmp_path / "merged.csv"),
                "stats": str(tmp_path / "merged.json")}
-    jobs.embed_merge(str(tmp_path / "manifest.parquet"), [f"{p}.parquet" for p in paths],
+    steps_embed.merge_shards(str(tmp_path / "manifest.parquet"), [f"{p}.parquet" for p in paths],
                      [f"{p}.rejects.csv" for p in paths], [f"{p}.stats.json" for p in paths], outputs)
     frame, matrix = read_embeddings(outputs["embeddings"])
     assert len(frame) == 3 and matrix.shape[0] == 3 and np.isfinite(matrix).all()
 
 
 def _cache(tmp_path, **spec):
-    from zsc.embed_cache import EmbeddingCache, cache_key
+    from zsc.embedding.cache import EmbeddingCache, cache_key
 
     return EmbeddingCache(tmp_path, cache_key({**SMALL_MODEL, **spec}, "random init", {"size": 32}, "cpu/fp32"))
 
@@ -414,7 +418,7 @@ def test_p15_aggregate_when_every_cell_failed_writes_its_tables(tmp_path):
     outputs = {name: str(tmp_path / f"{name}.{'parquet' if name == 'parquet' else 'csv'}") for name in names}
     reject = tmp_path / "scan.csv"
     reject.write_text("image_id,stage,reason\n")
-    jobs.aggregate_job(cells, [str(reject)], outputs, str(tmp_path / "cells"))
+    steps_aggregate.aggregate(cells, [str(reject)], {}, outputs)
     assert pd.read_csv(outputs["csv"])["reason"].tolist() == ["reduce: ReducerError: too few points"] * 2
     assert pd.read_csv(outputs["leaderboard"]).empty
 
@@ -457,7 +461,7 @@ def test_p17_a_split_with_one_species_is_a_config_error(tmp_path):
     manifest = pd.DataFrame({"image_id": ["a", "b"], "label": ["fox", "fox"], "group": ["Mammalia"] * 2})
     manifest.to_parquet(tmp_path / "m.parquet")
     with pytest.raises(ValueError, match=r"split 'Mammalia' has 1 usable species"):
-        jobs.sample(str(tmp_path / "m.parquet"), {"kind": "all", "min_per_class": 1}, 1, str(tmp_path / "s.parquet"),
+        steps_data.sample(str(tmp_path / "m.parquet"), {"kind": "all", "min_per_class": 1}, 1, str(tmp_path / "s.parquet"),
                     group="Mammalia")
 
 
@@ -477,7 +481,7 @@ def test_p19_the_same_image_and_label_twice_with_another_column_is_one_label(tmp
 
 
 def test_p20_windows_paths_in_a_labels_csv_match_their_photos_or_say_so(tmp_path):
-    from zsc.scan import label_from_table, read_label_table
+    from zsc.data.scan import label_from_table, read_label_table
 
     manifest = pd.DataFrame({"image_id": ["cam1/IMG_1.jpg", "cam1/IMG_2.jpg"], "label": "", "group": ""})
     rejects = pd.DataFrame(columns=["image_id", "stage", "reason"])
@@ -503,12 +507,12 @@ def test_p21_a_weights_file_that_is_not_weights_is_a_config_error(tmp_path):
 
 def _embed(tmp_path, root, name, cache, shard=0, n_shards=1, only=None):
     manifest_path = tmp_path / f"{name}.manifest.parquet"
-    jobs.sort_scan_job(str(root), str(manifest_path), str(tmp_path / f"{name}.rejects.csv"))
+    steps_sort.scan(str(root), str(manifest_path), str(tmp_path / f"{name}.rejects.csv"))
     if only is not None:
         manifest = pd.read_parquet(manifest_path)
         manifest[manifest["image_id"].isin(only)].to_parquet(manifest_path)
     out = tmp_path / f"{name}.parquet"
-    jobs.embed("m", SMALL_MODEL, str(root), str(manifest_path), str(out), str(tmp_path / f"{name}.er.csv"),
+    steps_embed.embed("m", SMALL_MODEL, str(root), str(manifest_path), str(out), str(tmp_path / f"{name}.er.csv"),
                str(tmp_path / f"{name}.json"), device="cpu", workers=0, cache_root=str(cache), shard=shard,
                n_shards=n_shards)
     frame, matrix = read_embeddings(out)
@@ -543,7 +547,7 @@ def test_p24_labels_equal_after_nfc_normalisation_are_one_label(tmp_path):
     path.write_text("image_id,label\na.jpg,B\u00e9casse\nb.jpg,Be\u0301casse\n", encoding="utf-8")
     review, _ = read_review(path, ["a.jpg", "b.jpg"])
     assert review.nunique() == 1 and len(label_folders(review.values)) == 1
-    from zsc.scan import read_label_table
+    from zsc.data.scan import read_label_table
 
     labels = tmp_path / "labels.csv"
     labels.write_text("image_id,label\na.jpg,B\u00e9casse\nb.jpg,Be\u0301casse\n", encoding="utf-8")
@@ -566,8 +570,8 @@ def test_p25_a_same_size_same_mtime_change_needs_the_documented_forced_rescan(tm
 def test_p26_the_cache_key_records_pillow_and_numpy_versions():
     import PIL
 
-    from zsc.backbones import build_backbone
-    from zsc.embed import run_metadata
+    from zsc.embedding.backbones import build_backbone
+    from zsc.embedding.embed import run_metadata
 
     versions = run_metadata("m", SMALL_MODEL, build_backbone("m", SMALL_MODEL), "")["versions"]
     assert versions["pillow"] == PIL.__version__ and versions["numpy"] == np.__version__
@@ -587,13 +591,13 @@ def test_minor_stale_shard_files_are_removed_when_the_shard_count_changes(tmp_pa
     folder.mkdir(parents=True)
     for name in ["0-of-3.parquet", "1-of-3.stats.json", "0-of-2.parquet", "1-of-2.rejects.csv", "README.txt"]:
         (folder / name).write_text("x")
-    jobs.remove_stale_shards([str(folder / "0-of-2.parquet"), str(folder / "1-of-2.parquet")])
+    steps_embed.remove_stale_shards([str(folder / "0-of-2.parquet"), str(folder / "1-of-2.parquet")])
     assert sorted(p.name for p in folder.iterdir()) == ["0-of-2.parquet", "1-of-2.rejects.csv", "README.txt"]
 
 
 def test_a_failing_job_prints_its_reason_on_the_console_not_only_in_the_log(tmp_path):
     log = tmp_path / "job.log"
-    code = ("import sys\nfrom zsc import jobs\nwith jobs.logged(sys.argv[1]):\n"
+    code = ("import sys\nfrom zsc.steps.common import logged\nwith logged(sys.argv[1]):\n"
             "    raise ValueError('sort.x.k: k=9 groups asked for, but the inbox has only 4 photos')")
     result = subprocess.run([sys.executable, "-c", code, str(log)], capture_output=True, text=True)
     assert result.returncode != 0

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from zsc import metrics
+from zsc.evaluation import metrics
 
 
 def test_perfect_clustering_scores_one_with_permuted_ids():

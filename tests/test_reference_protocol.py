@@ -17,9 +17,9 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import LabelEncoder
 
 from conftest import REPO
-from zsc.aggregate import leaderboard, summarise
-from zsc.clusterers import fit_cluster
-from zsc.metrics import external_metrics
+from zsc.evaluation.aggregate import leaderboard, summarise
+from zsc.methods.clusterers import fit_cluster
+from zsc.evaluation.metrics import external_metrics
 
 # ---------------------------------------------------------------- the reference's rules, as written in its toolkit
 
@@ -127,7 +127,7 @@ def test_summary_says_how_many_seeds_each_mean_covers():
 
 
 def test_isomap_neighbours_follow_the_reference_rule():
-    from zsc.reducers import resolve_reduction, umap_neighbors
+    from zsc.methods.reducers import resolve_reduction, umap_neighbors
 
     assert umap_neighbors(6000) == 15 and umap_neighbors(300) == 5 and umap_neighbors(900) == 9
     x = np.random.default_rng(0).normal(size=(700, 8))
@@ -140,7 +140,7 @@ def test_umap_graph_equals_umaps_own_exact_knn_graph():
     from sklearn.metrics import pairwise_distances
     from umap.umap_ import fuzzy_simplicial_set
 
-    from zsc.reducers import exact_knn
+    from zsc.methods.reducers import exact_knn
 
     rng = np.random.default_rng(1)
     x = np.concatenate([rng.normal(c, 1.0, size=(150, 20)) for c in (0, 5, 9)])
@@ -171,7 +171,7 @@ PAPER_EMBEDDINGS = {  # model -> (dimension, the reference's definition)
 @pytest.mark.parametrize("name", sorted(PAPER_EMBEDDINGS))
 def test_paper_models_embed_as_the_reference_defines_them(name):
     """Built on the meta device (no weights, no memory): output size and preprocessing."""
-    from zsc.backbones import build_backbone
+    from zsc.embedding.backbones import build_backbone
 
     spec = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())["models"][name]
     with torch.device("meta"):
@@ -243,7 +243,7 @@ def test_per_split_grid_end_to_end_on_a_nested_dataset(tmp_path, numba_cache):
 
 
 def test_uneven_reference_rule_and_n_classes():
-    from zsc.sampling import draw_sample
+    from zsc.data.sampling import draw_sample
 
     sizes = {"a": 8, "b": 30, "c": 200, "d": 55, "e": 21}
     manifest = pd.DataFrame([{"image_id": f"{s}/{i}.jpg", "label": s, "group": ""}

@@ -5,8 +5,9 @@ import pytest
 import yaml
 
 from conftest import REPO
-from zsc.clusterers import CLUSTERER_METHODS as CLUSTERERS, ClustererError, cluster, quantile_eps, resolve_k
-from zsc.reducers import COMMON_PARAMS, REDUCER_METHODS, REDUCERS, ReducerError, reduce, tsne_perplexity, umap_neighbors
+from zsc.config import SCHEMA_PATH
+from zsc.methods.clusterers import CLUSTERER_METHODS as CLUSTERERS, ClustererError, cluster, quantile_eps, resolve_k
+from zsc.methods.reducers import COMMON_PARAMS, REDUCER_METHODS, REDUCERS, ReducerError, reduce, tsne_perplexity, umap_neighbors
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,7 @@ def test_dbscan_eps_is_the_quantile_of_kth_true_neighbour_distance():
 
 
 def _schema_entry(registry: str) -> dict:
-    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
     return schema["properties"][registry]["additionalProperties"]
 
 
@@ -102,7 +103,7 @@ def test_a_parameter_its_method_does_not_declare_is_a_config_error():
     config["clusterers"]["ward"]["min_cluster_size"] = 15
     config["reducers"]["pca"]["perplexity"] = 30
     with pytest.raises(ConfigError) as raised:
-        validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
+        validate_config(config, SCHEMA_PATH)
     assert "config key 'clusterers.ward.min_cluster_size': not a parameter of ward; its parameters: ['k', 'connectivity', 'n_neighbors']" in str(raised.value)
     assert "config key 'reducers.pca.perplexity': not a parameter of pca" in str(raised.value)
 

@@ -17,12 +17,16 @@ import yaml
 
 import corpus
 from conftest import REPO, SNAKEMAKE, run_snakemake, tiny_config, write_config
-from zsc import jobs
+from zsc.steps import cluster as steps_cluster
+from zsc.steps import common as steps_common
+from zsc.steps import data as steps_data
+from zsc.steps import embed as steps_embed
+from zsc.steps import reduce as steps_reduce
 from zsc.config import ConfigError, validate_config
-from zsc.images import open_rgb
+from zsc.data.images import open_rgb
 from zsc.io import read_embeddings
 
-SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+from zsc.config import SCHEMA_PATH as SCHEMA  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +36,7 @@ def corpus_root(tmp_path_factory):
 
 
 def _scan(root: Path, out: Path):
-    jobs.scan(str(root), -1, 0, 2, str(out / "manifest.parquet"), str(out / "rejects.csv"))
+    steps_data.scan(str(root), -1, 0, 2, str(out / "manifest.parquet"), str(out / "rejects.csv"))
     return pd.read_parquet(out / "manifest.parquet"), pd.read_csv(out / "rejects.csv")
 
 
@@ -74,7 +78,7 @@ def test_embed_stage_records_a_file_broken_after_the_scan(corpus_root, tmp_path)
     broken = "Birds/star_solid/star_solid_3.jpg"
     (photos / broken).write_bytes(b"overwritten by a sync client")
     spec = {"id": "mobilenetv2_100", "weights": "random", "img_size": 32, "batch_size": 8, "precision": "fp32"}
-    jobs.embed("m", spec, str(photos), str(tmp_path / "manifest.parquet"), str(tmp_path / "emb.parquet"),
+    steps_embed.embed("m", spec, str(photos), str(tmp_path / "manifest.parquet"), str(tmp_path / "emb.parquet"),
                str(tmp_path / "embed_rejects.csv"), str(tmp_path / "stats.json"), device="cpu", workers=0,
                cache_root=str(tmp_path / "cache"))
     rejects = pd.read_csv(tmp_path / "embed_rejects.csv")
@@ -82,8 +86,8 @@ def test_embed_stage_records_a_file_broken_after_the_scan(corpus_root, tmp_path)
     frame, matrix = read_embeddings(tmp_path / "emb.parquet")
     assert len(frame) == len(manifest) - 1 and matrix.shape == (len(manifest) - 1, 1280)
     # a sample drawn before the breakage: the reduction records the missing image instead of failing
-    jobs.sample(str(tmp_path / "manifest.parquet"), {"kind": "all", "min_per_class": 2}, 0, str(tmp_path / "s.parquet"))
-    jobs.reduce_job(str(tmp_path / "emb.parquet"), str(tmp_path / "s.parquet"), {"method": "pca"}, 0,
+    steps_data.sample(str(tmp_path / "manifest.parquet"), {"kind": "all", "min_per_class": 2}, 0, str(tmp_path / "s.parquet"))
+    steps_reduce.reduce(str(tmp_path / "emb.parquet"), str(tmp_path / "s.parquet"), {"method": "pca"}, 0,
                     str(tmp_path / "r.parquet"), str(tmp_path / "r.json"))
     info = yaml.safe_load((tmp_path / "r.json").read_text())
     assert info["status"] == "ok" and info["n_missing_embedding"] == 1 and info["missing_embedding"] == [broken]
@@ -101,9 +105,9 @@ def test_too_few_images_fails_the_reducer_cell_with_a_reason_and_others_finish(t
     pd.DataFrame({"image_id": ids, "label": [i.split("/")[0] for i in ids], "group": ""}).to_parquet(tmp_path / "s.parquet")
     outcomes = {}
     for reducer in ("tsne", "pca"):
-        jobs.reduce_job(str(tmp_path / "emb.parquet"), str(tmp_path / "s.parquet"), {"method": reducer}, 0,
+        steps_reduce.reduce(str(tmp_path / "emb.parquet"), str(tmp_path / "s.parquet"), {"method": reducer}, 0,
                         str(tmp_path / f"{reducer}.parquet"), str(tmp_path / f"{reducer}.json"))
-        jobs.cluster_job(str(tmp_path / f"{reducer}.parquet"), str(tmp_path / f"{reducer}.json"),
+        steps_cluster.cluster(str(tmp_path / f"{reducer}.parquet"), str(tmp_path / f"{reducer}.json"),
                          {"method": "ward", "k": "true_k"}, 0, {"reducer": reducer},
                          str(tmp_path / f"{reducer}_cells.parquet"), str(tmp_path / f"{reducer}_cell.json"))
         outcomes[reducer] = yaml.safe_load((tmp_path / f"{reducer}_cell.json").read_text())
@@ -119,7 +123,7 @@ def test_all_noise_cell_is_defined(tmp_path):
                           "x0": np.arange(12.0), "x1": np.zeros(12)})
     frame.to_parquet(tmp_path / "r.parquet")
     (tmp_path / "r.json").write_text('{"status": "ok", "reason": "", "reduce_seconds": 0.1}')
-    jobs.cluster_job(str(tmp_path / "r.parquet"), str(tmp_path / "r.json"),
+    steps_cluster.cluster(str(tmp_path / "r.parquet"), str(tmp_path / "r.json"),
                      {"method": "dbscan", "min_samples": 5, "eps": 0.5}, 0, {"clusterer": "dbscan"},
                      str(tmp_path / "c.parquet"), str(tmp_path / "c.json"))
     cell = yaml.safe_load((tmp_path / "c.json").read_text().replace("NaN", ".nan"))
@@ -199,7 +203,7 @@ def test_names_cannot_become_paths_outside_the_output_directory(bad_name):
 
 
 def test_no_unsafe_deserialisation_in_the_library():
-    for path in (REPO / "src" / "zsc").glob("*.py"):
+    for path in (REPO / "src" / "zsc").rglob("*.py"):  # every module, in every subpackage
         text = path.read_text()
         assert "import pickle" not in text and "pickle.load" not in text, path
         for call in re.findall(r"torch\.load\([^)]*\)", text):
@@ -220,7 +224,7 @@ def test_an_extreme_aspect_ratio_costs_no_more_than_a_normal_photo(tmp_path):
 
     Image.new("RGB", (8, 150_000), (120, 30, 60)).save(tmp_path / "sliver.png")  # ~9 kB on disk
     Image.effect_noise((640, 480), 40).convert("RGB").save(tmp_path / "normal.jpg")
-    template = ("from zsc.embed import crop_uint8\nfrom zsc.images import open_rgb\nfrom zsc.backbones import Preprocessing\n"
+    template = ("from zsc.embedding.embed import crop_uint8\nfrom zsc.data.images import open_rgb\nfrom zsc.embedding.backbones import Preprocessing\n"
                 "prep = Preprocessing(224, 256, (0.5,) * 3, (0.5,) * 3, 'bicubic')\n"
                 "out = crop_uint8(open_rgb(r'{path}', draft_size=256), prep)\nassert out.shape == (224, 224, 3), out.shape")
     normal = _peak_rss_mb_of(template.format(path=tmp_path / "normal.jpg"))
@@ -232,8 +236,8 @@ def test_an_extreme_aspect_ratio_costs_no_more_than_a_normal_photo(tmp_path):
 def test_aspect_crop_leaves_ordinary_photos_unchanged():
     from PIL import Image
 
-    from zsc.backbones import Preprocessing
-    from zsc.embed import crop_uint8
+    from zsc.embedding.backbones import Preprocessing
+    from zsc.embedding.embed import crop_uint8
 
     prep = Preprocessing(224, 256, (0.5,) * 3, (0.5,) * 3, "bicubic")
     photo = Image.effect_noise((640, 300), 60).convert("RGB")  # 2.13:1, a wide camera-trap frame
@@ -251,7 +255,7 @@ def test_aspect_crop_leaves_ordinary_photos_unchanged():
 
 def _scan_as_unprivileged_user(root: Path, out: Path) -> subprocess.CompletedProcess:
     """Root reads every folder whatever its mode; the scan runs as 'nobody' so permissions apply."""
-    code = (f"from zsc import jobs; jobs.scan(r'{root}', -1, None, 1, r'{out}/manifest.parquet', r'{out}/rejects.csv')")
+    code = (f"from zsc.steps import data as steps_data; steps_data.scan(r'{root}', -1, None, 1, r'{out}/manifest.parquet', r'{out}/rejects.csv')")
     command = [sys.executable, "-c", code]
     if os.geteuid() == 0:
         command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
@@ -336,15 +340,15 @@ def test_a_failed_scan_prints_its_rejects_in_the_log_that_survives(tmp_path):
         Image.new("RGB", (32, 32), (i * 40, 0, 0)).save(root / "owl" / f"{i}.jpg")
         (root / "fox" / f"{i}.jpg").write_bytes(b"corrupt")
     with pytest.raises(ValueError) as raised:
-        with jobs.logged(str(tmp_path / "scan.log")):
-            jobs.scan(str(root), -1, None, 2, str(tmp_path / "m.parquet"), str(tmp_path / "r.csv"))
+        with steps_common.logged(str(tmp_path / "scan.log")):
+            steps_data.scan(str(root), -1, None, 2, str(tmp_path / "m.parquet"), str(tmp_path / "r.csv"))
     assert "rejects in" not in str(raised.value) and "listed in the job's log" in str(raised.value)
     log = (tmp_path / "scan.log").read_text()
     assert "fox/0.jpg" in log and "not a decodable image" in log
 
 
 def test_user_text_with_mathtext_characters_is_drawn_literally(tmp_path):
-    from zsc import plots
+    from zsc.report import plots
 
     per_species = pd.DataFrame({"model": "m", "label": ["$\\frac$ cat", "dog"], "dominant_share": [0.5, 1.0],
                                 "dominant_purity": [1.0, 0.5]})

@@ -37,7 +37,7 @@ def review_config(attributes_path: str) -> dict:
 def review_run(tmp_path_factory, numba_cache):
     workdir = tmp_path_factory.mktemp("review")
     # an attribute known per image: which half of the species' images it is (a stand-in for sex or age class)
-    from zsc.demo_data import SPECIES
+    from zsc.data.demo import SPECIES
 
     rows = [{"image_id": f"{'round' if s.split('_')[0] in ('disc', 'ellipse', 'ring', 'crescent') else 'angular'}/{s}/{s}_{i:03d}.jpg",
              "half": "first" if i < 7 else "second"} for s in SPECIES[:4] for i in range(14)]
@@ -218,7 +218,7 @@ def test_review_page_name_merge_move_reload_export_then_apply_with_the_workflow(
     assert "sort_apply_review" in result.stderr and "sort_embed" not in result.stderr
     assert (run / "assignments.csv").stat().st_mtime_ns == before
     final = run / "final"
-    from zsc.sorting import output_name
+    from zsc.sorting.assign import output_name
 
     assert (final / "beta" / output_name(moved)).is_symlink()
     assert not (final / "alpha" / output_name(moved)).exists()
@@ -249,7 +249,7 @@ def test_review_page_with_20000_photos_is_interactive_within_2_seconds(tmp_path)
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    from zsc.review import render_review_page
+    from zsc.sorting.review import render_review_page
 
     n, rng = 20_000, np.random.default_rng(0)
     cluster = rng.integers(0, 40, n)

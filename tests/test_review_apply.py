@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from zsc.review import UNREVIEWED, apply_review, label_folders, read_review, safe_folder_name
-from zsc.scan import label_from_table, read_label_table
-from zsc.sorting import output_name
+from zsc.sorting.review import UNREVIEWED, apply_review, label_folders, read_review, safe_folder_name
+from zsc.data.scan import label_from_table, read_label_table
+from zsc.sorting.assign import output_name
 
 
 def write_csv(path, text):

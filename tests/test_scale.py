@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from sklearn.metrics import v_measure_score
 
 from conftest import run_snakemake, tiny_config, write_config
-from zsc.clusterers import CLUSTERER_METHODS, fit_cluster
-from zsc.memory import cluster_mb, reduce_mb
-from zsc.metrics import dbcv
-from zsc.reducers import REDUCER_METHODS, resolve_reduction
+from zsc.methods.clusterers import CLUSTERER_METHODS, fit_cluster
+from zsc.methods.memory import cluster_mb, reduce_mb
+from zsc.evaluation.metrics import dbcv
+from zsc.methods.reducers import REDUCER_METHODS, resolve_reduction
 
 
 def blobs(n_per: int = 150, k: int = 4, dim: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from zsc.demo_data import generate
-from zsc.sampling import draw_sample
-from zsc.scan import Layout, folder_fingerprint, scan_folder
+from zsc.data.demo import generate
+from zsc.data.sampling import draw_sample
+from zsc.data.scan import Layout, folder_fingerprint, scan_folder
 
 
 def _jpeg(path, size=(40, 30)):

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from conftest import run_snakemake, tiny_config, write_config
-from zsc.sorting import output_name
+from zsc.sorting.assign import output_name
 
 pytestmark = pytest.mark.slow
 
 
 def _photos(root, seed, n_species=4, per_species=8):
-    from zsc.demo_data import generate
+    from zsc.data.demo import generate
 
     generate(str(root), n_species=n_species, per_species=per_species, seed=seed, size=64, nested=False)
     return root

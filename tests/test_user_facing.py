@@ -7,12 +7,11 @@ import itertools
 
 import numpy as np
 import pandas as pd
-import pytest
 from PIL import Image
 
-from zsc import plots
-from zsc.embed import progress_lines
-from zsc.scan import Layout, scan_folder
+from zsc.report import plots
+from zsc.embedding.embed import progress_lines
+from zsc.data.scan import Layout, scan_folder
 
 
 def _summary() -> pd.DataFrame:

@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from conftest import OXFORD_PETS
-from zsc import torchvision_compat
-from zsc.backbones import build_backbone
-from zsc.embed import crop_uint8, normalise
-from zsc.images import open_rgb
-from zsc.weights import PACKAGED_WEIGHTS, WeightsError, copy_by_position, load_packaged
+from zsc.embedding import torchvision_compat
+from zsc.embedding.backbones import build_backbone
+from zsc.embedding.embed import crop_uint8, normalise
+from zsc.data.images import open_rgb
+from zsc.embedding.weights import PACKAGED_WEIGHTS, WeightsError, copy_by_position, load_packaged
 
 IMAGENET_PUG = 254
 IMAGENET_SAMOYED = 258

@@ -55,6 +55,17 @@ SORT_LOGS = SORT_RUN + "/logs"
 # ------------------------------------------------------------------ shared resources
 WEIGHTS = "resources/weights/{model}.safetensors"
 WEIGHTS_DIR = "resources/weights"
+EMBED_CACHE = "resources/embed-cache"  # the default of embed.cache
+
+
+def embed_job_paths(n_shards: int) -> dict[str, str]:
+    """The embed rule's outputs and log: per (dataset, model), or per shard of it (then merged)."""
+    if n_shards == 1:
+        return {"embeddings": EMBEDDINGS, "rejects": EMBED_REJECTS, "stats": EMBED_STATS,
+                "log": LOGS + "/embed/{model}.log"}
+    shard = SHARD.replace("{n_shards}", str(n_shards))
+    return {"embeddings": shard + ".parquet", "rejects": shard + ".rejects.csv", "stats": shard + ".stats.json",
+            "log": LOGS + f"/embed/{{model}}.{{shard}}-of-{n_shards}.log"}
 
 
 def fill(pattern: str, **wildcards) -> str:

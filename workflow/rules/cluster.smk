@@ -3,11 +3,11 @@
 
 rule cluster:
     input:
-        points="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{split}/{seed}.parquet",
-        info="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{split}/{seed}.json",
+        points=rules.reduce.output.points,
+        info=rules.reduce.output.info,
     output:
-        labels="results/{dataset}/cells/{model}/{reducer}/{clusterer}/{sampling}/{split}/{seed}.parquet",
-        metrics="results/{dataset}/cells/{model}/{reducer}/{clusterer}/{sampling}/{split}/{seed}.json",
+        labels=layout.CELL + ".parquet",
+        metrics=layout.CELL + ".json",
     params:
         spec=lambda wildcards: config["clusterers"][wildcards.clusterer],
         density_preset=get_density_preset,
@@ -17,6 +17,6 @@ rule cluster:
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/{dataset}/logs/cluster/{model}/{reducer}/{clusterer}/{sampling}/{split}/{seed}.log",
+        layout.LOGS + "/cluster/{model}/{reducer}/{clusterer}/{sampling}/{split}/{seed}.log",
     script:
         "../scripts/cluster.py"

@@ -1,21 +1,21 @@
-# Shared helpers: validated config, wildcard constraints, grid expansion, input functions.
-import itertools
+# Shared helpers: validated config, wildcard constraints, input functions. The grid's cells come
+# from zsc.grid, every path pattern from zsc.layout: nothing here multiplies axes or spells a path.
 import json
 import re
 import sys
-from pathlib import Path
 
 from snakemake.utils import update_config
 
-from zsc import runtime_env
-from zsc.clusterers import sampling_density_preset
-from zsc.config import (POOLED, ConfigError, coerce_overrides, dataset_splits, duplicate_keys, excluded, grid_names,
-                        load_schema, missing_data, validate_config)
-from zsc.memory import memory_problems
-from zsc.scan import folder_fingerprint
+from zsc import grid, layout
+from zsc.config import (SCHEMA_PATH, ConfigError, coerce_overrides, duplicate_keys, load_schema, missing_data,
+                        validate_config)
+from zsc.data.scan import folder_fingerprint
+from zsc.embedding import runtime_env
+from zsc.methods.clusterers import sampling_density_preset
+from zsc.methods.memory import memory_problems
 
 
-SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
+SCHEMA = SCHEMA_PATH  # package data: src/zsc/config/config.schema.yaml
 # a key given twice in a config file: YAML keeps the last block silently; refuse, naming file and lines
 _duplicates = [message for path in (workflow.overwrite_configfiles or workflow.configfiles) for message in duplicate_keys(path)]
 if _duplicates:
@@ -88,12 +88,10 @@ wildcard_constraints:
     shard=r"\d+",
 
 
-DATASETS = grid_names(config, "datasets")
-MODELS = grid_names(config, "models")
-REDUCERS = grid_names(config, "reducers")
-CLUSTERERS = grid_names(config, "clusterers")
-SAMPLINGS = grid_names(config, "samplings")
-SEEDS = [str(seed) for seed in config["seeds"]]
+DATASETS = grid.names(config, "datasets")
+MODELS = grid.names(config, "models")
+REDUCERS = grid.names(config, "reducers")
+CLUSTERERS = grid.names(config, "clusterers")
 SORT_RUNS = list(config.get("sort", {}))
 
 
@@ -103,7 +101,7 @@ SORT_RUNS = list(config.get("sort", {}))
 def dataset_root(dataset):
     """Folder of photos: generated demo data or the user's root."""
     spec = config["datasets"][dataset]
-    return f"resources/demo/{dataset}" if "demo" in spec else spec["root"]
+    return layout.fill(layout.DEMO_PHOTOS, dataset=dataset) if "demo" in spec else spec["root"]
 
 
 def get_demo_folder(wildcards):
@@ -117,7 +115,8 @@ EMBED_SHARDS = config["embed"]["shards"]
 def embed_shard_files(suffix):
     """The shard outputs of one (dataset, model) embedding, as an input function."""
     return lambda wildcards: [
-        f"results/{wildcards.dataset}/embeddings/shards/{wildcards.model}/{shard}-of-{EMBED_SHARDS}{suffix}"
+        layout.fill(layout.SHARD, dataset=wildcards.dataset, model=wildcards.model, shard=shard, n_shards=EMBED_SHARDS)
+        + suffix
         for shard in range(EMBED_SHARDS)
     ]
 
@@ -148,53 +147,49 @@ def hub_models():
 def get_prefetched_weights(wildcards):
     """Offline clusters: an embed job needs its hub weights fetched first (fetch_weights, a local rule)."""
     if config["embed"]["offline"] and config["models"][wildcards.model]["weights"] == "hub":
-        return [f"resources/weights/{wildcards.model}.safetensors"]
+        return [layout.fill(layout.WEIGHTS, model=wildcards.model)]
     return []
 
 
 def get_split_group(wildcards):
     """The group a split sample keeps (None: the pooled sample keeps every group)."""
-    return None if wildcards.split == POOLED else wildcards.split
-
-
-def cells(dataset):
-    """Every (model, reducer, clusterer, sampling, split, seed) of the dataset not excluded by grid.exclude."""
-    for model, reducer, clusterer, sampling, split, seed in itertools.product(
-            MODELS, REDUCERS, CLUSTERERS, SAMPLINGS, dataset_splits(config, dataset), SEEDS):
-        if not excluded(config, model=model, reducer=reducer, clusterer=clusterer, sampling=sampling):
-            yield dict(model=model, reducer=reducer, clusterer=clusterer, sampling=sampling, split=split, seed=seed)
+    return None if wildcards.split == grid.POOLED else wildcards.split
 
 
 def cell_files(extension):
     """Input function: one file per grid cell of the dataset (.json metrics or .parquet labels)."""
-    pattern = f"results/{{dataset}}/cells/{{model}}/{{reducer}}/{{clusterer}}/{{sampling}}/{{split}}/{{seed}}{extension}"
+    return lambda wildcards: [layout.fill(layout.CELL, **cell.wildcards()) + extension
+                              for cell in grid.cells(config, wildcards.dataset)]
 
-    def files(wildcards):
-        return [pattern.format(dataset=wildcards.dataset, **cell) for cell in cells(wildcards.dataset)]
 
-    return files
+def cell_keys(wildcards):
+    """The cells of the dataset, in the order of cell_files(): a step looks a cell's files up by its key."""
+    return [layout.cell_key(cell.wildcards()) for cell in grid.cells(config, wildcards.dataset)]
 
 
 SUBCLUSTER_REDUCERS = config.get("subclusters", {}).get("reducers") or REDUCERS
 
 
 def subcluster_files(extension):
-    """Input function: one sub-clustering per (model, reducer, sampling, seed) of the dataset."""
-    pattern = f"results/{{dataset}}/subclusters/{{model}}/{{reducer}}/{{sampling}}/{{split}}/{{seed}}{extension}"
-
-    def files(wildcards):
-        reductions = sorted({(c["model"], c["reducer"], c["sampling"], c["split"], c["seed"])
-                             for c in cells(wildcards.dataset)
-                             if c["reducer"] in SUBCLUSTER_REDUCERS})  # only reductions the grid computes
-        return [pattern.format(dataset=wildcards.dataset, model=m, reducer=r, sampling=s, split=split, seed=seed)
-                for m, r, s, split, seed in reductions]
-
-    return files
+    """Input function: one sub-clustering per reduction the grid computes (of the subclusters' reducers)."""
+    return lambda wildcards: [layout.fill(layout.SUBCLUSTERS, **reduction.wildcards()) + extension
+                              for reduction in grid.reductions(config, wildcards.dataset, SUBCLUSTER_REDUCERS)]
 
 
-def results_dir_of(wildcards, input):
-    """results/<dataset>, derived from the job's summary.csv input."""
-    return str(Path(input.summary).parent)
+def subcluster_keys(wildcards):
+    """model/reducer/sampling/split/seed of each file of subcluster_files(), in the same order."""
+    return [layout.reduction_key(reduction.wildcards())
+            for reduction in grid.reductions(config, wildcards.dataset, SUBCLUSTER_REDUCERS)]
+
+
+def reduction_files(extension):
+    """Input function: every reduction of the dataset's grid (.parquet points or .json info)."""
+    return lambda wildcards: [layout.fill(layout.REDUCED, **reduction.wildcards()) + extension
+                              for reduction in grid.reductions(config, wildcards.dataset)]
+
+
+def reduction_keys(wildcards):
+    return [layout.reduction_key(reduction.wildcards()) for reduction in grid.reductions(config, wildcards.dataset)]
 
 
 # ---------------------------------------------------------------- sort runs (their own path space)
@@ -203,7 +198,7 @@ def results_dir_of(wildcards, input):
 def sort_root(run):
     """A sort run's photos: generated demo photos (resources/demo-sort/<run>) or the user's folder."""
     spec = config["sort"][run]
-    return f"resources/demo-sort/{run}" if "demo" in spec else spec["root"]
+    return layout.fill(layout.SORT_DEMO_PHOTOS, run=run) if "demo" in spec else spec["root"]
 
 
 def sort_run_spec(run):
@@ -226,7 +221,10 @@ def get_sort_fingerprint(wildcards):
 def get_sort_benchmark_tables(wildcards):
     """A sort run on a benchmark's best setting waits for that benchmark's tables."""
     benchmark = config["sort"][wildcards.run].get("benchmark")
-    return {"summary": f"results/{benchmark}/summary.csv", "metrics": f"results/{benchmark}/metrics.csv"} if benchmark else {}
+    if not benchmark:
+        return {}
+    return {"summary": layout.fill(layout.TABLES["summary"], dataset=benchmark),
+            "metrics": layout.fill(layout.TABLES["csv"], dataset=benchmark)}
 
 
 def get_sort_choices(wildcards):
@@ -244,7 +242,7 @@ def get_sort_embeddings(wildcards):
     """The inbox embedded with the chosen model (known once the sort_setting checkpoint has run)."""
     with open(checkpoints.sort_setting.get(run=wildcards.run).output[0]) as handle:
         model = json.load(handle)["model"]
-    return f"results/sort/{wildcards.run}/embeddings/{model}.parquet"
+    return layout.fill(layout.SORT_EMBEDDINGS, run=wildcards.run, model=model)
 
 
 # ---------------------------------------------------------------- targets
@@ -252,16 +250,18 @@ def get_sort_embeddings(wildcards):
 
 def sort_targets():
     """Every sort run's folders and review page, and named folders where a review CSV is given."""
-    targets = expand("results/sort/{run}/{name}", run=SORT_RUNS, name=["assignments.csv", "review.html"])
-    return targets + [f"results/sort/{run}/labels.csv" for run in SORT_RUNS if "review" in config["sort"][run]]
+    targets = [layout.fill(pattern, run=run) for run in SORT_RUNS
+               for pattern in (layout.SORT_ASSIGNMENTS, layout.SORT_REVIEW_PAGE)]
+    return targets + [layout.fill(layout.SORT_LABELS, run=run) for run in SORT_RUNS if "review" in config["sort"][run]]
 
 
 def all_targets():
-    targets = expand("results/{dataset}/metrics.csv", dataset=DATASETS)
-    targets += expand("results/{dataset}/plots/heatmap.png", dataset=DATASETS)
-    if config["review"]["gallery_top"]:
-        targets += expand("results/{dataset}/gallery", dataset=DATASETS)
-    targets += sort_targets()
-    if "subclusters" in config:
-        targets += expand("results/{dataset}/subcluster_attributes.csv", dataset=DATASETS)
-    return targets
+    targets = []
+    for dataset in DATASETS:
+        targets += [layout.fill(layout.TABLES["csv"], dataset=dataset),
+                    layout.fill(layout.PLOTS, dataset=dataset) + "/heatmap.png"]
+        if config["review"]["gallery_top"]:
+            targets.append(layout.fill(layout.GALLERY, dataset=dataset))
+        if "subclusters" in config:
+            targets.append(layout.fill(layout.SUBCLUSTER_ATTRIBUTES, dataset=dataset))
+    return targets + sort_targets()

@@ -3,7 +3,7 @@
 
 rule demo_data:
     output:
-        directory("resources/demo/{dataset}"),
+        directory(layout.DEMO_PHOTOS),
     params:
         spec=lambda wildcards: config["datasets"][wildcards.dataset]["demo"],
     conda:
@@ -18,8 +18,8 @@ rule scan:
     input:
         unpack(get_scan_inputs),
     output:
-        manifest="results/{dataset}/manifest.parquet",
-        rejects="results/{dataset}/rejects/scan.csv",
+        manifest=layout.MANIFEST,
+        rejects=layout.SCAN_REJECTS,
     params:
         root=lambda wildcards: dataset_root(wildcards.dataset),
         label_level=lambda wildcards: config["datasets"][wildcards.dataset]["label_level"],
@@ -31,22 +31,22 @@ rule scan:
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/{dataset}/logs/scan.log",
+        layout.LOGS + "/scan.log",
     script:
         "../scripts/scan.py"
 
 
 rule sample:
     input:
-        manifest="results/{dataset}/manifest.parquet",
+        manifest=layout.MANIFEST,
     output:
-        "results/{dataset}/samples/{sampling}/{split}/{seed}.parquet",
+        layout.SAMPLE,
     params:
         spec=lambda wildcards: config["samplings"][wildcards.sampling],
         group=get_split_group,
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/{dataset}/logs/sample/{sampling}/{split}/{seed}.log",
+        layout.LOGS + "/sample/{sampling}/{split}/{seed}.log",
     script:
         "../scripts/sample.py"

@@ -4,80 +4,56 @@
 # Embeddings come from the content-addressed cache (embed.cache) where it has them: adding photos
 # embeds only the new ones. With embed.shards: N, each (dataset, model) is N GPU jobs (an image's
 # shard follows from its content hash alone), merged into the same per-dataset file.
-if EMBED_SHARDS == 1:
+EMBED_PATHS = layout.embed_job_paths(EMBED_SHARDS)
 
-    rule embed:
-        input:
-            get_demo_folder,
-            get_prefetched_weights,
-            manifest="results/{dataset}/manifest.parquet",
-        output:
-            embeddings="results/{dataset}/embeddings/{model}.parquet",
-            rejects="results/{dataset}/rejects/embed_{model}.csv",
-            stats="results/{dataset}/embeddings/{model}.stats.json",
-        params:
-            model=lambda wildcards: wildcards.model,
-            spec=lambda wildcards: config["models"][wildcards.model],
-            root=lambda wildcards: dataset_root(wildcards.dataset),
-            device=config["embed"]["device"],
-            cache=config["embed"]["cache"],
-        threads: config["embed"]["workers"] + 1
-        resources:
-            mem_mb=8000,
-            runtime=120,
-        conda:
-            "../envs/zsc.yaml"
-        log:
-            "results/{dataset}/logs/embed/{model}.log",
-        script:
-            "../scripts/embed.py"
 
-else:
+rule embed:
+    input:
+        get_demo_folder,
+        get_prefetched_weights,
+        manifest=layout.MANIFEST,
+    output:
+        embeddings=EMBED_PATHS["embeddings"],
+        rejects=EMBED_PATHS["rejects"],
+        stats=EMBED_PATHS["stats"],
+    params:
+        model=lambda wildcards: wildcards.model,
+        spec=lambda wildcards: config["models"][wildcards.model],
+        root=lambda wildcards: dataset_root(wildcards.dataset),
+        device=config["embed"]["device"],
+        cache=config["embed"]["cache"],
+        **({"n_shards": EMBED_SHARDS} if EMBED_SHARDS > 1 else {}),
+    threads: config["embed"]["workers"] + 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    conda:
+        "../envs/zsc.yaml"
+    log:
+        EMBED_PATHS["log"],
+    script:
+        "../scripts/embed.py"
 
-    rule embed:
-        input:
-            get_demo_folder,
-            get_prefetched_weights,
-            manifest="results/{dataset}/manifest.parquet",
-        output:
-            embeddings=f"results/{{dataset}}/embeddings/shards/{{model}}/{{shard}}-of-{EMBED_SHARDS}.parquet",
-            rejects=f"results/{{dataset}}/embeddings/shards/{{model}}/{{shard}}-of-{EMBED_SHARDS}.rejects.csv",
-            stats=f"results/{{dataset}}/embeddings/shards/{{model}}/{{shard}}-of-{EMBED_SHARDS}.stats.json",
-        params:
-            model=lambda wildcards: wildcards.model,
-            spec=lambda wildcards: config["models"][wildcards.model],
-            root=lambda wildcards: dataset_root(wildcards.dataset),
-            device=config["embed"]["device"],
-            cache=config["embed"]["cache"],
-            n_shards=EMBED_SHARDS,
-        threads: config["embed"]["workers"] + 1
-        resources:
-            mem_mb=8000,
-            runtime=120,
-        conda:
-            "../envs/zsc.yaml"
-        log:
-            f"results/{{dataset}}/logs/embed/{{model}}.{{shard}}-of-{EMBED_SHARDS}.log",
-        script:
-            "../scripts/embed.py"
+
+if EMBED_SHARDS > 1:
 
     rule embed_merge:
         input:
-            manifest="results/{dataset}/manifest.parquet",
+            manifest=layout.MANIFEST,
             shards=embed_shard_files(".parquet"),
             rejects=embed_shard_files(".rejects.csv"),
             stats=embed_shard_files(".stats.json"),
         output:
-            embeddings="results/{dataset}/embeddings/{model}.parquet",
-            rejects="results/{dataset}/rejects/embed_{model}.csv",
-            stats="results/{dataset}/embeddings/{model}.stats.json",
+            embeddings=layout.EMBEDDINGS,
+            rejects=layout.EMBED_REJECTS,
+            stats=layout.EMBED_STATS,
         resources:
             mem_mb=8000,
             runtime=30,
         conda:
             "../envs/zsc.yaml"
         log:
-            "results/{dataset}/logs/embed/{model}.merge.log",
+            layout.LOGS + "/embed/{model}.merge.log",
         script:
             "../scripts/embed_merge.py"
 
@@ -89,12 +65,12 @@ localrules:
 
 rule fetch_weights_all:
     input:
-        expand("resources/weights/{model}.safetensors", model=hub_models()),
+        expand(layout.WEIGHTS, model=hub_models()),
 
 
 rule fetch_weights:
     output:
-        "resources/weights/{model}.safetensors",
+        layout.WEIGHTS,
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
     conda:

@@ -3,18 +3,21 @@
 
 rule plots:
     input:
-        summary="results/{dataset}/summary.csv",
-        per_species="results/{dataset}/per_species.csv",
-        metrics="results/{dataset}/metrics.csv",
+        summary=rules.aggregate.output.summary,
+        per_species=rules.aggregate.output.per_species,
+        metrics=rules.aggregate.output.csv,
+        labels=cell_files(".parquet"),
+        points=reduction_files(".parquet"),
     output:
-        heatmap=report("results/{dataset}/plots/heatmap.png", caption="../report/heatmap.rst", category="{dataset}"),
-        per_species=report("results/{dataset}/plots/per_species.png", caption="../report/per_species.rst", category="{dataset}"),
-        scatter=report("results/{dataset}/plots/scatter_best.png", caption="../report/scatter.rst", category="{dataset}"),
+        heatmap=report(layout.PLOTS + "/heatmap.png", caption="../report/heatmap.rst", category="{dataset}"),
+        per_species=report(layout.PLOTS + "/per_species.png", caption="../report/per_species.rst", category="{dataset}"),
+        scatter=report(layout.PLOTS + "/scatter_best.png", caption="../report/scatter.rst", category="{dataset}"),
     params:
-        results_dir=results_dir_of,
+        cell_keys=cell_keys,
+        reduction_keys=reduction_keys,
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/{dataset}/logs/plots.log",
+        layout.LOGS + "/plots.log",
     script:
         "../scripts/plots.py"

@@ -3,11 +3,11 @@
 
 rule reduce:
     input:
-        embeddings="results/{dataset}/embeddings/{model}.parquet",
-        sample="results/{dataset}/samples/{sampling}/{split}/{seed}.parquet",
+        embeddings=layout.EMBEDDINGS,
+        sample=layout.SAMPLE,
     output:
-        points="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{split}/{seed}.parquet",
-        info="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{split}/{seed}.json",
+        points=layout.REDUCED + ".parquet",
+        info=layout.REDUCED + ".json",
     params:
         spec=lambda wildcards: config["reducers"][wildcards.reducer],
     resources:
@@ -16,6 +16,6 @@ rule reduce:
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/{dataset}/logs/reduce/{model}/{reducer}/{sampling}/{split}/{seed}.log",
+        layout.LOGS + "/reduce/{model}/{reducer}/{sampling}/{split}/{seed}.log",
     script:
         "../scripts/reduce.py"

@@ -4,33 +4,33 @@
 rule thumbnails:
     input:
         get_demo_folder,
-        manifest="results/{dataset}/manifest.parquet",
+        manifest=layout.MANIFEST,
     output:
-        directory("results/{dataset}/thumbnails"),
+        directory(layout.THUMBNAILS),
     params:
         root=lambda wildcards: dataset_root(wildcards.dataset),
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/{dataset}/logs/thumbnails.log",
+        layout.LOGS + "/thumbnails.log",
     script:
         "../scripts/thumbnails.py"
 
 
 rule gallery:
     input:
-        cell_files(".parquet"),
-        summary="results/{dataset}/summary.csv",
-        metrics="results/{dataset}/metrics.csv",
-        thumbnails="results/{dataset}/thumbnails",
+        labels=cell_files(".parquet"),
+        summary=rules.aggregate.output.summary,
+        metrics=rules.aggregate.output.csv,
+        thumbnails=rules.thumbnails.output[0],
     output:
-        directory("results/{dataset}/gallery"),
+        directory(layout.GALLERY),
     params:
         top=config["review"]["gallery_top"],
-        cells_dir=lambda wildcards, input: f"{results_dir_of(wildcards, input)}/cells",
+        cells=cell_keys,
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/{dataset}/logs/gallery.log",
+        layout.LOGS + "/gallery.log",
     script:
         "../scripts/gallery.py"

@@ -1,26 +1,23 @@
 # Sorting unlabeled photos with one chosen setting (no labels anywhere). Sort runs live in their
-# own path space (resources/demo-sort/<run>, results/sort/<run>), apart from the datasets'.
+# own path space (layout.SORT_RUN, layout.SORT_DEMO_PHOTOS), apart from the datasets'; the demo
+# photos and the embedding reuse the benchmark's rules.
 
 
-rule sort_demo_data:
+use rule demo_data as sort_demo_data with:
     output:
-        directory("resources/demo-sort/{run}"),
+        directory(layout.SORT_DEMO_PHOTOS),
     params:
         spec=lambda wildcards: config["sort"][wildcards.run]["demo"],
-    conda:
-        "../envs/zsc.yaml"
     log:
         "logs/sort_demo_data/{run}.log",
-    script:
-        "../scripts/demo_data.py"
 
 
 rule sort_scan:
     input:
         get_sort_demo_folder,
     output:
-        manifest="results/sort/{run}/manifest.parquet",
-        rejects="results/sort/{run}/rejects.csv",
+        manifest=layout.SORT_MANIFEST,
+        rejects=layout.SORT_REJECTS,
     params:
         root=lambda wildcards: sort_root(wildcards.run),
         fingerprint=get_sort_fingerprint,
@@ -28,7 +25,7 @@ rule sort_scan:
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/sort/{run}/logs/scan.log",
+        layout.SORT_LOGS + "/scan.log",
     script:
         "../scripts/sort_scan.py"
 
@@ -43,60 +40,52 @@ checkpoint sort_setting:
     input:
         unpack(get_sort_benchmark_tables),
     output:
-        "results/sort/{run}/setting.json",
+        layout.SORT_SETTING,
     params:
         run=lambda wildcards: sort_run_spec(wildcards.run),
         choices=get_sort_choices,
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/sort/{run}/logs/setting.log",
+        layout.SORT_LOGS + "/setting.log",
     script:
         "../scripts/sort_setting.py"
 
 
-rule sort_embed:
+use rule embed as sort_embed with:
     input:
         get_sort_demo_folder,
-        manifest="results/sort/{run}/manifest.parquet",
+        manifest=rules.sort_scan.output.manifest,
     output:
-        embeddings="results/sort/{run}/embeddings/{model}.parquet",
-        rejects="results/sort/{run}/embed_rejects/{model}.csv",
-        stats="results/sort/{run}/embeddings/{model}.stats.json",
+        embeddings=layout.SORT_EMBEDDINGS,
+        rejects=layout.SORT_EMBED_REJECTS,
+        stats=layout.SORT_EMBED_STATS,
     params:
         model=lambda wildcards: wildcards.model,
         spec=lambda wildcards: config["models"][wildcards.model],
         root=lambda wildcards: sort_root(wildcards.run),
         device=config["embed"]["device"],
         cache=config["embed"]["cache"],
-    threads: config["embed"]["workers"] + 1
-    resources:
-        mem_mb=8000,
-        runtime=120,
-    conda:
-        "../envs/zsc.yaml"
     log:
-        "results/sort/{run}/logs/embed/{model}.log",
-    script:
-        "../scripts/embed.py"
+        layout.SORT_LOGS + "/embed/{model}.log",
 
 
 rule sort_assign:
     input:
-        manifest="results/sort/{run}/manifest.parquet",
-        setting="results/sort/{run}/setting.json",
+        manifest=rules.sort_scan.output.manifest,
+        setting=rules.sort_setting.output[0],
         embeddings=get_sort_embeddings,
     output:
-        assignments="results/sort/{run}/assignments.csv",
-        review="results/sort/{run}/review.csv",
-        folders=directory("results/sort/{run}/clusters"),
+        assignments=layout.SORT_ASSIGNMENTS,
+        review=layout.SORT_REVIEW_LIST,
+        folders=directory(layout.SORT_CLUSTERS),
     params:
         run=lambda wildcards: sort_run_spec(wildcards.run),
         root=lambda wildcards: sort_root(wildcards.run),
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/sort/{run}/logs/assign.log",
+        layout.SORT_LOGS + "/assign.log",
     script:
         "../scripts/sort_assign.py"
 
@@ -104,17 +93,17 @@ rule sort_assign:
 rule sort_review_page:
     input:
         get_sort_demo_folder,
-        assignments="results/sort/{run}/assignments.csv",
-        setting="results/sort/{run}/setting.json",
+        assignments=rules.sort_assign.output.assignments,
+        setting=rules.sort_setting.output[0],
     output:
-        page="results/sort/{run}/review.html",
-        thumbnails=directory("results/sort/{run}/thumbnails"),
+        page=layout.SORT_REVIEW_PAGE,
+        thumbnails=directory(layout.SORT_THUMBNAILS),
     params:
         root=lambda wildcards: sort_root(wildcards.run),
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/sort/{run}/logs/review_page.log",
+        layout.SORT_LOGS + "/review_page.log",
     script:
         "../scripts/sort_review_page.py"
 
@@ -122,22 +111,22 @@ rule sort_review_page:
 # A reviewer's exported CSV (sort.<run>.review) becomes named folders; nothing is re-embedded or re-clustered.
 rule sort_apply_review:
     input:
-        manifest="results/sort/{run}/manifest.parquet",
-        assignments="results/sort/{run}/assignments.csv",
+        manifest=rules.sort_scan.output.manifest,
+        assignments=rules.sort_assign.output.assignments,
         review=lambda wildcards: config["sort"][wildcards.run]["review"],
     output:
-        labels="results/sort/{run}/labels.csv",
-        folders="results/sort/{run}/label_folders.csv",
+        labels=layout.SORT_LABELS,
+        folders=layout.SORT_LABEL_FOLDERS,
     params:
         root=lambda wildcards: sort_root(wildcards.run),
+        mode=lambda wildcards: config["sort"][wildcards.run]["link"],
         # not an output: Snakemake would delete it before each apply, and the user's own files with it;
         # the step replaces or removes only files it recorded writing there (final.written.csv)
-        final=lambda wildcards: f"results/sort/{wildcards.run}/final",
-        mode=lambda wildcards: config["sort"][wildcards.run]["link"],
+        final=lambda wildcards: layout.fill(layout.SORT_FINAL, run=wildcards.run),
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/sort/{run}/logs/apply_review.log",
+        layout.SORT_LOGS + "/apply_review.log",
     script:
         "../scripts/sort_apply_review.py"
 

@@ -3,11 +3,11 @@
 
 rule subcluster:
     input:
-        points="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{split}/{seed}.parquet",
-        info="results/{dataset}/reduced/{model}/{reducer}/{sampling}/{split}/{seed}.json",
+        points=rules.reduce.output.points,
+        info=rules.reduce.output.info,
     output:
-        labels="results/{dataset}/subclusters/{model}/{reducer}/{sampling}/{split}/{seed}.parquet",
-        scores="results/{dataset}/subclusters/{model}/{reducer}/{sampling}/{split}/{seed}.csv",
+        labels=layout.SUBCLUSTERS + ".parquet",
+        scores=layout.SUBCLUSTERS + ".csv",
     params:
         spec=lambda wildcards: config["subclusters"],
         attributes=lambda wildcards: config["datasets"][wildcards.dataset].get("attributes"),
@@ -17,19 +17,21 @@ rule subcluster:
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/{dataset}/logs/subcluster/{model}/{reducer}/{sampling}/{split}/{seed}.log",
+        layout.LOGS + "/subcluster/{model}/{reducer}/{sampling}/{split}/{seed}.log",
     script:
         "../scripts/subcluster.py"
 
 
 rule subcluster_summary:
     input:
-        subcluster_files(".csv"),
+        scores=subcluster_files(".csv"),
     output:
-        "results/{dataset}/subcluster_attributes.csv",
+        layout.SUBCLUSTER_ATTRIBUTES,
+    params:
+        reductions=subcluster_keys,
     conda:
         "../envs/zsc.yaml"
     log:
-        "results/{dataset}/logs/subcluster_summary.log",
+        layout.LOGS + "/subcluster_summary.log",
     script:
         "../scripts/subcluster_summary.py"

@@ -1,7 +1,8 @@
-from zsc import jobs
+from zsc.steps import cluster as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.cluster_job(
+with logged(snakemake.log[0]):
+    step.cluster(
         points_path=snakemake.input.points,
         info_path=snakemake.input.info,
         spec=snakemake.params.spec,

@@ -1,4 +1,5 @@
-from zsc import jobs
+from zsc.steps import data as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.demo_data(snakemake.output[0], snakemake.params.spec)
+with logged(snakemake.log[0]):
+    step.demo_photos(snakemake.output[0], snakemake.params.spec)

@@ -1,7 +1,8 @@
-from zsc import jobs
+from zsc.steps import embed as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.embed(
+with logged(snakemake.log[0]):
+    step.embed(
         model_name=snakemake.params.model,
         spec=snakemake.params.spec,
         root=snakemake.params.root,

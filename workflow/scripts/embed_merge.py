@@ -1,7 +1,8 @@
-from zsc import jobs
+from zsc.steps import embed as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.embed_merge(
+with logged(snakemake.log[0]):
+    step.merge_shards(
         manifest_path=snakemake.input.manifest,
         shard_paths=list(snakemake.input.shards),
         shard_rejects=list(snakemake.input.rejects),

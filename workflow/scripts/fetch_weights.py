@@ -1,4 +1,5 @@
-from zsc import jobs
+from zsc.steps import embed as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.fetch_weights(snakemake.wildcards.model, snakemake.params.spec, snakemake.output[0])
+with logged(snakemake.log[0]):
+    step.fetch_weights(snakemake.wildcards.model, snakemake.params.spec, snakemake.output[0])

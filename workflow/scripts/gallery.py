@@ -1,10 +1,11 @@
-from zsc import jobs
+from zsc.steps import review as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.gallery_job(
+with logged(snakemake.log[0]):
+    step.gallery(
         summary_path=snakemake.input.summary,
         metrics_path=snakemake.input.metrics,
-        cells_dir=snakemake.params.cells_dir,
+        labels_by_cell=dict(zip(snakemake.params.cells, snakemake.input.labels)),
         thumbs_dir=snakemake.input.thumbnails,
         top=snakemake.params.top,
         output_dir=snakemake.output[0],

@@ -1,4 +1,12 @@
-from zsc import jobs
+from zsc.steps import plots as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.plots_job(snakemake.params.results_dir, dict(snakemake.output.items()))
+with logged(snakemake.log[0]):
+    step.plots(
+        summary_path=snakemake.input.summary,
+        per_species_path=snakemake.input.per_species,
+        metrics_path=snakemake.input.metrics,
+        labels_by_cell=dict(zip(snakemake.params.cell_keys, snakemake.input.labels)),
+        points_by_reduction=dict(zip(snakemake.params.reduction_keys, snakemake.input.points)),
+        outputs=dict(snakemake.output.items()),
+    )

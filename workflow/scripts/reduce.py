@@ -1,7 +1,8 @@
-from zsc import jobs
+from zsc.steps import reduce as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.reduce_job(
+with logged(snakemake.log[0]):
+    step.reduce(
         embeddings_path=snakemake.input.embeddings,
         sample_path=snakemake.input.sample,
         spec=snakemake.params.spec,

@@ -1,7 +1,8 @@
-from zsc import jobs
+from zsc.steps import data as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.scan(
+with logged(snakemake.log[0]):
+    step.scan(
         root=snakemake.params.root,
         label_level=snakemake.params.label_level,
         group_level=snakemake.params.group_level,

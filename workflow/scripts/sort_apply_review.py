@@ -1,7 +1,8 @@
-from zsc import jobs
+from zsc.steps import sort as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.sort_apply_review_job(
+with logged(snakemake.log[0]):
+    step.apply_review(
         root=snakemake.params.root,
         manifest_path=snakemake.input.manifest,
         assignments_path=snakemake.input.assignments,

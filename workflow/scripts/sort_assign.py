@@ -1,7 +1,8 @@
-from zsc import jobs
+from zsc.steps import sort as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.sort_assign_job(
+with logged(snakemake.log[0]):
+    step.assign(
         manifest_path=snakemake.input.manifest,
         embeddings_path=snakemake.input.embeddings,
         setting_path=snakemake.input.setting,

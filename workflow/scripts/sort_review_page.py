@@ -1,7 +1,8 @@
-from zsc import jobs
+from zsc.steps import sort as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.sort_review_page_job(
+with logged(snakemake.log[0]):
+    step.review_page(
         root=snakemake.params.root,
         assignments_path=snakemake.input.assignments,
         setting_path=snakemake.input.setting,

@@ -1,4 +1,5 @@
-from zsc import jobs
+from zsc.steps import sort as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.sort_scan_job(snakemake.params.root, snakemake.output.manifest, snakemake.output.rejects, snakemake.threads)
+with logged(snakemake.log[0]):
+    step.scan(snakemake.params.root, snakemake.output.manifest, snakemake.output.rejects, snakemake.threads)

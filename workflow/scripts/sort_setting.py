@@ -1,7 +1,8 @@
-from zsc import jobs
+from zsc.steps import sort as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.sort_setting_job(
+with logged(snakemake.log[0]):
+    step.setting(
         run=snakemake.params.run,
         choices=snakemake.params.choices,
         summary_path=snakemake.input.get("summary"),

@@ -1,7 +1,8 @@
-from zsc import jobs
+from zsc.steps import subcluster as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.subcluster_job(
+with logged(snakemake.log[0]):
+    step.subcluster(
         points_path=snakemake.input.points,
         info_path=snakemake.input.info,
         spec=snakemake.params.spec,

@@ -1,4 +1,5 @@
-from zsc import jobs
+from zsc.steps import subcluster as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.subcluster_summary_job(list(snakemake.input), snakemake.output[0])
+with logged(snakemake.log[0]):
+    step.summary(list(snakemake.input.scores), list(snakemake.params.reductions), snakemake.output[0])

@@ -1,4 +1,5 @@
-from zsc import jobs
+from zsc.steps import review as step
+from zsc.steps.common import logged
 
-with jobs.logged(snakemake.log[0]):
-    jobs.thumbnails_job(snakemake.params.root, snakemake.input.manifest, snakemake.output[0])
+with logged(snakemake.log[0]):
+    step.thumbnails(snakemake.params.root, snakemake.input.manifest, snakemake.output[0])

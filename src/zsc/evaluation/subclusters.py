@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from zsc.clusterers import cluster
+from zsc.methods.clusterers import cluster
 
 SCORE_COLUMNS = ["attribute", "n_species", "n_images", "v_measure", "ari"]
 

@@ -14,12 +14,13 @@ from typing import Callable
 
 import torch
 
-from zsc.torchvision_compat import ensure_torchvision
-from zsc.weights import WeightsError, load_local_file, load_packaged
+from zsc import layout
+from zsc.embedding.torchvision_compat import ensure_torchvision
+from zsc.embedding.weights import WeightsError, load_local_file, load_packaged
 
 POOLING_TO_TIMM = {"cls": "token", "mean": "avg", "default": None}
 KEEP_HEAD = "projection"  # CLIP-style timm models: the head is the image-text projection (encode_image)
-WEIGHTS_DIR = Path("resources/weights")
+WEIGHTS_DIR = Path(layout.WEIGHTS_DIR)
 RANDOM_INIT_SEED = 0  # random weights are seeded too, so a rerun reproduces them
 RANDOM_SOURCE = f"random-init seed {RANDOM_INIT_SEED} (plumbing only; measures nothing)"
 
@@ -45,8 +46,8 @@ class Backbone:
 
 
 def local_weights_path(model_name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
-    """Where ``fetch_weights`` stores a model's hub weights for offline nodes."""
-    return Path(weights_dir) / f"{model_name}.safetensors"
+    """Where ``fetch_weights`` stores a model's hub weights for offline nodes (layout.WEIGHTS)."""
+    return Path(weights_dir) / Path(layout.fill(layout.WEIGHTS, model=model_name)).name
 
 
 def _hub_offline() -> bool:
@@ -94,7 +95,6 @@ def _timm_create(spec: dict, pretrained: bool):
 
 def _create_timm(model_name: str, spec: dict, weights_dir: Path):
     """(model without head, weights description)."""
-    import timm
 
     weights = spec.get("weights", "hub")
     local = local_weights_path(model_name, weights_dir)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from zsc.images import ImageRejected, probe, skip_reason
+from zsc.data.images import ImageRejected, probe, skip_reason
 from zsc.io import content_hash, normalise_label, read_user_csv
 
 MANIFEST_COLUMNS = ["image_id", "label", "group", "size_bytes", "width", "height", "format", "content_hash"]

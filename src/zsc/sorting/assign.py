@@ -1,60 +1,20 @@
-"""Sort unlabeled photos with one chosen setting: cluster folders plus a review list.
+"""Sort unlabeled photos with one chosen setting: clusters, doubtful photos and their output names.
 
-No labels are needed anywhere: the setting comes from the config, or from the best row of a
-finished benchmark's summary.csv.
+No labels are needed anywhere (the setting: zsc.sorting.setting).
 """
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from zsc.aggregate import usable_settings
-from zsc.clusterers import DENSITY_KEYS, DENSITY_KEYS_OF, cluster, with_density_preset
-from zsc.metrics import NOISE, nearest_clusters
-from zsc.reducers import reduce
+from zsc.methods.clusterers import cluster
+from zsc.evaluation.metrics import NOISE, nearest_clusters
+from zsc.methods.reducers import reduce
 
 MAX_NAME_BYTES = 255  # NAME_MAX of common file systems
-
-
-def top_setting(summary: pd.DataFrame, path) -> pd.Series:
-    """The best summary row with at least one seed that did not fail."""
-    usable = usable_settings(summary)
-    if usable.empty:
-        raise ValueError(f"{path}: every setting failed; no best setting to sort with")
-    return usable.iloc[0]
-
-
-def choose_setting(run: dict, choices: dict, summary_path: str | None, metrics_path: str | None) -> dict:
-    """The sort run's model / reducer / clusterer with their full config entries.
-
-    A density clusterer without min_cluster_size/min_samples gets them from the run's
-    ``expected_group_size``, or else from the values the benchmark's cell actually used.
-    """
-    from zsc.aggregate import first_ok_cell
-
-    recorded = {}
-    if "setting" in run:
-        names, source = dict(run["setting"]), "sort.<run>.setting"
-    else:
-        top = top_setting(pd.read_csv(summary_path), summary_path)
-        names = {key: top[key] for key in ("model", "reducer", "clusterer")}
-        source = f"best setting of {summary_path}"
-        cell = first_ok_cell(pd.read_csv(metrics_path), top)
-        recorded = {key: int(cell[key]) for key in DENSITY_KEYS if key in cell and pd.notna(cell[key])}
-    clusterer_spec = dict(choices["clusterers"][names["clusterer"]])
-    if not all(key in clusterer_spec for key in DENSITY_KEYS_OF.get(clusterer_spec["method"], ())):
-        if run.get("expected_group_size"):
-            clusterer_spec = with_density_preset(clusterer_spec, "large", float(run["expected_group_size"]))
-        elif recorded:
-            clusterer_spec = {**recorded, **clusterer_spec, "density_rule": f"as used by the benchmark ({source})"}
-        else:
-            raise ValueError("a density clusterer without min_cluster_size/min_samples needs sort.<run>.expected_group_size")
-    return {**names, "source": source, "model_spec": choices["models"][names["model"]],
-            "reducer_spec": choices["reducers"][names["reducer"]], "clusterer_spec": clusterer_spec}
 
 
 def doubt(points: np.ndarray, labels: np.ndarray, min_silhouette: float) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -94,7 +54,7 @@ def single_cluster(n: int) -> pd.DataFrame:
                          "nearest_cluster": np.zeros(n, int), "distance_to_cluster": np.zeros(n)})
 
 
-def assign(embeddings: np.ndarray, reducer_spec: dict, clusterer_spec: dict, k: int | None, seed: int,
+def assign_clusters(embeddings: np.ndarray, reducer_spec: dict, clusterer_spec: dict, k: int | None, seed: int,
            min_silhouette: float = 0.0) -> pd.DataFrame:
     """Per image: cluster (-1 = noise), whether it is doubtful and why, its likely cluster and distance.
 
@@ -102,8 +62,8 @@ def assign(embeddings: np.ndarray, reducer_spec: dict, clusterer_spec: dict, k: 
     One photo, or k=1, is one cluster; k above the photo count, or a reducer or clusterer that cannot
     run on this few photos, is a :class:`SortInputError` with a one-line reason.
     """
-    from zsc.clusterers import ClustererError
-    from zsc.reducers import ReducerError
+    from zsc.methods.clusterers import ClustererError
+    from zsc.methods.reducers import ReducerError
 
     n = len(embeddings)
     if k is not None and k > n:

@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import copy
 import itertools
-import os
 import re
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-from zsc.clusterers import CLUSTERER_METHODS, DENSITY_KEYS_OF, K_GIVEN
-from zsc.reducers import COMMON_PARAMS as COMMON_REDUCER_PARAMS, REDUCER_METHODS
-from zsc.images import IMAGE_EXTENSIONS
-from zsc.weights import PACKAGED_WEIGHTS, weights_file_problem
+from zsc.methods.clusterers import CLUSTERER_METHODS, DENSITY_KEYS_OF, K_GIVEN
+from zsc.methods.reducers import COMMON_PARAMS as COMMON_REDUCER_PARAMS, REDUCER_METHODS
+from zsc import grid
+from zsc.data.folders import count_images, root_problem, sample_size_bound, species_folders, species_per_group
+from zsc.grid import POOLED
+from zsc.embedding.weights import PACKAGED_WEIGHTS, weights_file_problem
 
 GRID_AXES = {"models": "model", "reducers": "reducer", "clusterers": "clusterer", "samplings": "sampling"}
-POOLED = "pooled"  # the split name of a dataset clustered as a whole
+
+
+# the schema ships inside the package, so `python -m zsc.config` finds it in any install
+SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 
 
 class ConfigError(ValueError):
@@ -107,15 +111,15 @@ def schema_errors(config: dict, schema: dict) -> list[str]:
 
 def _check_grid(config: dict) -> list[str]:
     errors = []
-    grid = config["grid"]
-    axes = [grid_names(config, axis) for axis in GRID_AXES]
-    if all(axes) and all(excluded(config, **dict(zip(GRID_AXES.values(), cell))) for cell in itertools.product(*axes)):
+    grid_spec = config["grid"]
+    axes = [grid.names(config, axis) for axis in GRID_AXES]
+    if all(axes) and all(grid.excluded(config, **dict(zip(GRID_AXES.values(), cell))) for cell in itertools.product(*axes)):
         errors.append("config key 'grid.exclude': removes every cell of the grid; nothing would run")
     for axis in [*GRID_AXES, "datasets"]:
-        for name in grid.get(axis, []):
+        for name in grid_spec.get(axis, []):
             if name not in config[axis]:
                 errors.append(f"config key 'grid.{axis}': unknown name '{name}'; allowed: {sorted(config[axis])}")
-    for index, rule in enumerate(grid.get("exclude", [])):
+    for index, rule in enumerate(grid_spec.get("exclude", [])):
         for axis, singular in GRID_AXES.items():
             names = rule.get(singular, [])
             for name in names if isinstance(names, list) else [names]:
@@ -125,14 +129,39 @@ def _check_grid(config: dict) -> list[str]:
     return errors
 
 
+TIMM_NAMES_CODE = ("import json; from zsc.embedding.torchvision_compat import ensure_torchvision; "
+                   "ensure_torchvision(); import timm; print(json.dumps(sorted(timm.list_models())))")
+
+
+def _timm_model_names() -> frozenset[str]:
+    """Every architecture name timm registers, from a per-version cache file (``$XDG_CACHE_HOME/zsc/``).
+
+    Listing them imports timm and torch (~2 s): that happens once per timm version, in a child
+    process, so a Snakefile parse (and each SLURM job's re-parse) imports neither."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "zsc" / f"timm-{version('timm')}-models.json"
+    try:
+        return frozenset(json.loads(cache.read_text()))
+    except (OSError, ValueError):
+        pass
+    listed = subprocess.run([sys.executable, "-c", TIMM_NAMES_CODE], capture_output=True, text=True, check=True).stdout
+    try:
+        from zsc.io import atomic_path
+
+        with atomic_path(cache) as temporary:
+            Path(temporary).write_text(listed)
+    except OSError:
+        pass  # a read-only home: list them again next time
+    return frozenset(json.loads(listed))
+
+
 def _timm_knows(model_id: str) -> bool:
-    from zsc.torchvision_compat import ensure_torchvision
-
-    ensure_torchvision()
-    import timm
-    from timm.models import split_model_name_tag
-
-    return timm.is_model(split_model_name_tag(model_id)[0])
+    return model_id.split(".", 1)[0] in _timm_model_names()
 
 
 def _check_models(config: dict) -> list[str]:
@@ -159,64 +188,11 @@ def _check_models(config: dict) -> list[str]:
     return errors
 
 
-def _species_folders(root: Path, label_level: int) -> dict[str, int]:
-    """Folder name at ``label_level`` (species; groups with group_level) -> number of image-extension
-    files below it, from names only (cheap; symlinks not followed)."""
-    counts: dict[str, int] = {}
-    for folder, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        folders = Path(folder).relative_to(root).parts
-        if not folders or not -len(folders) <= label_level < len(folders):
-            continue
-        n_images = sum(1 for f in filenames if Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith("."))
-        if n_images:
-            counts[folders[label_level]] = counts.get(folders[label_level], 0) + n_images
-    return counts
-
-
-def dataset_species_counts(config: dict, dataset: str) -> dict[str, int] | None:
-    """Images per species a dataset offers (from names: cheap), or None while its photos are absent."""
-    spec = config["datasets"][dataset]
-    if "demo" in spec:
-        return {f"species{i}": spec["demo"]["per_species"] for i in range(spec["demo"]["n_species"])}
-    if spec.get("labels"):
-        if not Path(spec["labels"]).is_file():
-            return None
-        from zsc.scan import read_label_table
-
-        labels = read_label_table(spec["labels"])["label"]
-        return labels[labels != ""].value_counts().to_dict()
-    root = Path(spec["root"])
-    return _species_folders(root, spec["label_level"]) if root.is_dir() and not root_problem(root) else None
-
-
-def sample_size_bound(sampling: dict, species: dict[str, int]) -> int:
-    """The most images a sampling can draw from these species (a cell's N, at most)."""
-    return _sample_size_bound(sampling, species)
-
-
 def _check_subclusters(config: dict) -> list[str]:
     chosen = config.get("subclusters", {}).get("reducers", [])
     return [f"config key 'subclusters.reducers': unknown name '{name}'; allowed: {sorted(config['reducers'])}"
             for name in chosen if name not in config["reducers"]]
 
-
-SYSTEM_FOLDERS = frozenset({"/", "/proc", "/sys", "/dev", "/run", "/boot", "/etc", "/usr", "/bin", "/sbin", "/lib",
-                            "/lib64"})  # walking these would scan the machine, not photos
-
-
-def root_problem(root: Path | str) -> str | None:
-    """Why a configured photo folder cannot be scanned, or None."""
-    root = Path(root)
-    if root.exists() and str(root.resolve()) in SYSTEM_FOLDERS:
-        return f"'{root}' is a system folder, not a photo folder"
-    if not root.exists():
-        return f"folder '{root}' does not exist"
-    if not root.is_dir():
-        return f"'{root}' is a file, not a folder"
-    if not os.access(root, os.R_OK | os.X_OK):
-        return f"folder '{root}' cannot be read (permission denied)"
-    return None
 
 
 def photo_roots(config: dict) -> dict[str, str]:
@@ -257,16 +233,11 @@ def _check_sort(config: dict) -> list[str]:
                           f"allowed: {sorted(config['datasets'])}")
         errors.extend(_check_sort_clusterer(config, name, spec))
         if spec.get("k") and spec.get("root") and not root_problem(spec["root"]):
-            n_photos = _count_images(Path(spec["root"]))
+            n_photos = count_images(Path(spec["root"]))
             if spec["k"] > n_photos:
                 errors.append(f"config key 'sort.{name}.k': k={spec['k']} exceeds the {n_photos} photos under "
                               f"'{spec['root']}'")
     return errors
-
-
-def _count_images(root: Path) -> int:
-    return sum(1 for folder, dirnames, filenames in os.walk(root) for f in filenames
-               if Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith("."))
 
 
 def _sort_candidate_clusterers(config: dict, spec: dict) -> list[str]:
@@ -274,7 +245,7 @@ def _sort_candidate_clusterers(config: dict, spec: dict) -> list[str]:
     if "setting" in spec:
         chosen = spec["setting"]["clusterer"]
         return [chosen] if chosen in config["clusterers"] else []
-    return grid_names(config, "clusterers")
+    return grid.names(config, "clusterers")
 
 
 def _check_sort_clusterer(config: dict, name: str, spec: dict) -> list[str]:
@@ -310,7 +281,7 @@ def _check_datasets(config: dict) -> list[str]:
             if Path(spec["labels"]).is_file():
                 errors.extend(_check_label_table(config, name, spec["labels"]))
             continue
-        species = _species_folders(root, spec["label_level"])
+        species = species_folders(root, spec["label_level"])
         if not species:
             symlinked = [p.name for p in root.iterdir() if p.is_symlink() and p.is_dir()]
             hint = (f" (symlinked folders are not followed: {sorted(symlinked)[:5]})" if symlinked else "")
@@ -342,7 +313,7 @@ def contains(folder: Path, path: Path) -> bool:
 
 
 def _check_label_table(config: dict, name: str, path: str) -> list[str]:
-    from zsc.scan import read_label_table
+    from zsc.data.scan import read_label_table
 
     try:
         table = read_label_table(path)
@@ -355,18 +326,12 @@ def _check_label_table(config: dict, name: str, path: str) -> list[str]:
     return _check_k_against_samples(config, name, species)
 
 
-def _sample_size_bound(sampling: dict, species: dict[str, int]) -> int:
-    kept = [n for n in species.values() if n >= sampling["min_per_class"]]
-    per_class = sampling.get("per_class") or sampling.get("max_per_class")
-    return sum(min(n, per_class) if per_class else n for n in kept)
-
-
 def _check_k_against_samples(config: dict, dataset: str, species: dict[str, int]) -> list[str]:
     errors = []
     for (c_name, c_spec), (s_name, s_spec) in itertools.product(config["clusterers"].items(), config["samplings"].items()):
         k = c_spec.get("k")
         if isinstance(k, int):
-            bound = _sample_size_bound(s_spec, species)
+            bound = sample_size_bound(s_spec, species)
             if k > bound:
                 errors.append(f"config key 'clusterers.{c_name}.k': k={k} exceeds the at most {bound} images "
                               f"that sampling '{s_name}' draws from dataset '{dataset}'")
@@ -471,15 +436,9 @@ def duplicate_keys(path: Path | str) -> list[str]:
     return [f"{path}: {message}" for message in loader.duplicates]
 
 
-def dataset_splits(config: dict, dataset: str) -> list[str]:
-    """The splits a dataset is clustered in: its groups (split_by: group), or the whole (pooled)."""
-    spec = config["datasets"][dataset]
-    return list(spec["splits"]) if spec.get("split_by") else [POOLED]
-
-
 def _resolve_splits(config: dict) -> list[str]:
     """split_by: group needs the group names: listed as ``splits``, or read from the folders / demo."""
-    from zsc.demo_data import demo_groups
+    from zsc.data.demo import demo_groups
 
     errors = []
     for name, spec in config["datasets"].items():
@@ -495,7 +454,7 @@ def _resolve_splits(config: dict) -> list[str]:
             errors.append(f"config key 'datasets.{name}.split_by': splitting by group needs group_level")
             continue
         elif Path(spec["root"]).is_dir() and not root_problem(spec["root"]):
-            found = sorted(_species_folders(Path(spec["root"]), spec["group_level"]))
+            found = sorted(species_folders(Path(spec["root"]), spec["group_level"]))
         else:
             found = None  # no photos yet: the listed splits are trusted (a dry run needs them)
         if not spec.get("splits"):
@@ -509,7 +468,7 @@ def _resolve_splits(config: dict) -> list[str]:
         elif found is not None and set(spec["splits"]) - set(found):
             errors.append(f"config key 'datasets.{name}.splits': {sorted(set(spec['splits']) - set(found))} "
                           f"not among the groups found: {found}")
-        per_group = _species_per_group(spec)
+        per_group = species_per_group(spec)
         for split in spec.get("splits", []):
             if per_group is not None and split in per_group and len(per_group[split]) < 2:
                 errors.append(f"config key 'datasets.{name}.splits': split '{split}' has {len(per_group[split])} "
@@ -519,41 +478,9 @@ def _resolve_splits(config: dict) -> list[str]:
     return errors
 
 
-def _species_per_group(spec: dict) -> dict[str, set[str]] | None:
-    """Species names per group of a split dataset (from folder names or the labels CSV; cheap), or None."""
-    if "demo" in spec:
-        return None  # generated: every group has several species
-    per_group: dict[str, set[str]] = {}
-    if spec.get("labels"):
-        from zsc.scan import read_label_table
-
-        if not Path(spec["labels"]).is_file():
-            return None
-        try:
-            table = read_label_table(spec["labels"])
-        except ValueError:
-            return None  # reported by _check_label_table
-        for group, label in zip(table["group"], table["label"]):
-            if label:
-                per_group.setdefault(group, set()).add(label)
-        return per_group
-    root = Path(spec["root"])
-    if spec["group_level"] is None or not root.is_dir() or root_problem(root):
-        return None
-    for folder, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        parts = Path(folder).relative_to(root).parts
-        levels = (spec["label_level"], spec["group_level"])
-        if not parts or not all(-len(parts) <= level < len(parts) for level in levels):
-            continue
-        if any(Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith(".") for f in filenames):
-            per_group.setdefault(parts[spec["group_level"]], set()).add(parts[spec["label_level"]])
-    return per_group
-
-
 def _label_table_groups(path: str) -> list[str] | None:
     """The groups of a labels CSV's ``group`` column (None while the file is absent)."""
-    from zsc.scan import read_label_table
+    from zsc.data.scan import read_label_table
 
     if not Path(path).is_file():
         return None
@@ -561,21 +488,6 @@ def _label_table_groups(path: str) -> list[str] | None:
         return sorted(set(read_label_table(path)["group"]) - {""})
     except ValueError:
         return None  # reported by _check_label_table
-
-
-def grid_names(config: dict, axis: str) -> list[str]:
-    """Names on one grid axis, in config order."""
-    chosen = config["grid"].get(axis)
-    return list(chosen) if chosen else list(config[axis])
-
-
-def excluded(config: dict, **cell: str) -> bool:
-    """True when a grid.exclude rule matches every key it names in ``cell`` (a list matches any of its names)."""
-    def matches(value, wanted) -> bool:
-        return value in wanted if isinstance(wanted, list) else value == wanted
-
-    return any(all(matches(cell.get(key), wanted) for key, wanted in rule.items()) for rule in config["grid"]["exclude"])
-
 
 
 def check_file(path: Path | str, schema_path: Path | str) -> list[str]:
@@ -605,10 +517,9 @@ def main(argv: list[str] | None = None) -> int:
     every schema and cross-key error) without starting Snakemake."""
     import sys
 
-    schema = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
     status = 0
     for name in argv if argv is not None else sys.argv[1:]:
-        problems = check_file(name, schema)
+        problems = check_file(name, SCHEMA_PATH)
         for problem in problems:
             print(problem)
         if problems:
@@ -617,6 +528,3 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: ok")
     return status
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from zsc.io import normalise_label, read_user_csv
-from zsc.placement import Placed, update_shared_folder
-from zsc.sorting import MAX_NAME_BYTES, output_name
+from zsc.sorting.placement import Placed, update_shared_folder
+from zsc.sorting.assign import MAX_NAME_BYTES, output_name
 
 UNREVIEWED = "_unreviewed"
 REVIEW_COLUMNS = ("image_id", "label")
@@ -73,7 +73,7 @@ def page_data(run: str, assignments: pd.DataFrame, thumbs: dict[str, str]) -> di
 def render_review_page(run: str, assignments: pd.DataFrame, thumbs: dict[str, str], facts: str = "") -> str:
     """The review page's HTML (thumbnail paths relative to the page)."""
     data = json.dumps(page_data(run, assignments, thumbs), separators=(",", ":")).replace("</", "<\\/")
-    script = resources.files("zsc").joinpath("assets/review.js").read_text()
+    script = resources.files("zsc.sorting").joinpath("assets/review.js").read_text()
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>Review: {html.escape(run)}</title><style>{PAGE_STYLE}</style></head><body>"
@@ -170,7 +170,7 @@ def apply_review(root: Path | str, assignments: pd.DataFrame, review: pd.Series,
                  mode: str) -> tuple[pd.DataFrame, pd.DataFrame, Placed]:
     """Bring final/<label>/ (and final/_unreviewed/) to the review; return (labels, label->folder, placed).
 
-    Only files this step wrote into ``final_dir`` before are replaced or removed (see zsc.placement)."""
+    Only files this step wrote into ``final_dir`` before are replaced or removed (see zsc.sorting.placement)."""
     folders = label_folders(review.values)
     folder_of = dict(zip(folders["label"], folders["folder"]))
     labels = pd.DataFrame({"image_id": assignments["image_id"]})

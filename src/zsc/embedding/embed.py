@@ -24,10 +24,10 @@ import torch
 from PIL import Image
 
 from zsc import __version__
-from zsc.backbones import Backbone, Preprocessing
-from zsc.images import ImageRejected, open_rgb
+from zsc.embedding.backbones import Backbone, Preprocessing
+from zsc.data.images import ImageRejected, open_rgb
 from zsc.io import atomic_path
-from zsc.scan import REJECT_COLUMNS
+from zsc.data.scan import REJECT_COLUMNS
 
 RESAMPLE = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}
 ROWS_PER_ROW_GROUP = 4096
@@ -245,7 +245,7 @@ def write_embedding_file(frame: pd.DataFrame, matrix: np.ndarray, metadata: dict
 
 def run_metadata(model_name: str, spec: dict, backbone: Backbone, manifest_fingerprint: str) -> dict:
     """What the embedding parquet records about how it was made."""
-    from zsc import torchvision_compat
+    from zsc.embedding import torchvision_compat
 
     torchvision_compat.ensure_torchvision()
     import timm

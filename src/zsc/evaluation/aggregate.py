@@ -120,12 +120,6 @@ def label_free_selection(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["clusterer", "sampling", "proxy", "n_settings", "spearman_rho", "p_value"])
 
 
-def cell_labels_path(cells_dir: Path | str, cell) -> Path:
-    """cells/<model>/<reducer>/<clusterer>/<sampling>/<split>/<seed>.parquet for a metrics row (a mapping)."""
-    return Path(cells_dir, cell["model"], cell["reducer"], cell["clusterer"], cell["sampling"], cell["split"],
-                f"{cell['seed']}.parquet")
-
-
 def usable_settings(summary: pd.DataFrame) -> pd.DataFrame:
     """Summary rows (best first) with at least one seed that did not fail."""
     return summary[summary["n_failed"] < summary["n_seeds"]]
@@ -137,12 +131,16 @@ def first_ok_cell(metrics: pd.DataFrame, setting) -> pd.Series:
     return rows[rows["status"] == "ok"].sort_values("seed").iloc[0]
 
 
-def collect_outliers(metrics: pd.DataFrame, cells_dir: Path) -> pd.DataFrame:
-    """Every noise image of every density-clusterer cell, with its nearest cluster and distance."""
+def collect_outliers(metrics: pd.DataFrame, labels_by_cell: dict[str, str]) -> pd.DataFrame:
+    """Every noise image of every density-clusterer cell, with its nearest cluster and distance.
+
+    ``labels_by_cell``: a cell's key (zsc.layout.cell_key) -> its labels file, as the rule lists them."""
+    from zsc.layout import cell_key
+
     frames = []
     density = metrics.get("density_method", pd.Series(False, index=metrics.index)).fillna(False).astype(bool)
     for _, cell in metrics[(metrics["status"] == "ok") & density].iterrows():
-        noise = pd.read_parquet(cell_labels_path(cells_dir, cell)).query("cluster == -1")
+        noise = pd.read_parquet(labels_by_cell[cell_key(cell)]).query("cluster == -1")
         frames.append(noise.assign(**{key: cell[key] for key in KEYS}))
     columns = KEYS + ["image_id", "label", "group", "nearest_cluster", "nearest_distance"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)

@@ -18,8 +18,10 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch is imported where weights are loaded, not when a config is checked
+    import torch
 
 
 class WeightsError(RuntimeError):
@@ -94,6 +96,8 @@ def load_state_dict_file(path: Path) -> dict[str, torch.Tensor]:
             from safetensors.torch import load_file
 
             return load_file(str(path))
+        import torch
+
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # a damaged or foreign file: name it, not the loader's internals
         raise WeightsError(f"weights file {path} cannot be loaded: {str(error).splitlines()[0]}") from None

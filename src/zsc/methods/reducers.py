@@ -241,3 +241,8 @@ def resolve_reduction(x: np.ndarray, spec: dict, seed: int) -> tuple[np.ndarray,
 def reduce(x: np.ndarray, spec: dict, seed: int) -> np.ndarray:
     """z-score ``x`` (unless ``standardize: false``) and reduce it per ``spec['method']``."""
     return resolve_reduction(x, spec, seed)[0]
+
+
+def reduced_coordinates(points_frame) -> np.ndarray:
+    """The x0, x1, ... columns a reduction wrote, as an (N, n_components) array."""
+    return points_frame[[c for c in points_frame.columns if c.startswith("x")]].to_numpy()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from zsc.images import ImageRejected, open_rgb
+from zsc.data.images import ImageRejected, open_rgb
 
 THUMB_SIZE = 160
 PAGE_STYLE = """

@@ -1,0 +1,1 @@
+"""Photos in: file checks and decoding, folder scans, samples, generated demo photos."""

@@ -1,0 +1,1 @@
+"""Reducers and clusterers (registries of methods with declared parameters), density presets, memory estimates."""

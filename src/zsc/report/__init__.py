@@ -1,0 +1,1 @@
+"""Figures for the report, HTML galleries and their thumbnails."""

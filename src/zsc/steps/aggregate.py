@@ -1,0 +1,33 @@
+"""Step of workflow/rules/aggregate.smk: the tables over the grid."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+from zsc.io import write_table
+
+
+def aggregate(cell_paths: list[str], reject_paths: list[str], labels_by_cell: dict[str, str], outputs: dict) -> None:
+    """The dataset's tables from its cells; ``labels_by_cell``: a cell's key -> its labels file."""
+    from zsc.evaluation.aggregate import (collect_outliers, collect_rejects, label_free_selection, leaderboard, load_cells,
+                               split_costs, summarise)
+
+    metrics, per_species = load_cells(cell_paths)
+    if (metrics["status"] != "ok").all():
+        print(f"warning: every one of the {len(metrics)} cells failed, e.g. {metrics['reason'].iloc[0]} "
+              f"(all reasons in {outputs['csv']})", file=sys.__stderr__, flush=True)
+    deterministic, costs = split_costs(metrics)
+    summary = summarise(metrics)
+    write_table(metrics, outputs["parquet"])
+    write_table(deterministic, outputs["csv"])
+    write_table(costs, outputs["costs"])
+    write_table(summary, outputs["summary"])
+    write_table(label_free_selection(summary), outputs["label_free"])
+    settings, models = leaderboard(metrics)
+    write_table(settings, outputs["leaderboard"])
+    write_table(models, outputs["leaderboard_models"])
+    write_table(collect_outliers(metrics, labels_by_cell), outputs["outliers"])
+    write_table(per_species, outputs["per_species"])
+    write_table(collect_rejects(reject_paths), outputs["rejects"])

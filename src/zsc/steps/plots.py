@@ -1,0 +1,32 @@
+"""Step of workflow/rules/plots.smk: the report's figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from zsc.layout import cell_key, reduction_key
+
+
+def plots(summary_path: str, per_species_path: str, metrics_path: str, labels_by_cell: dict[str, str],
+          points_by_reduction: dict[str, str], outputs: dict) -> None:
+    """Heatmap of the grid, per-species bars and the 2-D scatter of the best setting (its first ok seed)."""
+    from zsc.evaluation.aggregate import KEYS, first_ok_cell, usable_settings
+    from zsc.report import plots as figures
+
+    summary = pd.read_csv(summary_path)
+    metrics = pd.read_csv(metrics_path)
+    figures.heatmap(summary, Path(outputs["heatmap"]))
+    if usable_settings(summary).empty:
+        text = f"every cell failed: no setting to draw (reasons in {metrics_path}, column 'reason')"
+        for key in ("per_species", "scatter"):
+            figures.notice(text, Path(outputs[key]))
+        return
+    cell = first_ok_cell(metrics, usable_settings(summary).iloc[0])
+    keys = {key: cell[key] for key in KEYS}
+    figures.per_species_bars(pd.read_csv(per_species_path), keys, Path(outputs["per_species"]))
+    points = pd.read_parquet(points_by_reduction[reduction_key(cell)])
+    labels = pd.read_parquet(labels_by_cell[cell_key(cell)])
+    title = " / ".join(str(v) for v in keys.values()) + f"  (V-measure {cell['v_measure_retained']:.3f})"
+    figures.scatter(points, labels, title, Path(outputs["scatter"]))

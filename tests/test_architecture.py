@@ -1,0 +1,97 @@
+"""The architecture as a test: layers import downward only, one home for the grid and for the paths,
+and a Snakefile parse stays light (no torch, no timm)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+SRC = REPO / "src" / "zsc"
+# bottom to top; a module may import its own subpackage and anything on a lower layer, nothing else
+LAYERS = {"__init__": 0, "io": 0, "grid": 0, "layout": 0, "data": 1, "embedding": 2, "methods": 2, "evaluation": 3,
+          "report": 4, "sorting": 5, "config": 6, "steps": 7}
+
+
+def _package(module: str) -> str:
+    """zsc.data.scan -> data; zsc.io -> io; zsc -> __init__."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _imports(path) -> list[str]:
+    """Every zsc module a file imports, at module level or inside functions."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "zsc":
+            if node.module == "zsc":  # from zsc import grid, layout, __version__
+                found += [f"zsc.{alias.name}" if alias.name != "__version__" else "zsc" for alias in node.names]
+            else:
+                found.append(node.module)
+        elif isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names if alias.name.split(".")[0] == "zsc"]
+    return found
+
+
+def test_every_module_sits_on_a_known_layer():
+    packages = {p.stem if p.parent == SRC else p.parent.relative_to(SRC).parts[0] for p in SRC.rglob("*.py")}
+    assert packages == set(LAYERS), packages ^ set(LAYERS)
+
+
+def test_imports_run_downward_only():
+    upward = []
+    for path in SRC.rglob("*.py"):
+        source = "zsc." + ".".join(path.relative_to(SRC).with_suffix("").parts)
+        here = _package(source)
+        for target in _imports(path):
+            there = _package(target)
+            if there != here and LAYERS[there] >= LAYERS[here]:
+                upward.append(f"{path.relative_to(REPO)} imports {target} (layer {LAYERS[there]} >= {LAYERS[here]})")
+    assert not upward, "\n".join(upward)
+
+
+def test_the_layer_check_catches_an_upward_import(tmp_path):
+    """The check above can fail: a data module importing a step is reported."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("def f():\n    from zsc.steps import sort\n")
+    assert _imports(probe) == ["zsc.steps"] and LAYERS[_package("zsc.steps")] > LAYERS["data"]
+
+
+def test_the_grid_is_multiplied_in_one_place_only():
+    """Only zsc/grid.py takes the product of the grid's axes; the workflow asks it."""
+    offenders = []
+    for path in [*SRC.rglob("*.py"), *(REPO / "workflow").rglob("*.smk"), *(REPO / "bench").glob("*.py")]:
+        if path != SRC / "grid.py" and re.search(r"itertools\.product\([^)]*(MODELS|REDUCERS|models|reducers)",
+                                                  path.read_text()):
+            offenders.append(str(path.relative_to(REPO)))
+    assert not offenders, offenders
+
+
+def test_path_patterns_are_spelled_in_layout_only():
+    """No rule, input function or library module spells a results/ or resources/ path itself."""
+    pattern = re.compile(r"""["'](results|resources)/""")
+    offenders = []
+    for path in [*SRC.rglob("*.py"), *(REPO / "workflow").rglob("*.smk"), *(REPO / "workflow").rglob("*.py")]:
+        if path == SRC / "layout.py":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if pattern.search(line) and not line.lstrip().startswith("#"):
+                offenders.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_a_snakefile_parse_imports_neither_torch_nor_timm():
+    """What common.smk imports and runs at parse time (config checks, the memory check), in a fresh process."""
+    common = (REPO / "workflow" / "rules" / "common.smk").read_text()
+    imports = re.findall(r"^from zsc[\w.]* import (?:\([^)]*\)|.*)$", common, re.M)
+    assert imports, "common.smk imports nothing from zsc?"
+    code = "\n".join(imports) + (
+        "\nimport sys, yaml\nfrom zsc.config import SCHEMA_PATH, validate_config\nfrom zsc.methods.memory import memory_problems"
+        f"\nconfig = validate_config(yaml.safe_load(open(r'{REPO / 'config' / 'config.yaml'}')), SCHEMA_PATH)"
+        "\nmemory_problems(config, {'reduce': 8000, 'cluster': 8000})"
+        "\nheavy = sorted(name for name in ('torch', 'timm', 'torchvision', 'open_clip') if name in sys.modules)"
+        "\nassert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)  # (the timm-id cache is warm after one run)
