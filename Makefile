@@ -7,7 +7,7 @@ TORCH_INDEX_URL ?=
 CORES ?= all
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test test-fast lint dag bench slurm-up slurm-down lock clean
+.PHONY: setup demo test test-fast lint format dag bench slurm-up slurm-down lock clean
 
 $(BIN)/snakemake: pyproject.toml requirements/torch.txt requirements/weights.txt requirements/lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,18 @@ test: setup
 test-fast: setup
 	$(BIN)/pytest -q -m "not slow and not slurm" tests
 
-lint: setup
+PY_SOURCES := src tests bench workflow/scripts
+
+lint: setup   # what CI checks: the Python linter and formatter (ruff), snakefmt, Snakemake's own linter
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
+	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint
+
+format: setup   # rewrite the sources as lint wants them
+	$(BIN)/ruff check --fix $(PY_SOURCES)
+	$(BIN)/ruff format $(PY_SOURCES)
+	$(BIN)/snakefmt Snakefile workflow/rules
 
 dag: setup
 	$(BIN)/snakemake --rulegraph mermaid-js

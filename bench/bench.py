@@ -31,16 +31,23 @@ ROWS: list[dict] = []
 
 def row(name: str, ours: float, baseline: float, unit: str, target: str, met: bool, note: str = "") -> None:
     ratio = ours / baseline if baseline else float("nan")
-    ROWS.append(dict(name=name, ours=ours, baseline=baseline, unit=unit, ratio=ratio, target=target, met=met, note=note))
-    print(f"  {name}: ours {ours:.3g} {unit}, baseline {baseline:.3g} {unit}, ratio {ratio:.2f} "
-          f"(target {target}: {'met' if met else 'NOT met'}) {note}", flush=True)
+    ROWS.append(
+        dict(name=name, ours=ours, baseline=baseline, unit=unit, ratio=ratio, target=target, met=met, note=note)
+    )
+    print(
+        f"  {name}: ours {ours:.3g} {unit}, baseline {baseline:.3g} {unit}, ratio {ratio:.2f} "
+        f"(target {target}: {'met' if met else 'NOT met'}) {note}",
+        flush=True,
+    )
 
 
 def print_table() -> None:
     print("\n| comparison | ours | baseline | ratio | target | met |\n|---|---|---|---|---|---|")
     for r in ROWS:
-        print(f"| {r['name']} | {r['ours']:.3g} {r['unit']} | {r['baseline']:.3g} {r['unit']} | "
-              f"{r['ratio']:.2f} | {r['target']} | {'yes' if r['met'] else 'no'} |")
+        print(
+            f"| {r['name']} | {r['ours']:.3g} {r['unit']} | {r['baseline']:.3g} {r['unit']} | "
+            f"{r['ratio']:.2f} | {r['target']} | {'yes' if r['met'] else 'no'} |"
+        )
     for r in ROWS:
         if r["note"]:
             print(f"- {r['name']}: {r['note']}")
@@ -68,10 +75,16 @@ def _image_set(n_min: int) -> tuple[Path, "pd.DataFrame"]:  # noqa: F821 (import
 
 def _decode_alone(root, ids, prep, workers: int, batch_size: int) -> float:
     import torch
+
     from zsc.embedding.embed import ImageFolderDataset, collate
 
-    loader = torch.utils.data.DataLoader(ImageFolderDataset(root, ids, prep), batch_size=batch_size,
-                                         num_workers=workers, collate_fn=collate, prefetch_factor=4)
+    loader = torch.utils.data.DataLoader(
+        ImageFolderDataset(root, ids, prep),
+        batch_size=batch_size,
+        num_workers=workers,
+        collate_fn=collate,
+        prefetch_factor=4,
+    )
     started = time.perf_counter()
     count = sum(len(indices) for indices, _, _ in loader)
     return count / (time.perf_counter() - started)
@@ -87,13 +100,16 @@ def _serial_loop(model, root, ids, batch_size: int) -> float:
     started = time.perf_counter()
     with torch.no_grad():
         for start in range(0, len(ids), batch_size):
-            batch = torch.stack([transform(Image.open(root / i).convert("RGB")) for i in ids[start:start + batch_size]])
+            batch = torch.stack(
+                [transform(Image.open(root / i).convert("RGB")) for i in ids[start : start + batch_size]]
+            )
             model(batch)
     return len(ids) / (time.perf_counter() - started)
 
 
 def bench_embed(quick: bool) -> None:
     import torch
+
     from zsc.embedding.backbones import build_backbone
     from zsc.embedding.embed import embed_manifest, normalise
 
@@ -108,21 +124,44 @@ def bench_embed(quick: bool) -> None:
         backbone = build_backbone("bench", spec)
         prep = backbone.preprocessing
         model = backbone.model.to(memory_format=torch.channels_last)
-        batch = normalise(torch.randint(0, 255, (32, prep.img_size, prep.img_size, 3), dtype=torch.uint8),
-                          prep, torch.device("cpu"), torch.float32)
+        batch = normalise(
+            torch.randint(0, 255, (32, prep.img_size, prep.img_size, 3), dtype=torch.uint8),
+            prep,
+            torch.device("cpu"),
+            torch.float32,
+        )
         model_ips = model_alone(model, batch)
         decode_ips = _decode_alone(root, ids, prep, workers=2, batch_size=32)
         bound = 1 / (1 / model_ips + 1 / decode_ips)
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
-            embed_manifest(backbone, manifest, root, Path(tmp) / "e.parquet", {"model_name": "bench"},
-                           batch_size=32, workers=2, device="cpu", progress=False)
+            embed_manifest(
+                backbone,
+                manifest,
+                root,
+                Path(tmp) / "e.parquet",
+                {"model_name": "bench"},
+                batch_size=32,
+                workers=2,
+                device="cpu",
+                progress=False,
+            )
             ours = len(ids) / (time.perf_counter() - started)
         serial = _serial_loop(build_backbone("bench", spec).model, root, ids, 32)
-        print(f"  {name}: model alone M={model_ips:.1f} img/s, decode alone D={decode_ips:.1f} img/s, "
-              f"bound 1/(1/M+1/D)={bound:.1f} img/s", flush=True)
-        row(f"embed {name} vs serial loop", ours, serial, "img/s", "> 1x", ours > serial,
-            f"{len(ids)} files; ours = {ours / bound:.0%} of the CPU bound {bound:.1f} img/s (target >= 90%)")
+        print(
+            f"  {name}: model alone M={model_ips:.1f} img/s, decode alone D={decode_ips:.1f} img/s, "
+            f"bound 1/(1/M+1/D)={bound:.1f} img/s",
+            flush=True,
+        )
+        row(
+            f"embed {name} vs serial loop",
+            ours,
+            serial,
+            "img/s",
+            "> 1x",
+            ours > serial,
+            f"{len(ids)} files; ours = {ours / bound:.0%} of the CPU bound {bound:.1f} img/s (target >= 90%)",
+        )
         row(f"embed {name} vs CPU bound", ours, bound, "img/s", ">= 0.9x", ours >= 0.9 * bound)
 
 
@@ -131,26 +170,50 @@ def bench_malloc() -> None:
     from zsc.embedding.runtime_env import MALLOC_SETTINGS
 
     print("\n[1b] glibc malloc thresholds, model alone (fresh processes)", flush=True)
-    code = ("import torch, time, json; torch.set_num_threads(2);"
-            "from zsc.embedding.backbones import build_backbone; from bench_helpers import model_alone;"
-            "m=build_backbone('b',{'id':'mobilenetv2_100','weights':'random'}).model.to(memory_format=torch.channels_last);"
-            "x=torch.randn(32,3,224,224).contiguous(memory_format=torch.channels_last);"
-            "print(json.dumps(model_alone(m,x)))")
+    code = (
+        "import torch, time, json; torch.set_num_threads(2);"
+        "from zsc.embedding.backbones import build_backbone; from bench_helpers import model_alone;"
+        "m=build_backbone('b',{'id':'mobilenetv2_100','weights':'random'}).model.to(memory_format=torch.channels_last);"
+        "x=torch.randn(32,3,224,224).contiguous(memory_format=torch.channels_last);"
+        "print(json.dumps(model_alone(m,x)))"
+    )
     env_default = {k: v for k, v in os.environ.items() if k not in MALLOC_SETTINGS}
     figures = {}
     for label, env in (("default", env_default), ("ours", {**env_default, **MALLOC_SETTINGS})):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                             cwd=REPO / "bench", check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO / "bench", check=True
+        ).stdout
         figures[label] = float(out.strip().splitlines()[-1])
-    row("MobileNetV2 model alone, malloc thresholds vs glibc default", figures["ours"], figures["default"],
-        "img/s", "> 1x", figures["ours"] > figures["default"])
+    row(
+        "MobileNetV2 model alone, malloc thresholds vs glibc default",
+        figures["ours"],
+        figures["default"],
+        "img/s",
+        "> 1x",
+        figures["ours"] > figures["default"],
+    )
 
 
 # ------------------------------------------------------------------ 2. grid cost
 def _snakemake(workdir: Path, config: Path, *extra: str) -> float:
     started = time.perf_counter()
-    subprocess.run([str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(config),
-                    "--cores", "2", *extra, "-q"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(SNAKEMAKE),
+            "-s",
+            str(REPO / "Snakefile"),
+            "-d",
+            str(workdir),
+            "--configfile",
+            str(config),
+            "--cores",
+            "2",
+            *extra,
+            "-q",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -158,11 +221,12 @@ def bench_grid(quick: bool) -> None:
     import numpy as np
     import pandas as pd
     import yaml
-    from zsc.evaluation import metrics as zm
-    from zsc.methods.clusterers import cell_spec, cluster, sampling_density_preset
+
     from zsc import grid
     from zsc.config import SCHEMA_PATH, validate_config
+    from zsc.evaluation import metrics as zm
     from zsc.io import read_embeddings, select_rows
+    from zsc.methods.clusterers import cell_spec, cluster, sampling_density_preset
     from zsc.methods.reducers import reduce
 
     print("\n[2] grid cost: reduce + cluster stage of the demo grid (embeddings already computed)", flush=True)
@@ -195,19 +259,34 @@ def bench_grid(quick: bool) -> None:
         preset = sampling_density_preset(config["samplings"][cell.sampling])
         spec = cell_spec(config["clusterers"][cell.clusterer], preset, truth)
         labels = cluster(points, spec, len(np.unique(truth)), seed)
-        rows.append({"model": cell.model, "reducer": cell.reducer, "clusterer": cell.clusterer,
-                     "sampling": cell.sampling, "seed": seed,
-                     "v_measure_retained": zm.external_metrics(truth, labels)["v_measure_retained"]})
+        rows.append(
+            {
+                "model": cell.model,
+                "reducer": cell.reducer,
+                "clusterer": cell.clusterer,
+                "sampling": cell.sampling,
+                "seed": seed,
+                "v_measure_retained": zm.external_metrics(truth, labels)["v_measure_retained"],
+            }
+        )
     loop = time.perf_counter() - started
     keys = ["model", "reducer", "clusterer", "sampling", "seed"]
     ours_table = pd.read_csv(results / "metrics.csv")[keys + ["v_measure_retained"]]
     loop_table = pd.DataFrame(rows)
     merged = ours_table.merge(loop_table, on=keys, suffixes=("_ours", "_loop"))
     merged.to_csv(workdir / "ours_vs_loop.csv", index=False)
-    identical = len(merged) == len(ours_table) and np.allclose(merged["v_measure_retained_ours"],
-                                                               merged["v_measure_retained_loop"], equal_nan=True)
-    row(f"grid ({len(ours_table)} cells) through the DAG vs nested loop", ours, loop, "s", "<= 0.4x",
-        ours <= 0.4 * loop and identical, f"metrics identical: {identical}")
+    identical = len(merged) == len(ours_table) and np.allclose(
+        merged["v_measure_retained_ours"], merged["v_measure_retained_loop"], equal_nan=True
+    )
+    row(
+        f"grid ({len(ours_table)} cells) through the DAG vs nested loop",
+        ours,
+        loop,
+        "s",
+        "<= 0.4x",
+        ours <= 0.4 * loop and identical,
+        f"metrics identical: {identical}",
+    )
 
 
 # ------------------------------------------------------------------ 3. UMAP in a fresh process
@@ -231,14 +310,22 @@ def bench_umap() -> None:
             out = subprocess.run([sys.executable, "-c", UMAP_CODE], check=True, capture_output=True, text=True, env=env)
             whole[label] = time.perf_counter() - started
             fit[label] = float(out.stdout.strip().splitlines()[-1])
-    row("UMAP fit in a fresh process, shared numba cache vs none", fit["ours"], fit["cold"], "s", "< 15 s",
-        fit["ours"] < 15, f"whole process incl. imports and data: {whole['ours']:.1f} s vs {whole['cold']:.1f} s")
+    row(
+        "UMAP fit in a fresh process, shared numba cache vs none",
+        fit["ours"],
+        fit["cold"],
+        "s",
+        "< 15 s",
+        fit["ours"] < 15,
+        f"whole process incl. imports and data: {whole['ours']:.1f} s vs {whole['cold']:.1f} s",
+    )
 
 
 # ------------------------------------------------------------------ 4. t-SNE implementations
 def bench_tsne(quick: bool) -> None:
     import numpy as np
     from sklearn.metrics import v_measure_score
+
     from zsc.methods.clusterers import cluster
     from zsc.methods.reducers import reduce
 
@@ -257,17 +344,24 @@ def bench_tsne(quick: bool) -> None:
         results[implementation] = (seconds, v)
         print(f"  {implementation}: {seconds:.1f} s, V-measure (Ward, k=60) {v:.3f}", flush=True)
     same_quality = abs(results["opentsne"][1] - results["sklearn"][1]) <= 0.01
-    row("t-SNE openTSNE vs scikit-learn", results["opentsne"][0], results["sklearn"][0], "s", "< 1x, |dV| <= 0.01",
+    row(
+        "t-SNE openTSNE vs scikit-learn",
+        results["opentsne"][0],
+        results["sklearn"][0],
+        "s",
+        "< 1x, |dV| <= 0.01",
         results["opentsne"][0] < results["sklearn"][0] and same_quality,
-        f"V-measure sklearn {results['sklearn'][1]:.3f}, openTSNE {results['opentsne'][1]:.3f}")
+        f"V-measure sklearn {results['sklearn'][1]:.3f}, openTSNE {results['opentsne'][1]:.3f}",
+    )
 
 
 # ------------------------------------------------------------------ 5. DAG build
 def bench_dag() -> None:
     import yaml
 
-    print("\n[5] DAG build: snakemake -n for the reference grid and one with 10x the seeds (no photos needed)",
-          flush=True)
+    print(
+        "\n[5] DAG build: snakemake -n for the reference grid and one with 10x the seeds (no photos needed)", flush=True
+    )
     workdir = OUT / "dag"
     workdir.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
@@ -281,10 +375,24 @@ def bench_dag() -> None:
         path = workdir / "config.yaml"
         path.write_text(yaml.safe_dump(config))
         times[label] = _snakemake(workdir, path, "-n")
-    row(f"DAG reference grid ({n_cells * 10:,} cells), snakemake -n", times["reference"], 15, "s", "< 15 s",
-        times["reference"] < 15, "baseline column = the target")
-    row(f"DAG 10x seeds ({n_cells * 100:,} cells), snakemake -n", times["10x"], 60, "s", "< 60 s",
-        times["10x"] < 60, "baseline column = the target")
+    row(
+        f"DAG reference grid ({n_cells * 10:,} cells), snakemake -n",
+        times["reference"],
+        15,
+        "s",
+        "< 15 s",
+        times["reference"] < 15,
+        "baseline column = the target",
+    )
+    row(
+        f"DAG 10x seeds ({n_cells * 100:,} cells), snakemake -n",
+        times["10x"],
+        60,
+        "s",
+        "< 60 s",
+        times["10x"] < 60,
+        "baseline column = the target",
+    )
 
 
 # ------------------------------------------------------------------ 6. memory
@@ -314,12 +422,22 @@ def bench_memory(quick: bool) -> None:
     peaks = {}
     for n in (small, large):
         with tempfile.TemporaryDirectory() as tmp:
-            out = subprocess.run([sys.executable, "-c", MEMORY_CODE, str(root), str(n), f"{tmp}/e.parquet"],
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", MEMORY_CODE, str(root), str(n), f"{tmp}/e.parquet"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
         peaks[n] = float(out.strip().splitlines()[-1])
         print(f"  {n} images: peak RSS {peaks[n]:.0f} MB", flush=True)
-    row(f"embed peak RSS {large} vs {small} images", peaks[large], peaks[small], "MB", "< 1.2x",
-        peaks[large] < 1.2 * peaks[small])
+    row(
+        f"embed peak RSS {large} vs {small} images",
+        peaks[large],
+        peaks[small],
+        "MB",
+        "< 1.2x",
+        peaks[large] < 1.2 * peaks[small],
+    )
 
 
 # ------------------------------------------------------------------ 7. scale: 10k / 30k / 100k points
@@ -348,13 +466,32 @@ def _scale_row(stage: str, method: str, n: int, result: dict, first: dict) -> No
     seconds, peak = result.get("seconds", float("nan")), result.get("peak_mb", float("nan"))
     baseline = first.get("seconds", float("nan"))
     met = status == "refused" or peak <= SCALE_LIMIT_MB
-    ROWS.append(dict(name=f"scale {stage} {method} N={n}", ours=seconds, baseline=baseline, unit="s",
-                     ratio=seconds / baseline if baseline else float("nan"), target=f"<= {SCALE_LIMIT_MB} MB or refused",
-                     met=met, note=result.get("reason", ""), method=method, stage=stage, n_points=n, seconds=seconds,
-                     peak_mb=peak, status=status, reason=result.get("reason", ""),
-                     estimate_mb=result["estimate_mb"], v_measure=result.get("v_measure")))
-    print(f"  {stage} {method} N={n:,}: {status} {seconds:.1f} s, peak {peak:.0f} MB "
-          f"(estimate {result['estimate_mb']:.0f} MB) {result.get('reason', '')}", flush=True)
+    ROWS.append(
+        dict(
+            name=f"scale {stage} {method} N={n}",
+            ours=seconds,
+            baseline=baseline,
+            unit="s",
+            ratio=seconds / baseline if baseline else float("nan"),
+            target=f"<= {SCALE_LIMIT_MB} MB or refused",
+            met=met,
+            note=result.get("reason", ""),
+            method=method,
+            stage=stage,
+            n_points=n,
+            seconds=seconds,
+            peak_mb=peak,
+            status=status,
+            reason=result.get("reason", ""),
+            estimate_mb=result["estimate_mb"],
+            v_measure=result.get("v_measure"),
+        )
+    )
+    print(
+        f"  {stage} {method} N={n:,}: {status} {seconds:.1f} s, peak {peak:.0f} MB "
+        f"(estimate {result['estimate_mb']:.0f} MB) {result.get('reason', '')}",
+        flush=True,
+    )
 
 
 def _growth(rows: list[dict], key: str) -> float:
@@ -370,9 +507,12 @@ def bench_scale(quick: bool) -> None:
     from zsc.methods.memory import cluster_mb, reduce_mb
 
     sizes = (2000, 5000, 10000) if quick else (10000, 30000, 100000)
-    print(f"\n[7] scale: every paper reducer on {sizes} x 768 synthetic embeddings, every clusterer on the 2-D "
-          f"t-SNE output; fresh process each, refused before it starts when the estimate exceeds "
-          f"{SCALE_LIMIT_MB} MB", flush=True)
+    print(
+        f"\n[7] scale: every paper reducer on {sizes} x 768 synthetic embeddings, every clusterer on the 2-D "
+        f"t-SNE output; fresh process each, refused before it starts when the estimate exceeds "
+        f"{SCALE_LIMIT_MB} MB",
+        flush=True,
+    )
     out = OUT / "scale"
     out.mkdir(parents=True, exist_ok=True)
     first: dict = {}
@@ -385,19 +525,32 @@ def bench_scale(quick: bool) -> None:
         for stage, name, spec, estimator in stages:
             estimate = estimator(spec, n)
             if estimate > SCALE_LIMIT_MB:
-                result = {"status": "refused", "estimate_mb": estimate,
-                          "reason": f"estimated {estimate / 1000:.1f} GB > {SCALE_LIMIT_MB} MB: refused before it starts"}
+                result = {
+                    "status": "refused",
+                    "estimate_mb": estimate,
+                    "reason": f"estimated {estimate / 1000:.1f} GB > {SCALE_LIMIT_MB} MB: refused before it starts",
+                }
             else:
-                done = subprocess.run([sys.executable, str(REPO / "bench" / "scale_child.py"), stage, json.dumps(spec),
-                                       str(n), str(out)], capture_output=True, text=True, timeout=3600)
+                done = subprocess.run(
+                    [sys.executable, str(REPO / "bench" / "scale_child.py"), stage, json.dumps(spec), str(n), str(out)],
+                    capture_output=True,
+                    text=True,
+                    timeout=3600,
+                )
                 if done.returncode != 0:
                     result = {"status": "failed", "estimate_mb": estimate, "reason": done.stderr.strip()[-300:]}
                 else:
-                    result = {"status": "ok", "estimate_mb": estimate, **json.loads(done.stdout.strip().splitlines()[-1])}
+                    result = {
+                        "status": "ok",
+                        "estimate_mb": estimate,
+                        **json.loads(done.stdout.strip().splitlines()[-1]),
+                    }
             first.setdefault(name, result if result["status"] == "ok" else {})
             _scale_row(stage, name, n, result, first[name])
-    print("\n| method | " + " | ".join(f"N={n:,} s / MB" for n in sizes) + " | time ~ N^a | memory ~ N^b | "
-          "1,000,000 points (extrapolated) |\n|---|" + "---|" * (len(sizes) + 3))
+    print(
+        "\n| method | " + " | ".join(f"N={n:,} s / MB" for n in sizes) + " | time ~ N^a | memory ~ N^b | "
+        "1,000,000 points (extrapolated) |\n|---|" + "---|" * (len(sizes) + 3)
+    )
     for _, name, _, _ in stages:
         rows = [r for r in ROWS if r.get("method") == name]
         cells = [f"{r['seconds']:.1f} / {r['peak_mb']:.0f}" if r["status"] == "ok" else r["status"] for r in rows]
@@ -405,7 +558,7 @@ def bench_scale(quick: bool) -> None:
         last = [r for r in rows if r["status"] == "ok"]
         if last and a == a:
             scale = 1_000_000 / last[-1]["n_points"]
-            guess = f"~{last[-1]['seconds'] * scale ** a / 60:.0f} min, ~{last[-1]['peak_mb'] * scale ** b / 1000:.1f} GB"
+            guess = f"~{last[-1]['seconds'] * scale**a / 60:.0f} min, ~{last[-1]['peak_mb'] * scale**b / 1000:.1f} GB"
         else:
             guess = "refused (use the scalable form)" if any(r["status"] == "refused" for r in rows) else "n/a"
         print(f"| {name} | " + " | ".join(cells) + f" | {a:.2f} | {b:.2f} | {guess} |")
@@ -416,20 +569,28 @@ def bench_incremental(quick: bool) -> None:
     import shutil
 
     import yaml
+
     from zsc.data.demo import generate
 
     n, species = (500, 5) if quick else (2000, 10)
-    print(f"\n[8] incremental: the workflow's embed step after adding 1% new photos to {n}, vs the first embed",
-          flush=True)
+    print(
+        f"\n[8] incremental: the workflow's embed step after adding 1% new photos to {n}, vs the first embed",
+        flush=True,
+    )
     workdir = OUT / "incremental"
     shutil.rmtree(workdir, ignore_errors=True)
     photos = workdir / "photos"
     generate(photos, n_species=species, per_species=n // species, seed=0, size=224)
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    config = {"datasets": {"photos": {"root": str(photos)}}, "samplings": config["samplings"], "seeds": [1],
-              "models": {"efficientnet_lite0": config["models"]["efficientnet_lite0"]},
-              "reducers": {"pca": {"method": "pca"}}, "clusterers": {"ward": {"method": "ward"}},
-              "review": {"gallery_top": 0}}
+    config = {
+        "datasets": {"photos": {"root": str(photos)}},
+        "samplings": config["samplings"],
+        "seeds": [1],
+        "models": {"efficientnet_lite0": config["models"]["efficientnet_lite0"]},
+        "reducers": {"pca": {"method": "pca"}},
+        "clusterers": {"ward": {"method": "ward"}},
+        "review": {"gallery_top": 0},
+    }
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     target = "results/photos/embeddings/efficientnet_lite0.parquet"
@@ -442,13 +603,24 @@ def bench_incremental(quick: bool) -> None:
     again_wall = _snakemake(workdir, path, target)
     again = json.loads(stats_path.read_text())
     ratio = again["seconds"] / first["seconds"]
-    ROWS.append(dict(name=f"incremental embed: +{len(new)} photos to {n} vs the first embed", ours=again["seconds"],
-                     baseline=first["seconds"], unit="s", ratio=ratio, target="<= 0.10", met=ratio <= 0.10,
-                     note=f"embedded {again['embedded']} (from cache {again['from_cache']}); whole snakemake run "
-                          f"{again_wall:.1f} s vs {first_wall:.1f} s (ratio {again_wall / first_wall:.2f}, includes "
-                          f"start-up and the rescan)"))
-    print(f"  embed job {again['seconds']:.1f} s vs {first['seconds']:.1f} s: ratio {ratio:.3f}; "
-          f"{ROWS[-1]['note']}", flush=True)
+    ROWS.append(
+        dict(
+            name=f"incremental embed: +{len(new)} photos to {n} vs the first embed",
+            ours=again["seconds"],
+            baseline=first["seconds"],
+            unit="s",
+            ratio=ratio,
+            target="<= 0.10",
+            met=ratio <= 0.10,
+            note=f"embedded {again['embedded']} (from cache {again['from_cache']}); whole snakemake run "
+            f"{again_wall:.1f} s vs {first_wall:.1f} s (ratio {again_wall / first_wall:.2f}, includes "
+            f"start-up and the rescan)",
+        )
+    )
+    print(
+        f"  embed job {again['seconds']:.1f} s vs {first['seconds']:.1f} s: ratio {ratio:.3f}; {ROWS[-1]['note']}",
+        flush=True,
+    )
 
 
 # ------------------------------------------------------------------ 9. the grid at paper size
@@ -458,9 +630,10 @@ def bench_paper_grid(quick: bool) -> None:
     import numpy as np
     import pandas as pd
     import yaml
-    from zsc.methods.clusterers import cell_spec, cluster, sampling_density_preset
+
     from zsc.data.demo import generate
     from zsc.io import read_embeddings, select_rows
+    from zsc.methods.clusterers import cell_spec, cluster, sampling_density_preset
     from zsc.methods.reducers import reduce
 
     n_species, per = (12, 50) if quick else (12, 1000)
@@ -469,14 +642,28 @@ def bench_paper_grid(quick: bool) -> None:
     photos = workdir / "photos"
     if not photos.exists():
         generate(photos, n_species=n_species, per_species=per, seed=0, size=48)
-    config = {"datasets": {"paper": {"root": str(photos)}},
-              "samplings": {"all": {"kind": "all", "density_preset": "large"}}, "seeds": [1],
-              "models": {"small": {"backend": "timm", "id": "mobilenetv2_100", "weights": "random", "img_size": 48,
-                                   "batch_size": 128}},
-              "reducers": {name: {"method": name} for name in ("tsne", "umap", "pca", "isomap", "kernel_pca")},
-              "clusterers": {"hdbscan": {"method": "hdbscan"}, "dbscan": {"method": "dbscan"},
-                             "gmm": {"method": "gmm"}, "ward": {"method": "ward"}},
-              "review": {"gallery_top": 0}}
+    config = {
+        "datasets": {"paper": {"root": str(photos)}},
+        "samplings": {"all": {"kind": "all", "density_preset": "large"}},
+        "seeds": [1],
+        "models": {
+            "small": {
+                "backend": "timm",
+                "id": "mobilenetv2_100",
+                "weights": "random",
+                "img_size": 48,
+                "batch_size": 128,
+            }
+        },
+        "reducers": {name: {"method": name} for name in ("tsne", "umap", "pca", "isomap", "kernel_pca")},
+        "clusterers": {
+            "hdbscan": {"method": "hdbscan"},
+            "dbscan": {"method": "dbscan"},
+            "gmm": {"method": "gmm"},
+            "ward": {"method": "ward"},
+        },
+        "review": {"gallery_top": 0},
+    }
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     _snakemake(workdir, path, "results/paper/samples/all/pooled/1.parquet", "results/paper/embeddings/small.parquet")
@@ -493,13 +680,29 @@ def bench_paper_grid(quick: bool) -> None:
             points = reduce(x, reducer_spec, 1)
             cluster(points, cell_spec(clusterer_spec, preset, truth), len(np.unique(truth)), 1)
     loop = time.perf_counter() - started
-    row(f"grid at paper size ({len(x):,} points, 5 reducers x 4 clusterers) through the DAG vs loop", ours, loop, "s",
-        "<= 0.4x", ours <= 0.4 * loop, "both on this machine's 2 cores; the DAG includes Snakemake's start and the metrics")
+    row(
+        f"grid at paper size ({len(x):,} points, 5 reducers x 4 clusterers) through the DAG vs loop",
+        ours,
+        loop,
+        "s",
+        "<= 0.4x",
+        ours <= 0.4 * loop,
+        "both on this machine's 2 cores; the DAG includes Snakemake's start and the metrics",
+    )
 
 
-BENCHES = {"embed": bench_embed, "malloc": bench_malloc, "grid": bench_grid, "umap": bench_umap,
-           "tsne": bench_tsne, "dag": bench_dag, "memory": bench_memory, "scale": bench_scale,
-           "incremental": bench_incremental, "paper_grid": bench_paper_grid}
+BENCHES = {
+    "embed": bench_embed,
+    "malloc": bench_malloc,
+    "grid": bench_grid,
+    "umap": bench_umap,
+    "tsne": bench_tsne,
+    "dag": bench_dag,
+    "memory": bench_memory,
+    "scale": bench_scale,
+    "incremental": bench_incremental,
+    "paper_grid": bench_paper_grid,
+}
 TAKES_QUICK = {"embed", "grid", "tsne", "memory", "scale", "incremental", "paper_grid"}
 
 

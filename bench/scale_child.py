@@ -61,8 +61,9 @@ def main() -> None:
         else:  # the label-free metrics a cell computes: silhouette (sampled) and DBCV
             from zsc.methods.clusterers import fit_cluster
 
-            predicted = fit_cluster(points, {"method": "hdbscan", "min_cluster_size": 100, "min_samples": 30},
-                                    N_SPECIES, 0)[0]
+            predicted = fit_cluster(
+                points, {"method": "hdbscan", "min_cluster_size": 100, "min_samples": 30}, N_SPECIES, 0
+            )[0]
             started = time.perf_counter()
             result = {"silhouette": metrics.silhouette(points, predicted), "dbcv": metrics.dbcv(points, predicted)}
             result["seconds"] = time.perf_counter() - started

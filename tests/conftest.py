@@ -13,7 +13,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-OXFORD_PETS = Path(os.environ.get("ZSC_OXFORD_PETS", "/nonexistent/set-ZSC_OXFORD_PETS")).resolve()  # optional real photos
+OXFORD_PETS = Path(
+    os.environ.get("ZSC_OXFORD_PETS", "/nonexistent/set-ZSC_OXFORD_PETS")
+).resolve()  # optional real photos
 
 
 def write_config(directory: Path, config: dict, name: str = "config.yaml") -> Path:
@@ -22,14 +24,31 @@ def write_config(directory: Path, config: dict, name: str = "config.yaml") -> Pa
     return path
 
 
-def run_snakemake(workdir: Path, config_path: Path, *extra: str, timeout: int = 900,
-                  check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_snakemake(
+    workdir: Path, config_path: Path, *extra: str, timeout: int = 900, check: bool = True, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run the real workflow (this repo's Snakefile) in ``workdir``; kill it if it hangs."""
-    command = ["timeout", "-k", "10", str(timeout), str(SNAKEMAKE), "-s", str(REPO / "Snakefile"),
-               "-d", str(workdir), "--configfile", str(config_path), "--cores", "2", *extra]
+    command = [
+        "timeout",
+        "-k",
+        "10",
+        str(timeout),
+        str(SNAKEMAKE),
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--configfile",
+        str(config_path),
+        "--cores",
+        "2",
+        *extra,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+        raise AssertionError(
+            f"snakemake failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}"
+        )
     return result
 
 
@@ -57,17 +76,37 @@ def numba_cache(tmp_path_factory) -> Path:
 def tiny_config(**overrides) -> dict:
     """A fast plumbing grid: 4 demo species, random weights, every reducer and clusterer."""
     config = {
-        "datasets": {"tiny": {"demo": {"n_species": 4, "per_species": 14, "seed": 3, "size": 64, "nested": True},
-                              "label_level": -1, "group_level": 0}},
+        "datasets": {
+            "tiny": {
+                "demo": {"n_species": 4, "per_species": 14, "seed": 3, "size": 64, "nested": True},
+                "label_level": -1,
+                "group_level": 0,
+            }
+        },
         "samplings": {"even10": {"kind": "even", "per_class": 10, "min_per_class": 5}},
         "seeds": [1],
-        "models": {"rand_mnv2": {"backend": "timm", "id": "mobilenetv2_100", "weights": "random",
-                                 "img_size": 64, "batch_size": 16}},
-        "reducers": {"tsne": {"method": "tsne"}, "umap": {"method": "umap"}, "pca": {"method": "pca"},
-                     "isomap": {"method": "isomap"}, "kernel_pca": {"method": "kernel_pca"}},
-        "clusterers": {"hdbscan": {"method": "hdbscan", "min_cluster_size": 5, "min_samples": 3},
-                       "dbscan": {"method": "dbscan", "min_samples": 3},
-                       "ward": {"method": "ward", "k": "true_k"}, "gmm": {"method": "gmm"}},
+        "models": {
+            "rand_mnv2": {
+                "backend": "timm",
+                "id": "mobilenetv2_100",
+                "weights": "random",
+                "img_size": 64,
+                "batch_size": 16,
+            }
+        },
+        "reducers": {
+            "tsne": {"method": "tsne"},
+            "umap": {"method": "umap"},
+            "pca": {"method": "pca"},
+            "isomap": {"method": "isomap"},
+            "kernel_pca": {"method": "kernel_pca"},
+        },
+        "clusterers": {
+            "hdbscan": {"method": "hdbscan", "min_cluster_size": 5, "min_samples": 3},
+            "dbscan": {"method": "dbscan", "min_samples": 3},
+            "ward": {"method": "ward", "k": "true_k"},
+            "gmm": {"method": "gmm"},
+        },
         "embed": {"workers": 1},
     }
     config.update(overrides)

@@ -27,10 +27,14 @@ def _photo(seed: int, species: str = "disc_stripes", size: int = 96) -> Image.Im
 
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims width x height (the decompression-bomb check reads only that)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+    )
 
 
 def orientation_pair() -> tuple[Image.Image, Image.Image]:
@@ -62,12 +66,16 @@ def build(root: Path) -> dict[str, str]:
     # healthy species so the workflow has something to cluster
     for species_index, species in enumerate(("disc_stripes", "star_solid", "square_checks")):
         for i in range(8):
-            save(f"Birds/{species}/{species}_{i}.jpg", render(species, np.random.default_rng([species_index, i]), 96), quality=90)
+            save(
+                f"Birds/{species}/{species}_{i}.jpg",
+                render(species, np.random.default_rng([species_index, i]), 96),
+                quality=90,
+            )
 
     odd = "Birds/odd_formats"
     photo = _photo(1)
     save(f"{odd}/cmyk.jpg", photo.convert("CMYK"))
-    sixteen = (np.asarray(photo.convert("L"), dtype=np.uint16) * 257)
+    sixteen = np.asarray(photo.convert("L"), dtype=np.uint16) * 257
     save(f"{odd}/sixteen_bit.png", Image.fromarray(sixteen))  # uint16 -> mode I;16
     save(f"{odd}/palette.png", photo.convert("P", palette=Image.Palette.ADAPTIVE, colors=64))
     rgba = photo.convert("RGBA")
@@ -85,7 +93,9 @@ def build(root: Path) -> dict[str, str]:
     save(f"{odd}/exif_rotated.png", stored, exif=exif)
     save(f"{odd}/upright_copy.png", orientation_pair()[1])
     duplicate_source = save(f"{odd}/original.jpg", _photo(8))
-    write(f"{odd}/zz_exact_copy.jpg", duplicate_source.read_bytes(), "exact duplicate of Birds/odd_formats/original.jpg")
+    write(
+        f"{odd}/zz_exact_copy.jpg", duplicate_source.read_bytes(), "exact duplicate of Birds/odd_formats/original.jpg"
+    )
 
     bad = "Birds/bad_files"
     whole = io.BytesIO()

@@ -8,16 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from zsc.data.sampling import draw_sample
 from zsc.evaluation import metrics
 from zsc.evaluation.aggregate import collect_outliers, label_free_selection, summarise
 from zsc.methods.clusterers import DENSITY_PRESETS, PRESET_FOR_SAMPLING, resolve_k, with_density_preset
-from zsc.data.sampling import draw_sample
 
 
 @pytest.fixture
 def manifest():
-    rows = [{"image_id": f"sp{s:02d}/{i}.jpg", "label": f"sp{s:02d}", "group": "Aves" if s < 6 else "Mammalia"}
-            for s in range(12) for i in range(60)]
+    rows = [
+        {"image_id": f"sp{s:02d}/{i}.jpg", "label": f"sp{s:02d}", "group": "Aves" if s < 6 else "Mammalia"}
+        for s in range(12)
+        for i in range(60)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -46,8 +49,11 @@ def test_k_as_a_factor_of_true_k_for_over_clustering():
 
 def test_density_presets_follow_the_sampling_and_are_overridable():
     assert PRESET_FOR_SAMPLING["longtail"] == "mixed"
-    assert with_density_preset({"method": "hdbscan"}, "mixed") == {"method": "hdbscan", **DENSITY_PRESETS["mixed"],
-                                                                "density_rule": "preset 'mixed'"}
+    assert with_density_preset({"method": "hdbscan"}, "mixed") == {
+        "method": "hdbscan",
+        **DENSITY_PRESETS["mixed"],
+        "density_rule": "preset 'mixed'",
+    }
     assert with_density_preset({"method": "hdbscan", "min_cluster_size": 7}, "large")["min_cluster_size"] == 7
     assert with_density_preset({"method": "ward", "k": "true_k"}, "large") == {"method": "ward", "k": "true_k"}
 
@@ -74,8 +80,20 @@ def _cells(proxy_sign: float) -> pd.DataFrame:
     for index, model in enumerate("abcde"):
         for seed in (1, 2):
             v = 0.5 + 0.1 * index
-            rows.append({"model": model, "reducer": "tsne", "clusterer": "hdbscan", "sampling": "even", "split": "pooled", "seed": seed,
-                         "status": "ok", "v_measure_retained": v, "silhouette": proxy_sign * v, "dbcv": np.nan})
+            rows.append(
+                {
+                    "model": model,
+                    "reducer": "tsne",
+                    "clusterer": "hdbscan",
+                    "sampling": "even",
+                    "split": "pooled",
+                    "seed": seed,
+                    "status": "ok",
+                    "v_measure_retained": v,
+                    "silhouette": proxy_sign * v,
+                    "dbcv": np.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -102,21 +120,50 @@ def test_summary_has_confidence_intervals_and_group_balanced_score():
 
 
 def test_outlier_table_lists_noise_of_density_cells(tmp_path):
-    metrics_table = pd.DataFrame([
-        {"model": "m", "reducer": "r", "clusterer": "hdbscan", "sampling": "s", "split": "pooled", "seed": 1,
-         "status": "ok", "density_method": True},
-        {"model": "m", "reducer": "r", "clusterer": "ward", "sampling": "s", "split": "pooled", "seed": 1,
-         "status": "ok", "density_method": False},
-    ])
+    metrics_table = pd.DataFrame(
+        [
+            {
+                "model": "m",
+                "reducer": "r",
+                "clusterer": "hdbscan",
+                "sampling": "s",
+                "split": "pooled",
+                "seed": 1,
+                "status": "ok",
+                "density_method": True,
+            },
+            {
+                "model": "m",
+                "reducer": "r",
+                "clusterer": "ward",
+                "sampling": "s",
+                "split": "pooled",
+                "seed": 1,
+                "status": "ok",
+                "density_method": False,
+            },
+        ]
+    )
     for clusterer, clusters in (("hdbscan", [0, -1]), ("ward", [0, 1])):
         folder = tmp_path / "m" / "r" / clusterer / "s" / "pooled"
         folder.mkdir(parents=True)
-        pd.DataFrame({"image_id": ["a.jpg", "b.jpg"], "label": ["x", "y"], "group": "", "cluster": clusters,
-                      "nearest_cluster": [0, 0], "nearest_distance": [0.0, 2.5]}).to_parquet(folder / "1.parquet")
-    labels_by_cell = {f"m/r/{c}/s/pooled/1": str(tmp_path / "m" / "r" / c / "s" / "pooled" / "1.parquet")
-                      for c in ("hdbscan", "ward")}
+        pd.DataFrame(
+            {
+                "image_id": ["a.jpg", "b.jpg"],
+                "label": ["x", "y"],
+                "group": "",
+                "cluster": clusters,
+                "nearest_cluster": [0, 0],
+                "nearest_distance": [0.0, 2.5],
+            }
+        ).to_parquet(folder / "1.parquet")
+    labels_by_cell = {
+        f"m/r/{c}/s/pooled/1": str(tmp_path / "m" / "r" / c / "s" / "pooled" / "1.parquet") for c in ("hdbscan", "ward")
+    }
     outliers = collect_outliers(metrics_table, labels_by_cell)
-    assert outliers[["clusterer", "image_id", "nearest_cluster", "nearest_distance"]].values.tolist() == [["hdbscan", "b.jpg", 0, 2.5]]
+    assert outliers[["clusterer", "image_id", "nearest_cluster", "nearest_distance"]].values.tolist() == [
+        ["hdbscan", "b.jpg", 0, 2.5]
+    ]
 
 
 def _two_morph_species(seed=0):
@@ -126,8 +173,14 @@ def _two_morph_species(seed=0):
     for s, centre in enumerate([(0, 0), (50, 0), (0, 50)]):
         for morph, offset in (("dark", (-5, 0)), ("pale", (5, 0))):
             for i in range(15):
-                rows.append({"image_id": f"sp{s}/{morph}{i}.jpg", "label": f"sp{s}", "morph": morph,
-                             "noise_attribute": rng.choice(["x", "y"])})
+                rows.append(
+                    {
+                        "image_id": f"sp{s}/{morph}{i}.jpg",
+                        "label": f"sp{s}",
+                        "morph": morph,
+                        "noise_attribute": rng.choice(["x", "y"]),
+                    }
+                )
                 points.append(np.add(centre, offset) + rng.normal(0, 0.5, 2))
     return pd.DataFrame(rows), np.array(points)
 
@@ -139,8 +192,9 @@ def test_subclusters_recover_a_known_attribute_and_not_a_random_one(tmp_path):
     frame["subcluster"] = subcluster_species(points, frame["label"], m=2, spec={"method": "ward"}, seed=0)
     assert frame.groupby("label")["subcluster"].nunique().eq(2).all()
     frame[["image_id", "morph", "noise_attribute"]].to_csv(tmp_path / "attributes.csv", index=False)
-    scores = score_attributes(frame[["image_id", "label", "subcluster"]],
-                              read_attributes(tmp_path / "attributes.csv")).set_index("attribute")
+    scores = score_attributes(
+        frame[["image_id", "label", "subcluster"]], read_attributes(tmp_path / "attributes.csv")
+    ).set_index("attribute")
     assert scores.loc["morph", "v_measure"] == pytest.approx(1.0) and scores.loc["morph", "ari"] == pytest.approx(1.0)
     assert scores.loc["morph", "n_species"] == 3 and scores.loc["morph", "n_images"] == 90
     assert scores.loc["noise_attribute", "v_measure"] < 0.2
@@ -171,8 +225,10 @@ def test_sort_sets_aside_noise_and_in_between_images():
 def test_density_preset_steps_down_or_scales_to_the_sample_and_says_why():
     from zsc.methods.clusterers import choose_density_preset
 
-    assert choose_density_preset("even", 200) == ({"min_cluster_size": 15, "min_samples": 5},
-                                                  "preset 'even'; median group size 200")
+    assert choose_density_preset("even", 200) == (
+        {"min_cluster_size": 15, "min_samples": 5},
+        "preset 'even'; median group size 200",
+    )
     assert choose_density_preset("large", 1000)[0] == {"min_cluster_size": 150, "min_samples": 50}
     assert choose_density_preset("large", 250)[0] == {"min_cluster_size": 100, "min_samples": 30}
     values, rule = choose_density_preset("large", 59)  # the issue's trap: ~59 photos per species, kind all
@@ -181,8 +237,11 @@ def test_density_preset_steps_down_or_scales_to_the_sample_and_says_why():
     assert values == {"min_cluster_size": 5, "min_samples": 1} and rule.startswith("scaled")
     # a sampling that names its preset gets it as is; explicit clusterer values always win
     assert with_density_preset({"method": "hdbscan"}, "large")["min_cluster_size"] == 150
-    assert with_density_preset({"method": "hdbscan", "min_cluster_size": 9, "min_samples": 2}, "large", 10) == \
-        {"method": "hdbscan", "min_cluster_size": 9, "min_samples": 2}
+    assert with_density_preset({"method": "hdbscan", "min_cluster_size": 9, "min_samples": 2}, "large", 10) == {
+        "method": "hdbscan",
+        "min_cluster_size": 9,
+        "min_samples": 2,
+    }
     assert with_density_preset({"method": "dbscan"}, "even", 200) == {"method": "dbscan"}  # its own presets
 
 
@@ -200,24 +259,44 @@ def test_bare_hdbscan_on_all_images_of_60_per_species_is_not_ruined_by_the_large
     """Issue trap: kind 'all' picked 150/50 for ~60 photos per species: every species became noise."""
     import json as _json
 
-    from zsc.steps import cluster as steps_cluster
     from zsc.methods.clusterers import sampling_density_preset
+    from zsc.steps import cluster as steps_cluster
 
     _blobs_points_file(tmp_path / "points.parquet")
     (tmp_path / "info.json").write_text(_json.dumps({"status": "ok", "reduce_seconds": 0.0}))
     cell = {"model": "m", "reducer": "r", "clusterer": "hdbscan", "sampling": "all", "split": "pooled", "seed": "1"}
 
     def run(preset, name):
-        steps_cluster.cluster(str(tmp_path / "points.parquet"), str(tmp_path / "info.json"), {"method": "hdbscan"}, 1,
-                         cell, str(tmp_path / f"{name}.parquet"), str(tmp_path / f"{name}.json"), density_preset=preset)
+        steps_cluster.cluster(
+            str(tmp_path / "points.parquet"),
+            str(tmp_path / "info.json"),
+            {"method": "hdbscan"},
+            1,
+            cell,
+            str(tmp_path / f"{name}.parquet"),
+            str(tmp_path / f"{name}.json"),
+            density_preset=preset,
+        )
         return _json.loads((tmp_path / f"{name}.json").read_text())
 
     before = run({"name": "large", "fixed": True}, "before")  # what the sampling kind alone chose
     after = run(sampling_density_preset({"kind": "all"}), "after")
-    print("150/50:", before["v_measure_all"], before["noise_fraction"], "chosen:", after["min_cluster_size"],
-          after["min_samples"], after["v_measure_all"], after["noise_fraction"])
+    print(
+        "150/50:",
+        before["v_measure_all"],
+        before["noise_fraction"],
+        "chosen:",
+        after["min_cluster_size"],
+        after["min_samples"],
+        after["v_measure_all"],
+        after["noise_fraction"],
+    )
     assert before["min_cluster_size"] == 150 and before["v_measure_all"] < 0.8
     assert (after["min_cluster_size"], after["min_samples"]) == (15, 5)
     assert "median group size 60" in after["density_rule"] and after["v_measure_all"] > 0.95
-    assert json.loads(after["params"]) == {"method": "hdbscan", "min_cluster_size": 15, "min_samples": 5,
-                                           "cluster_selection_method": "eom"}
+    assert json.loads(after["params"]) == {
+        "method": "hdbscan",
+        "min_cluster_size": 15,
+        "min_samples": 5,
+        "cluster_selection_method": "eom",
+    }

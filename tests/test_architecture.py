@@ -12,8 +12,20 @@ from conftest import REPO
 
 SRC = REPO / "src" / "zsc"
 # bottom to top; a module may import its own subpackage and anything on a lower layer, nothing else
-LAYERS = {"__init__": 0, "io": 0, "grid": 0, "layout": 0, "data": 1, "embedding": 2, "methods": 2, "evaluation": 3,
-          "report": 4, "sorting": 5, "config": 6, "steps": 7}
+LAYERS = {
+    "__init__": 0,
+    "io": 0,
+    "grid": 0,
+    "layout": 0,
+    "data": 1,
+    "embedding": 2,
+    "methods": 2,
+    "evaluation": 3,
+    "report": 4,
+    "sorting": 5,
+    "config": 6,
+    "steps": 7,
+}
 
 
 def _package(module: str) -> str:
@@ -64,8 +76,9 @@ def test_the_grid_is_multiplied_in_one_place_only():
     """Only zsc/grid.py takes the product of the grid's axes; the workflow asks it."""
     offenders = []
     for path in [*SRC.rglob("*.py"), *(REPO / "workflow").rglob("*.smk"), *(REPO / "bench").glob("*.py")]:
-        if path != SRC / "grid.py" and re.search(r"itertools\.product\([^)]*(MODELS|REDUCERS|models|reducers)",
-                                                  path.read_text()):
+        if path != SRC / "grid.py" and re.search(
+            r"itertools\.product\([^)]*(MODELS|REDUCERS|models|reducers)", path.read_text()
+        ):
             offenders.append(str(path.relative_to(REPO)))
     assert not offenders, offenders
 
@@ -93,5 +106,6 @@ def test_a_snakefile_parse_imports_neither_torch_nor_timm():
         f"\nconfig = validate_config(yaml.safe_load(open(r'{REPO / 'config' / 'config.yaml'}')), SCHEMA_PATH)"
         "\nmemory_problems(config, {'reduce': 8000, 'cluster': 8000})"
         "\nheavy = sorted(name for name in ('torch', 'timm', 'torchvision', 'open_clip') if name in sys.modules)"
-        "\nassert not heavy, heavy")
+        "\nassert not heavy, heavy"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)  # (the timm-id cache is warm after one run)

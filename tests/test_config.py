@@ -6,17 +6,22 @@ import pytest
 import yaml
 
 from conftest import REPO, run_snakemake, tiny_config, write_config
+from zsc.config import SCHEMA_PATH as SCHEMA  # noqa: E402
 from zsc.config import ConfigError, validate_config
 from zsc.grid import excluded
-
-from zsc.config import SCHEMA_PATH as SCHEMA  # noqa: E402
 
 
 def test_shipped_configs_validate_with_defaults_filled():
     demo = validate_config(yaml.safe_load((REPO / "config" / "config.yaml").read_text()), SCHEMA)
     assert demo["models"]["mobilenetv2"]["pooling"] == "default"
     assert demo["clusterers"]["ward"]["k"] == "true_k"
-    assert demo["embed"] == {"device": "auto", "workers": 2, "offline": False, "shards": 1, "cache": "resources/embed-cache"}
+    assert demo["embed"] == {
+        "device": "auto",
+        "workers": 2,
+        "offline": False,
+        "shards": 1,
+        "cache": "resources/embed-cache",
+    }
     assert demo["samplings"]["longtail"]["alpha"] == 0.8 and demo["samplings"]["uneven"]["alpha"] == 1.0
     assert demo["datasets"]["demo"]["demo"]["nested"] is True
 
@@ -25,25 +30,47 @@ def test_shipped_configs_validate_with_defaults_filled():
     "mutate, message",
     [
         (lambda c: c.update(bogus=1), "'bogus' was unexpected"),
-        (lambda c: c["models"]["rand_mnv2"].update(pooling="max"), r"config key 'models.rand_mnv2.pooling'.*'cls', 'mean', 'default'"),
+        (
+            lambda c: c["models"]["rand_mnv2"].update(pooling="max"),
+            r"config key 'models.rand_mnv2.pooling'.*'cls', 'mean', 'default'",
+        ),
         (lambda c: c["reducers"].update(bad={"method": "lda"}), r"config key 'reducers.bad.method'.*'tsne'"),
-        (lambda c: c["samplings"]["even10"].update(per_class=0), r"config key 'samplings.even10.per_class': 0 is less than the minimum of 1"),
+        (
+            lambda c: c["samplings"]["even10"].update(per_class=0),
+            r"config key 'samplings.even10.per_class': 0 is less than the minimum of 1",
+        ),
         (lambda c: c["models"]["rand_mnv2"].update(batch_size=-4), r"models.rand_mnv2.batch_size"),
         (lambda c: c["clusterers"]["ward"].update(k="lots"), r"clusterers.ward.k"),
         (lambda c: c.update(grid={"models": ["nope"]}), r"grid.models': unknown name 'nope'; allowed: \['rand_mnv2'\]"),
         (lambda c: c.update(grid={"exclude": [{"reducer": "nope"}]}), r"grid.exclude.0.reducer': unknown name 'nope'"),
-        (lambda c: c["models"]["rand_mnv2"].update(weights="package:nope"), r"models.rand_mnv2.weights': unknown package weights 'nope'"),
+        (
+            lambda c: c["models"]["rand_mnv2"].update(weights="package:nope"),
+            r"models.rand_mnv2.weights': unknown package weights 'nope'",
+        ),
         (lambda c: c["models"]["rand_mnv2"].update(weights="/no/such/file.pth"), r"no such weights file"),
-        (lambda c: c["clusterers"]["hdbscan"].update(k=3), r"clusterers.hdbscan.k': not a parameter of hdbscan \(a density method finds k itself\)"),
+        (
+            lambda c: c["clusterers"]["hdbscan"].update(k=3),
+            r"clusterers.hdbscan.k': not a parameter of hdbscan \(a density method finds k itself\)",
+        ),
         (lambda c: c.update(seeds=[]), r"config key 'seeds'"),
-        (lambda c: c["datasets"].update(real={"root": __file__}), r"datasets.real.root': '.*test_config.py' is a file, not a folder"),
-        (lambda c: c.update(sort={"in": {"demo": {}, "setting": {"model": "rand_mnv2", "reducer": "tsne",
-                                                                 "clusterer": "ward"}}}),
-         r"sort.in.k': clusterer 'ward' \(ward\) needs the number of groups you expect"),
+        (
+            lambda c: c["datasets"].update(real={"root": __file__}),
+            r"datasets.real.root': '.*test_config.py' is a file, not a folder",
+        ),
+        (
+            lambda c: c.update(
+                sort={"in": {"demo": {}, "setting": {"model": "rand_mnv2", "reducer": "tsne", "clusterer": "ward"}}}
+            ),
+            r"sort.in.k': clusterer 'ward' \(ward\) needs the number of groups you expect",
+        ),
         (lambda c: c.update(sort={"in": {"demo": {}, "benchmark": "tiny"}}), r"sort.in.k': clusterer 'ward'"),
-        (lambda c: c.update(clusterers={"bare": {"method": "hdbscan"}}, sort={"in": {"demo": {}, "setting": {
-            "model": "rand_mnv2", "reducer": "tsne", "clusterer": "bare"}}}),
-         r"sort.in.expected_group_size': clusterer 'bare' \(hdbscan\) sets no min_cluster_size"),
+        (
+            lambda c: c.update(
+                clusterers={"bare": {"method": "hdbscan"}},
+                sort={"in": {"demo": {}, "setting": {"model": "rand_mnv2", "reducer": "tsne", "clusterer": "bare"}}},
+            ),
+            r"sort.in.expected_group_size': clusterer 'bare' \(hdbscan\) sets no min_cluster_size",
+        ),
     ],
 )
 def test_bad_values_name_the_key(mutate, message):
@@ -78,11 +105,14 @@ def test_a_missing_photo_folder_is_a_warning_for_inspection_not_a_config_error()
 
     config = tiny_config()
     config["datasets"]["real"] = {"root": "/no/such/folder"}
-    config["sort"] = {"inbox": {"root": "/no/inbox", "setting": {"model": "rand_mnv2", "reducer": "tsne",
-                                                                 "clusterer": "hdbscan"}}}
+    config["sort"] = {
+        "inbox": {"root": "/no/inbox", "setting": {"model": "rand_mnv2", "reducer": "tsne", "clusterer": "hdbscan"}}
+    }
     validated = validate_config(config, SCHEMA)  # -n, --dag, --rulegraph work without the photos
-    assert missing_data(validated) == ["config key 'datasets.real.root': folder '/no/such/folder' does not exist",
-                                       "config key 'sort.inbox.root': folder '/no/inbox' does not exist"]
+    assert missing_data(validated) == [
+        "config key 'datasets.real.root': folder '/no/such/folder' does not exist",
+        "config key 'sort.inbox.root': folder '/no/inbox' does not exist",
+    ]
 
 
 def test_missing_review_and_labels_csvs_are_named_like_missing_folders(tmp_path):
@@ -92,12 +122,19 @@ def test_missing_review_and_labels_csvs_are_named_like_missing_folders(tmp_path)
         (tmp_path / name).write_bytes(b"")
     config = tiny_config()
     config["datasets"]["reviewed"] = {"root": str(tmp_path), "labels": "results/sort/x/labels.csv"}
-    config["sort"] = {"inbox": {"root": str(tmp_path), "review": "review-inbox.csv",
-                                "setting": {"model": "rand_mnv2", "reducer": "tsne", "clusterer": "ward"}, "k": 2}}
+    config["sort"] = {
+        "inbox": {
+            "root": str(tmp_path),
+            "review": "review-inbox.csv",
+            "setting": {"model": "rand_mnv2", "reducer": "tsne", "clusterer": "ward"},
+            "k": 2,
+        }
+    }
     validated = validate_config(config, SCHEMA)
     assert missing_data(validated) == [
         "config key 'datasets.reviewed.labels': file 'results/sort/x/labels.csv' does not exist",
-        "config key 'sort.inbox.review': file 'review-inbox.csv' does not exist"]
+        "config key 'sort.inbox.review': file 'review-inbox.csv' does not exist",
+    ]
 
 
 def test_a_labels_csv_with_one_species_is_a_config_error(tmp_path):

@@ -29,10 +29,19 @@ def test_shards_follow_the_content_hash_alone():
     """Balanced, and the same in another process (no salted hash(), no dependence on other files)."""
     hashes = [hashlib.sha256(str(i).encode()).hexdigest()[:24] for i in range(2000)]
     here = [shard_of(h, 4) for h in hashes]
-    there = subprocess.run([sys.executable, "-c", "import sys; from zsc.embedding.cache import shard_of; "
-                            "print(' '.join(str(shard_of(h, 4)) for h in sys.stdin.read().split()))"],
-                           input=" ".join(reversed(hashes)), capture_output=True, text=True, check=True,
-                           env={**os.environ, "PYTHONHASHSEED": "123"}).stdout.split()
+    there = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from zsc.embedding.cache import shard_of; "
+            "print(' '.join(str(shard_of(h, 4)) for h in sys.stdin.read().split()))",
+        ],
+        input=" ".join(reversed(hashes)),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+    ).stdout.split()
     assert here == [int(s) for s in reversed(there)]
     assert np.bincount(here, minlength=4).min() > 0.2 * len(hashes)
     assert {shard_of(h, 1) for h in hashes} == {0}
@@ -70,8 +79,9 @@ def _photos(root):
 
 
 def _config(root, **embed) -> dict:
-    config = tiny_config(reducers={"pca": {"method": "pca"}}, clusterers={"ward": {"method": "ward"}},
-                         review={"gallery_top": 0})
+    config = tiny_config(
+        reducers={"pca": {"method": "pca"}}, clusterers={"ward": {"method": "ward"}}, review={"gallery_top": 0}
+    )
     config["datasets"] = {"birds": {"root": str(root)}}
     config["models"] = {"small": config["models"].pop("rand_mnv2")}
     config["embed"] = embed
@@ -113,5 +123,6 @@ def test_added_photos_are_the_only_ones_embedded_renames_and_deletions_embed_not
     config["models"]["small"]["img_size"] = 72  # a changed model spec: that model is embedded again
     respec = _embed(tmp_path, config)
     assert (respec["embedded"], respec["from_cache"]) == (57, 0)
+
 
 # Sharding (embed.shards) is proven on the local SLURM cluster: tests/test_slurm.py, 4 shards vs one job.

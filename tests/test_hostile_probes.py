@@ -23,20 +23,26 @@ import pytest
 from PIL import Image
 
 from conftest import REPO, tiny_config
+from zsc.config import SCHEMA_PATH as SCHEMA  # noqa: E402
+from zsc.config import ConfigError, validate_config
+from zsc.data.scan import folder_fingerprint
+from zsc.io import DiskFull, atomic_path, copy_verified, read_embeddings
+from zsc.sorting.assign import SortInputError, output_name
+from zsc.sorting.review import UNREVIEWED, label_folders, read_review
 from zsc.steps import aggregate as steps_aggregate
 from zsc.steps import data as steps_data
 from zsc.steps import embed as steps_embed
 from zsc.steps import sort as steps_sort
-from zsc.config import ConfigError, validate_config
-from zsc.io import DiskFull, atomic_path, copy_verified, read_embeddings
-from zsc.sorting.review import UNREVIEWED, label_folders, read_review
-from zsc.data.scan import folder_fingerprint
-from zsc.sorting.assign import SortInputError, output_name
 
-from zsc.config import SCHEMA_PATH as SCHEMA  # noqa: E402
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SMALL_MODEL = {"backend": "timm", "id": "mobilenetv2_100", "weights": "random", "img_size": 32, "batch_size": 4,
-               "precision": "fp32"}
+SMALL_MODEL = {
+    "backend": "timm",
+    "id": "mobilenetv2_100",
+    "weights": "random",
+    "img_size": 32,
+    "batch_size": 4,
+    "precision": "fp32",
+}
 
 
 def photo(path: Path, seed: int, size: int = 48, fmt: str = "JPEG") -> Path:
@@ -67,21 +73,42 @@ def sort_run(out: Path, root: Path, k: int | None = 2, link: str = "copy", reduc
     steps_sort.scan(str(root), str(out / "manifest.parquet"), str(out / "rejects.csv"))
     manifest = pd.read_parquet(out / "manifest.parquet")
     fake_embeddings(manifest, out / "embeddings.parquet")
-    setting = {"model": "m", "reducer": "r", "clusterer": "c", "source": "test",
-               "reducer_spec": reducer or {"method": "pca"}, "clusterer_spec": clusterer or {"method": "ward"}}
+    setting = {
+        "model": "m",
+        "reducer": "r",
+        "clusterer": "c",
+        "source": "test",
+        "reducer_spec": reducer or {"method": "pca"},
+        "clusterer_spec": clusterer or {"method": "ward"},
+    }
     (out / "setting.json").write_text(json.dumps(setting))
     spec = {"seed": 1, "min_silhouette": 0.0, "link": link, **run, **({"k": k} if k is not None else {})}
-    outputs = {"assignments": str(out / "assignments.csv"), "review": str(out / "review.csv"),
-               "folders": str(out / "clusters")}
-    steps_sort.assign(str(out / "manifest.parquet"), str(out / "embeddings.parquet"), str(out / "setting.json"),
-                         spec, str(root), outputs)
+    outputs = {
+        "assignments": str(out / "assignments.csv"),
+        "review": str(out / "review.csv"),
+        "folders": str(out / "clusters"),
+    }
+    steps_sort.assign(
+        str(out / "manifest.parquet"),
+        str(out / "embeddings.parquet"),
+        str(out / "setting.json"),
+        spec,
+        str(root),
+        outputs,
+    )
     return pd.read_csv(out / "assignments.csv", keep_default_na=False)
 
 
 def apply(out: Path, root: Path, review_csv: Path, link: str = "copy") -> pd.DataFrame:
-    steps_sort.apply_review(str(root), str(out / "manifest.parquet"), str(out / "assignments.csv"),
-                               str(review_csv), link, str(out / "final"),
-                               {"labels": str(out / "labels.csv"), "folders": str(out / "label_folders.csv")})
+    steps_sort.apply_review(
+        str(root),
+        str(out / "manifest.parquet"),
+        str(out / "assignments.csv"),
+        str(review_csv),
+        link,
+        str(out / "final"),
+        {"labels": str(out / "labels.csv"), "folders": str(out / "label_folders.csv")},
+    )
     return pd.read_csv(out / "labels.csv", keep_default_na=False)
 
 
@@ -98,8 +125,15 @@ def test_p01_a_killed_copy_leaves_no_stub_under_the_final_name(tmp_path):
     source = tmp_path / "photo.jpg"
     os.mkfifo(source)  # the copy blocks after what we have written, so the kill lands mid-copy
     target = tmp_path / "final" / "sp0" / "photo.jpg"
-    child = subprocess.Popen([sys.executable, "-c", "import sys; from zsc.io import copy_verified; "
-                              "copy_verified(sys.argv[1], sys.argv[2])", str(source), str(target)])
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from zsc.io import copy_verified; copy_verified(sys.argv[1], sys.argv[2])",
+            str(source),
+            str(target),
+        ]
+    )
     with open(source, "wb") as writer:
         writer.write(os.urandom(3 << 20))
         writer.flush()
@@ -131,11 +165,14 @@ def test_p01_a_full_disk_is_one_line_naming_the_folder_and_leaves_nothing_comple
     assert not (out / "review.csv").exists()
     # the job as Snakemake runs it: the console gets that one line, not only the log
     log = tmp_path / "assign.log"
-    code = ("import sys; sys.path.insert(0, sys.argv[2]); from zsc.steps.common import logged; "
-            "import test_hostile_probes as t; from pathlib import Path\n"
-            "with logged(sys.argv[1]): t.sort_run(Path(sys.argv[3]), Path(sys.argv[4]))")
-    result = subprocess.run([sys.executable, "-c", code, str(log), str(REPO / "tests"), str(out), str(root)],
-                            capture_output=True, text=True)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[2]); from zsc.steps.common import logged; "
+        "import test_hostile_probes as t; from pathlib import Path\n"
+        "with logged(sys.argv[1]): t.sort_run(Path(sys.argv[3]), Path(sys.argv[4]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(log), str(REPO / "tests"), str(out), str(root)], capture_output=True, text=True
+    )
     assert result.returncode != 0
     assert "error: No space left on the device holding" in result.stderr
 
@@ -195,8 +232,10 @@ def test_p04_exact_duplicates_all_land_in_folders_beside_their_twin(tmp_path):
     assignments = sort_run(out, root, k=3)
     assert len(assignments) == 14 and set(pd.read_csv(out / "rejects.csv")["image_id"]) == set()
     row = assignments.set_index("image_id")
-    for copy, original in [("cam0/IMG_0000 (1).jpg", "cam0/IMG_0000.jpg"), ("cam1/IMG_0001 - Copy.jpg",
-                                                                              "cam1/IMG_0001.jpg")]:
+    for copy, original in [
+        ("cam0/IMG_0000 (1).jpg", "cam0/IMG_0000.jpg"),
+        ("cam1/IMG_0001 - Copy.jpg", "cam1/IMG_0001.jpg"),
+    ]:
         assert row.loc[copy, "duplicate_of"] == original and row.loc[original, "duplicate_of"] == ""
         assert row.loc[copy, "cluster"] == row.loc[original, "cluster"]
         assert (out / "clusters" / row.loc[copy, "file"]).read_bytes() == (root / original).read_bytes()
@@ -208,7 +247,9 @@ def test_p04_exact_duplicates_all_land_in_folders_beside_their_twin(tmp_path):
     shutil.copy(species / "a/star_000.jpg", species / "a/star_000 (1).jpg")
     steps_data.scan(str(species), -1, None, 2, str(tmp_path / "m.parquet"), str(tmp_path / "rejects.csv"))
     rejects = pd.read_csv(tmp_path / "rejects.csv")
-    assert rejects[["image_id", "reason"]].values.tolist() == [["a/star_000 (1).jpg", "exact duplicate of a/star_000.jpg"]]
+    assert rejects[["image_id", "reason"]].values.tolist() == [
+        ["a/star_000 (1).jpg", "exact duplicate of a/star_000.jpg"]
+    ]
 
 
 def page(run: str, assignments: pd.DataFrame, path: Path) -> Path:
@@ -223,8 +264,16 @@ def test_p05_saved_work_of_an_earlier_clustering_is_announced_and_can_be_exporte
     from playwright.sync_api import sync_playwright
 
     ids = [f"IMG_{i}.jpg" for i in range(6)]
-    first = pd.DataFrame({"image_id": ids, "cluster": [0, 0, 0, 1, 1, 1], "doubtful": False, "reason": "",
-                          "nearest_cluster": 0, "distance_to_cluster": 0.0})
+    first = pd.DataFrame(
+        {
+            "image_id": ids,
+            "cluster": [0, 0, 0, 1, 1, 1],
+            "doubtful": False,
+            "reason": "",
+            "nearest_cluster": 0,
+            "distance_to_cluster": 0.0,
+        }
+    )
     second = pd.concat([first, first.iloc[:1].assign(image_id="IMG_new.jpg")], ignore_index=True)
     second["cluster"] = [1, 0, 0, 1, 1, 0, 1]  # re-clustered after one photo was added
     path = tmp_path / "review.html"
@@ -256,8 +305,16 @@ def test_p06_photos_with_a_blank_group_are_rejects_with_a_reason(tmp_path):
         rows.append((image_id, f"sp{i % 3}", "" if i < 4 else "Aves"))
     labels = tmp_path / "labels.csv"
     pd.DataFrame(rows, columns=["image_id", "label", "group"]).to_csv(labels, index=False)
-    steps_data.scan(str(root), -1, None, 2, str(tmp_path / "m.parquet"), str(tmp_path / "r.csv"), labels_path=str(labels),
-              split_by_group=True)
+    steps_data.scan(
+        str(root),
+        -1,
+        None,
+        2,
+        str(tmp_path / "m.parquet"),
+        str(tmp_path / "r.csv"),
+        labels_path=str(labels),
+        split_by_group=True,
+    )
     rejects = pd.read_csv(tmp_path / "r.csv")
     assert sorted(rejects["image_id"]) == [f"p{i}.jpg" for i in range(4)]
     assert rejects["reason"].str.contains("no group").all()
@@ -305,8 +362,15 @@ def test_p09_a_root_that_contains_the_working_directory_is_refused(tmp_path, mon
     workdir = photos / "analysis"
     workdir.mkdir()
     monkeypatch.chdir(workdir)
-    config = tiny_config(sort={"inbox": {"root": str(photos), "setting": {"model": "rand_mnv2", "reducer": "pca",
-                                                                           "clusterer": "ward"}, "k": 2}})
+    config = tiny_config(
+        sort={
+            "inbox": {
+                "root": str(photos),
+                "setting": {"model": "rand_mnv2", "reducer": "pca", "clusterer": "ward"},
+                "k": 2,
+            }
+        }
+    )
     with pytest.raises(ConfigError, match=r"sort.inbox.root.*contains the working directory") as error:
         validate_config(config, SCHEMA)
     assert str(photos) in str(error.value) and str(workdir) in str(error.value)
@@ -334,8 +398,9 @@ def test_p11_control_characters_in_names_are_rejected_and_tables_stay_readable(t
     out = tmp_path / "run"
     assignments = sort_run(out, root, k=2)
     rejects = pd.read_csv(out / "rejects.csv")
-    assert rejects.values.tolist() == [["cam0/bad\\x0dname.jpg", "scan",
-                                        "name contains a control character such as a line break (rename the file)"]]
+    assert rejects.values.tolist() == [
+        ["cam0/bad\\x0dname.jpg", "scan", "name contains a control character such as a line break (rename the file)"]
+    ]
     assert len(assignments) == 4
 
 
@@ -345,15 +410,34 @@ def test_p12_an_empty_shard_is_an_empty_file_and_the_merge_works(tmp_path):
     n_shards, paths = 20, []
     for shard in range(n_shards):
         stem = tmp_path / "shards" / f"{shard}-of-{n_shards}"
-        steps_embed.embed("m", SMALL_MODEL, str(root), str(tmp_path / "manifest.parquet"), f"{stem}.parquet",
-                   f"{stem}.rejects.csv", f"{stem}.stats.json", device="cpu", workers=0,
-                   cache_root=str(tmp_path / "cache"), shard=shard, n_shards=n_shards)
+        steps_embed.embed(
+            "m",
+            SMALL_MODEL,
+            str(root),
+            str(tmp_path / "manifest.parquet"),
+            f"{stem}.parquet",
+            f"{stem}.rejects.csv",
+            f"{stem}.stats.json",
+            device="cpu",
+            workers=0,
+            cache_root=str(tmp_path / "cache"),
+            shard=shard,
+            n_shards=n_shards,
+        )
         paths.append(stem)
     assert sum(len(read_embeddings(f"{p}.parquet")[0]) == 0 for p in paths) >= 17  # 3 photos, 20 shards
-    outputs = {"embeddings": str(tmp_path / "merged.parquet"), "rejects": str(tmp_path / "merged.csv"),
-               "stats": str(tmp_path / "merged.json")}
-    steps_embed.merge_shards(str(tmp_path / "manifest.parquet"), [f"{p}.parquet" for p in paths],
-                     [f"{p}.rejects.csv" for p in paths], [f"{p}.stats.json" for p in paths], outputs)
+    outputs = {
+        "embeddings": str(tmp_path / "merged.parquet"),
+        "rejects": str(tmp_path / "merged.csv"),
+        "stats": str(tmp_path / "merged.json"),
+    }
+    steps_embed.merge_shards(
+        str(tmp_path / "manifest.parquet"),
+        [f"{p}.parquet" for p in paths],
+        [f"{p}.rejects.csv" for p in paths],
+        [f"{p}.stats.json" for p in paths],
+        outputs,
+    )
     frame, matrix = read_embeddings(outputs["embeddings"])
     assert len(frame) == 3 and matrix.shape[0] == 3 and np.isfinite(matrix).all()
 
@@ -367,7 +451,7 @@ def _cache(tmp_path, **spec):
 def test_p13_a_truncated_cache_segment_is_set_aside_and_its_photos_embedded_again(tmp_path, capsys):
     cache = _cache(tmp_path)
     segment = cache.add([f"{i:024x}" for i in range(10)], np.ones((10, 8), np.float32))
-    segment.write_bytes(segment.read_bytes()[:len(segment.read_bytes()) // 2])
+    segment.write_bytes(segment.read_bytes()[: len(segment.read_bytes()) // 2])
     good = cache.add([f"{i:024x}" for i in range(10, 12)], np.zeros((2, 8), np.float32))
     found = cache.lookup([f"{i:024x}" for i in range(12)])
     assert sorted(found) == [f"{i:024x}" for i in (10, 11)]  # the torn segment's photos are missing: re-embedded
@@ -408,13 +492,36 @@ def test_p15_aggregate_when_every_cell_failed_writes_its_tables(tmp_path):
     cells = []
     for seed in (1, 2):
         path = tmp_path / f"{seed}.json"
-        path.write_text(json.dumps({"model": "m", "reducer": "tsne", "clusterer": "ward", "sampling": "even",
-                                    "split": "pooled", "seed": seed, "status": "failed",
-                                    "reason": "reduce: ReducerError: too few points", "reduce_seconds": 0.1,
-                                    "cluster_seconds": 0.0, "per_species": []}))
+        path.write_text(
+            json.dumps(
+                {
+                    "model": "m",
+                    "reducer": "tsne",
+                    "clusterer": "ward",
+                    "sampling": "even",
+                    "split": "pooled",
+                    "seed": seed,
+                    "status": "failed",
+                    "reason": "reduce: ReducerError: too few points",
+                    "reduce_seconds": 0.1,
+                    "cluster_seconds": 0.0,
+                    "per_species": [],
+                }
+            )
+        )
         cells.append(str(path))
-    names = ["parquet", "csv", "costs", "summary", "label_free", "leaderboard", "leaderboard_models", "outliers",
-             "per_species", "rejects"]
+    names = [
+        "parquet",
+        "csv",
+        "costs",
+        "summary",
+        "label_free",
+        "leaderboard",
+        "leaderboard_models",
+        "outliers",
+        "per_species",
+        "rejects",
+    ]
     outputs = {name: str(tmp_path / f"{name}.{'parquet' if name == 'parquet' else 'csv'}") for name in names}
     reject = tmp_path / "scan.csv"
     reject.write_text("image_id,stage,reason\n")
@@ -437,15 +544,21 @@ def test_p16_degenerate_inboxes_are_sorted_or_refused_in_one_line(tmp_path):
     for i in range(6):
         six.mkdir(exist_ok=True)
         shutil.copy(photo(tmp_path / "p.jpg", seed=1), six / f"same_{i}.jpg")
-    assignments = sort_run(tmp_path / "run6", six, k=None, clusterer={"method": "hdbscan", "min_cluster_size": 2,
-                                                                      "min_samples": 1})
+    assignments = sort_run(
+        tmp_path / "run6", six, k=None, clusterer={"method": "hdbscan", "min_cluster_size": 2, "min_samples": 1}
+    )
     assert assignments["cluster"].nunique() == 1 and len(assignments) == 6
     assert len(list((tmp_path / "run6/clusters").rglob("*.jpg"))) == 6
     with pytest.raises(SortInputError, match=r"k=9 groups asked for, but the inbox has only 4 distinct"):
         sort_run(tmp_path / "runk", inbox(tmp_path / "four", 4), k=9)
     with pytest.raises(SortInputError, match=r"expected_group_size=50 is larger than the 4 distinct"):
-        sort_run(tmp_path / "rung", tmp_path / "four", k=None, expected_group_size=50,
-                 clusterer={"method": "hdbscan", "min_cluster_size": 150, "min_samples": 50})
+        sort_run(
+            tmp_path / "rung",
+            tmp_path / "four",
+            k=None,
+            expected_group_size=50,
+            clusterer={"method": "hdbscan", "min_cluster_size": 150, "min_samples": 50},
+        )
 
 
 def test_p17_a_split_with_one_species_is_a_config_error(tmp_path):
@@ -461,8 +574,13 @@ def test_p17_a_split_with_one_species_is_a_config_error(tmp_path):
     manifest = pd.DataFrame({"image_id": ["a", "b"], "label": ["fox", "fox"], "group": ["Mammalia"] * 2})
     manifest.to_parquet(tmp_path / "m.parquet")
     with pytest.raises(ValueError, match=r"split 'Mammalia' has 1 usable species"):
-        steps_data.sample(str(tmp_path / "m.parquet"), {"kind": "all", "min_per_class": 1}, 1, str(tmp_path / "s.parquet"),
-                    group="Mammalia")
+        steps_data.sample(
+            str(tmp_path / "m.parquet"),
+            {"kind": "all", "min_per_class": 1},
+            1,
+            str(tmp_path / "s.parquet"),
+            group="Mammalia",
+        )
 
 
 def test_p18_a_latin1_review_csv_is_one_line_naming_the_file(tmp_path):
@@ -512,9 +630,20 @@ def _embed(tmp_path, root, name, cache, shard=0, n_shards=1, only=None):
         manifest = pd.read_parquet(manifest_path)
         manifest[manifest["image_id"].isin(only)].to_parquet(manifest_path)
     out = tmp_path / f"{name}.parquet"
-    steps_embed.embed("m", SMALL_MODEL, str(root), str(manifest_path), str(out), str(tmp_path / f"{name}.er.csv"),
-               str(tmp_path / f"{name}.json"), device="cpu", workers=0, cache_root=str(cache), shard=shard,
-               n_shards=n_shards)
+    steps_embed.embed(
+        "m",
+        SMALL_MODEL,
+        str(root),
+        str(manifest_path),
+        str(out),
+        str(tmp_path / f"{name}.er.csv"),
+        str(tmp_path / f"{name}.json"),
+        device="cpu",
+        workers=0,
+        cache_root=str(cache),
+        shard=shard,
+        n_shards=n_shards,
+    )
     frame, matrix = read_embeddings(out)
     return dict(zip(frame["image_id"], matrix))
 
@@ -597,8 +726,10 @@ def test_minor_stale_shard_files_are_removed_when_the_shard_count_changes(tmp_pa
 
 def test_a_failing_job_prints_its_reason_on_the_console_not_only_in_the_log(tmp_path):
     log = tmp_path / "job.log"
-    code = ("import sys\nfrom zsc.steps.common import logged\nwith logged(sys.argv[1]):\n"
-            "    raise ValueError('sort.x.k: k=9 groups asked for, but the inbox has only 4 photos')")
+    code = (
+        "import sys\nfrom zsc.steps.common import logged\nwith logged(sys.argv[1]):\n"
+        "    raise ValueError('sort.x.k: k=9 groups asked for, but the inbox has only 4 photos')"
+    )
     result = subprocess.run([sys.executable, "-c", code, str(log)], capture_output=True, text=True)
     assert result.returncode != 0
     assert "error: sort.x.k: k=9 groups asked for, but the inbox has only 4 photos" in result.stderr

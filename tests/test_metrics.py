@@ -48,6 +48,7 @@ def test_noise_conventions_differ_as_defined():
     # all: noise is one extra cluster {a, b}: homogeneity < 1, completeness < 1
     assert result["v_measure_all"] < 1.0
     from sklearn.metrics import v_measure_score
+
     assert result["v_measure_all"] == pytest.approx(v_measure_score(truth, [0, 0, 2, 1, 1, 2]))
     assert result["clusters_found"] == 2
 

@@ -23,8 +23,12 @@ README = (REPO / "README.md").read_text()
 
 def fresh_clone(destination: Path) -> Path:
     """The files a `git clone` of this working tree would hold (tracked + new, not ignored)."""
-    listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            capture_output=True, text=True, check=True).stdout.split("\0")
+    listed = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
     for relative in filter(None, listed):
         source = REPO / relative
         if source.is_file():
@@ -64,8 +68,10 @@ def test_paper_dag_is_inspectable_without_data_and_a_run_stops_before_any_job(cl
     assert expected["embed"] == 6 and expected["cluster"] == 6 * 5 * 4 * 10 * 2  # per split: Aves, Mammalia
     assert not any(rule.startswith(("demo_data", "sort")) for rule in counts), counts  # nothing of the demo
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert warnings == ["warning: config key 'datasets.species60.root': folder 'data/species60' does not exist "
-                        "(the DAG can be inspected; a run stops before any job)"]
+    assert warnings == [
+        "warning: config key 'datasets.species60.root': folder 'data/species60' does not exist "
+        "(the DAG can be inspected; a run stops before any job)"
+    ]
 
     rulegraph = typed(clone, "snakemake --rulegraph mermaid-js --configfile config/paper.yaml")
     assert rulegraph.returncode == 0 and "fetch_weights" in rulegraph.stdout and "demo_data" not in rulegraph.stdout
@@ -99,8 +105,9 @@ def _my_photos(root: Path) -> Path:
 MY_CONFIG = {
     "samplings": {"even10": {"kind": "even", "per_class": 10, "min_per_class": 5}},
     "seeds": [1],
-    "models": {"small": {"backend": "timm", "id": "mobilenetv2_100", "weights": "random", "img_size": 64,
-                         "batch_size": 16}},
+    "models": {
+        "small": {"backend": "timm", "id": "mobilenetv2_100", "weights": "random", "img_size": 64, "batch_size": 16}
+    },
     "reducers": {"pca": {"method": "pca"}, "tsne": {"method": "tsne"}},
     "clusterers": {"ward": {"method": "ward"}, "hdbscan": {"method": "hdbscan"}},
     "review": {"gallery_top": 1},
@@ -123,8 +130,18 @@ def test_a_user_config_runs_only_its_own_jobs(user_run):
     clone, _, result = user_run
     counts = job_counts(result.stdout + result.stderr)
     print("user run:", counts)
-    assert counts == {"scan": 1, "embed": 1, "sample": 1, "reduce": 2, "cluster": 4, "aggregate": 1,
-                      "thumbnails": 1, "gallery": 1, "plots": 1, "all": 1}
+    assert counts == {
+        "scan": 1,
+        "embed": 1,
+        "sample": 1,
+        "reduce": 2,
+        "cluster": 4,
+        "aggregate": 1,
+        "thumbnails": 1,
+        "gallery": 1,
+        "plots": 1,
+        "all": 1,
+    }
     assert sorted(p.name for p in (clone / "results").iterdir()) == ["birds"]
     assert not (clone / "resources" / "demo").exists() and not (clone / "resources" / "demo-sort").exists()
     metrics = (clone / "results" / "birds" / "metrics.csv").read_text()
@@ -148,8 +165,19 @@ def test_the_slurm_profile_plans_only_the_user_configs_jobs(user_run):
 
 def test_adding_a_model_to_a_finished_run_runs_only_the_new_models_jobs(user_run):
     clone, config, _ = user_run
-    config = {**config, "models": {**config["models"], "other": {
-        "backend": "timm", "id": "tf_efficientnet_lite0", "weights": "random", "img_size": 64, "batch_size": 16}}}
+    config = {
+        **config,
+        "models": {
+            **config["models"],
+            "other": {
+                "backend": "timm",
+                "id": "tf_efficientnet_lite0",
+                "weights": "random",
+                "img_size": 64,
+                "batch_size": 16,
+            },
+        },
+    }
     (clone / "my.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     dry = typed(clone, "snakemake -n --configfile my.yaml")
     planned = job_counts(dry.stdout + dry.stderr)

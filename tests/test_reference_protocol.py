@@ -10,16 +10,21 @@ import pytest
 import torch
 import yaml
 from sklearn.cluster import DBSCAN, AgglomerativeClustering
-from sklearn.metrics import (adjusted_mutual_info_score, adjusted_rand_score, completeness_score,
-                             homogeneity_score, v_measure_score)
+from sklearn.metrics import (
+    adjusted_mutual_info_score,
+    adjusted_rand_score,
+    completeness_score,
+    homogeneity_score,
+    v_measure_score,
+)
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import LabelEncoder
 
 from conftest import REPO
 from zsc.evaluation.aggregate import leaderboard, summarise
-from zsc.methods.clusterers import fit_cluster
 from zsc.evaluation.metrics import external_metrics
+from zsc.methods.clusterers import fit_cluster
 
 # ---------------------------------------------------------------- the reference's rules, as written in its toolkit
 
@@ -39,9 +44,16 @@ def reference_evaluate(labels_true, labels_pred):
     valid = labels_pred != -1
     if len(np.unique(labels_pred[valid])) <= 1:
         return {}
-    return {name: score(encoded[valid], labels_pred[valid]) for name, score in (
-        ("v_measure", v_measure_score), ("homogeneity", homogeneity_score), ("completeness", completeness_score),
-        ("ami", adjusted_mutual_info_score), ("ari", adjusted_rand_score))}
+    return {
+        name: score(encoded[valid], labels_pred[valid])
+        for name, score in (
+            ("v_measure", v_measure_score),
+            ("homogeneity", homogeneity_score),
+            ("completeness", completeness_score),
+            ("ami", adjusted_mutual_info_score),
+            ("ari", adjusted_rand_score),
+        )
+    }
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +61,9 @@ def points():
     """Six species as 2-D clouds of unequal spread and size, plus scattered points: a t-SNE-like map."""
     rng = np.random.default_rng(7)
     centres = rng.uniform(-40, 40, size=(6, 2))
-    parts = [c + rng.normal(0, s, size=(n, 2)) for c, s, n in zip(centres, (1, 2, 3, 1.5, 4, 2), (80, 60, 120, 50, 90, 70))]
+    parts = [
+        c + rng.normal(0, s, size=(n, 2)) for c, s, n in zip(centres, (1, 2, 3, 1.5, 4, 2), (80, 60, 120, 50, 90, 70))
+    ]
     truth = np.repeat([f"sp{i}" for i in range(6)], [len(p) for p in parts])
     x = np.concatenate(parts)
     noise = rng.uniform(-50, 50, size=(25, 2))
@@ -84,8 +98,10 @@ def test_dbscan_presets_as_the_reference(points, preset):
 
 def test_ward_and_gmm_as_the_reference_with_bic_and_aic(points):
     x, _ = points
-    _same_labels(fit_cluster(x, {"method": "ward", "k": "true_k"}, 6, 0)[0],
-                 AgglomerativeClustering(n_clusters=6, linkage="ward").fit_predict(x))
+    _same_labels(
+        fit_cluster(x, {"method": "ward", "k": "true_k"}, 6, 0)[0],
+        AgglomerativeClustering(n_clusters=6, linkage="ward").fit_predict(x),
+    )
     for seed in (0, 3):
         gmm = GaussianMixture(n_components=6, covariance_type="full", random_state=seed, n_init=5)
         reference = gmm.fit_predict(x)
@@ -97,8 +113,11 @@ def test_ward_and_gmm_as_the_reference_with_bic_and_aic(points):
 
 def test_metrics_equal_the_reference_formulas(points):
     x, truth = points
-    for spec in ({"method": "hdbscan", "min_cluster_size": 15, "min_samples": 5}, {"method": "dbscan"},
-                 {"method": "ward", "k": 4}):
+    for spec in (
+        {"method": "hdbscan", "min_cluster_size": 15, "min_samples": 5},
+        {"method": "dbscan"},
+        {"method": "ward", "k": 4},
+    ):
         labels = fit_cluster(x, spec, 6, 0)[0]
         reference = reference_evaluate(truth, labels)
         ours = external_metrics(truth, labels)
@@ -116,8 +135,19 @@ def test_a_single_retained_cluster_has_no_score_as_in_the_reference():
 
 
 def test_summary_says_how_many_seeds_each_mean_covers():
-    rows = [{"model": "m", "reducer": "r", "clusterer": "hdbscan", "sampling": "s", "split": "pooled", "seed": seed,
-             "status": "ok", "v_measure_retained": v} for seed, v in ((1, 0.8), (2, float("nan")), (3, 0.6))]
+    rows = [
+        {
+            "model": "m",
+            "reducer": "r",
+            "clusterer": "hdbscan",
+            "sampling": "s",
+            "split": "pooled",
+            "seed": seed,
+            "status": "ok",
+            "v_measure_retained": v,
+        }
+        for seed, v in ((1, 0.8), (2, float("nan")), (3, 0.6))
+    ]
     summary = summarise(pd.DataFrame(rows))
     assert summary.loc[0, "n_seeds"] == 3 and summary.loc[0, "v_measure_retained_n"] == 2
     assert summary.loc[0, "v_measure_retained_mean"] == pytest.approx(0.7)
@@ -148,8 +178,9 @@ def test_umap_graph_equals_umaps_own_exact_knn_graph():
     k = 15
     indices, distances = exact_knn(x, k)
     assert (indices[:, 0] == np.arange(len(x))).all() and (distances[:, 0] == 0).all()
-    ours = fuzzy_simplicial_set(x, k, np.random.RandomState(0), "euclidean", knn_indices=indices,
-                                knn_dists=distances)[0]
+    ours = fuzzy_simplicial_set(x, k, np.random.RandomState(0), "euclidean", knn_indices=indices, knn_dists=distances)[
+        0
+    ]
     exact = fuzzy_simplicial_set(pairwise_distances(x), k, np.random.RandomState(0), "precomputed")[0]
     difference = abs(ours - exact)
     assert difference.max() <= 1e-5 if difference.nnz else True
@@ -181,7 +212,11 @@ def test_paper_models_embed_as_the_reference_defines_them(name):
     assert backbone.preprocessing.img_size == 224
     if name == "dinov2_vitg14":  # resize 256 bicubic, centre crop 224, ImageNet mean/std
         assert (backbone.preprocessing.resize_size, backbone.preprocessing.interpolation) == (256, "bicubic")
-        assert backbone.preprocessing.mean == (0.485, 0.456, 0.406) and backbone.preprocessing.std == (0.229, 0.224, 0.225)
+        assert backbone.preprocessing.mean == (0.485, 0.456, 0.406) and backbone.preprocessing.std == (
+            0.229,
+            0.224,
+            0.225,
+        )
 
 
 def test_paper_config_lists_the_six_reference_models_and_splits():
@@ -201,8 +236,18 @@ def test_leaderboard_split_balanced_score_is_the_mean_of_per_split_means():
         for split in ("Aves", "Mammalia"):
             for seed in (1, 2, 3):
                 v[model, split, seed] = float(rng.uniform(0.3, 1.0))
-                rows.append({"model": model, "reducer": "tsne", "clusterer": "ward", "sampling": "even",
-                             "split": split, "seed": seed, "status": "ok", "v_measure_retained": v[model, split, seed]})
+                rows.append(
+                    {
+                        "model": model,
+                        "reducer": "tsne",
+                        "clusterer": "ward",
+                        "sampling": "even",
+                        "split": split,
+                        "seed": seed,
+                        "status": "ok",
+                        "v_measure_retained": v[model, split, seed],
+                    }
+                )
     v["b", "Aves", 2] = float("nan")  # an undefined cell: left out of its split's mean
     rows[7]["v_measure_retained"] = float("nan")
     settings, models = leaderboard(pd.DataFrame(rows))
@@ -213,7 +258,10 @@ def test_leaderboard_split_balanced_score_is_the_mean_of_per_split_means():
         assert row["v_measure_Aves_mean"] == pytest.approx(np.nanmean([v[model, "Aves", s] for s in (1, 2, 3)]))
     assert list(settings["rank"]) == [1, 2] and settings["split_balanced_v_mean"].is_monotonic_decreasing
     assert settings.set_index("model").loc["b", "n_seeds"] == 2  # seed 2 has no Aves score
-    assert models.set_index("model").loc["a", "mean_over_settings"] == settings.set_index("model").loc["a", "split_balanced_v_mean"]
+    assert (
+        models.set_index("model").loc["a", "mean_over_settings"]
+        == settings.set_index("model").loc["a", "split_balanced_v_mean"]
+    )
 
 
 @pytest.mark.slow
@@ -221,10 +269,18 @@ def test_per_split_grid_end_to_end_on_a_nested_dataset(tmp_path, numba_cache):
     from conftest import job_counts, run_snakemake, tiny_config, write_config
 
     config = tiny_config(
-        datasets={"nested": {"demo": {"n_species": 6, "per_species": 14, "seed": 5, "size": 64, "nested": True},
-                             "group_level": 0, "split_by": "group"}},
+        datasets={
+            "nested": {
+                "demo": {"n_species": 6, "per_species": 14, "seed": 5, "size": 64, "nested": True},
+                "group_level": 0,
+                "split_by": "group",
+            }
+        },
         reducers={"pca": {"method": "pca"}, "tsne": {"method": "tsne"}},
-        clusterers={"ward": {"method": "ward"}, "gmm": {"method": "gmm"}}, seeds=[1, 2], review={"gallery_top": 1})
+        clusterers={"ward": {"method": "ward"}, "gmm": {"method": "gmm"}},
+        seeds=[1, 2],
+        review={"gallery_top": 1},
+    )
     config_path = write_config(tmp_path, config)
     counts = job_counts(run_snakemake(tmp_path, config_path, "-n").stdout)
     assert counts["sample"] == 2 * 2 and counts["reduce"] == 2 * 2 * 2 and counts["cluster"] == 2 * 2 * 2 * 2
@@ -246,8 +302,9 @@ def test_uneven_reference_rule_and_n_classes():
     from zsc.data.sampling import draw_sample
 
     sizes = {"a": 8, "b": 30, "c": 200, "d": 55, "e": 21}
-    manifest = pd.DataFrame([{"image_id": f"{s}/{i}.jpg", "label": s, "group": ""}
-                             for s, n in sizes.items() for i in range(n)])
+    manifest = pd.DataFrame(
+        [{"image_id": f"{s}/{i}.jpg", "label": s, "group": ""} for s, n in sizes.items() for i in range(n)]
+    )
     for seed in range(20):
         counts = draw_sample(manifest, {"kind": "uneven", "min_per_class": 2}, seed).attrs["counts"]
         for species, n in sizes.items():  # randint(min(20, available), available), inclusive

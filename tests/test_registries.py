@@ -6,8 +6,17 @@ import yaml
 
 from conftest import REPO
 from zsc.config import SCHEMA_PATH
-from zsc.methods.clusterers import CLUSTERER_METHODS as CLUSTERERS, ClustererError, cluster, quantile_eps, resolve_k
-from zsc.methods.reducers import COMMON_PARAMS, REDUCER_METHODS, REDUCERS, ReducerError, reduce, tsne_perplexity, umap_neighbors
+from zsc.methods.clusterers import CLUSTERER_METHODS as CLUSTERERS
+from zsc.methods.clusterers import ClustererError, cluster, quantile_eps, resolve_k
+from zsc.methods.reducers import (
+    COMMON_PARAMS,
+    REDUCER_METHODS,
+    REDUCERS,
+    ReducerError,
+    reduce,
+    tsne_perplexity,
+    umap_neighbors,
+)
 
 
 @pytest.fixture(scope="module")
@@ -96,20 +105,31 @@ def test_the_schema_and_the_registries_declare_the_same_parameters():
 
 
 def test_a_parameter_its_method_does_not_declare_is_a_config_error():
-    from zsc.config import ConfigError, validate_config
     from conftest import tiny_config
+    from zsc.config import ConfigError, validate_config
 
     config = tiny_config()
     config["clusterers"]["ward"]["min_cluster_size"] = 15
     config["reducers"]["pca"]["perplexity"] = 30
     with pytest.raises(ConfigError) as raised:
         validate_config(config, SCHEMA_PATH)
-    assert "config key 'clusterers.ward.min_cluster_size': not a parameter of ward; its parameters: ['k', 'connectivity', 'n_neighbors']" in str(raised.value)
+    assert (
+        "config key 'clusterers.ward.min_cluster_size': not a parameter of ward; its parameters: ['k', 'connectivity', 'n_neighbors']"
+        in str(raised.value)
+    )
     assert "config key 'reducers.pca.perplexity': not a parameter of pca" in str(raised.value)
 
 
 def test_get_params_lists_every_declared_default():
     assert CLUSTERERS["gmm"].get_params({"method": "gmm", "k": 4}) == {
-        "k": 4, "covariance_type": "full", "n_init": 5, "reg_covar": 1e-6}
+        "k": 4,
+        "covariance_type": "full",
+        "n_init": 5,
+        "reg_covar": 1e-6,
+    }
     assert REDUCER_METHODS["isomap"].get_params({"method": "isomap"}) == {
-        "n_components": 2, "standardize": True, "n_neighbors": None, "landmarks": None}
+        "n_components": 2,
+        "standardize": True,
+        "n_neighbors": None,
+        "landmarks": None,
+    }

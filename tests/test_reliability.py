@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sys
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -17,16 +17,15 @@ import yaml
 
 import corpus
 from conftest import REPO, SNAKEMAKE, run_snakemake, tiny_config, write_config
+from zsc.config import SCHEMA_PATH as SCHEMA  # noqa: E402
+from zsc.config import ConfigError, validate_config
+from zsc.data.images import open_rgb
+from zsc.io import read_embeddings
 from zsc.steps import cluster as steps_cluster
 from zsc.steps import common as steps_common
 from zsc.steps import data as steps_data
 from zsc.steps import embed as steps_embed
 from zsc.steps import reduce as steps_reduce
-from zsc.config import ConfigError, validate_config
-from zsc.data.images import open_rgb
-from zsc.io import read_embeddings
-
-from zsc.config import SCHEMA_PATH as SCHEMA  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -78,17 +77,34 @@ def test_embed_stage_records_a_file_broken_after_the_scan(corpus_root, tmp_path)
     broken = "Birds/star_solid/star_solid_3.jpg"
     (photos / broken).write_bytes(b"overwritten by a sync client")
     spec = {"id": "mobilenetv2_100", "weights": "random", "img_size": 32, "batch_size": 8, "precision": "fp32"}
-    steps_embed.embed("m", spec, str(photos), str(tmp_path / "manifest.parquet"), str(tmp_path / "emb.parquet"),
-               str(tmp_path / "embed_rejects.csv"), str(tmp_path / "stats.json"), device="cpu", workers=0,
-               cache_root=str(tmp_path / "cache"))
+    steps_embed.embed(
+        "m",
+        spec,
+        str(photos),
+        str(tmp_path / "manifest.parquet"),
+        str(tmp_path / "emb.parquet"),
+        str(tmp_path / "embed_rejects.csv"),
+        str(tmp_path / "stats.json"),
+        device="cpu",
+        workers=0,
+        cache_root=str(tmp_path / "cache"),
+    )
     rejects = pd.read_csv(tmp_path / "embed_rejects.csv")
     assert rejects["image_id"].tolist() == [broken] and rejects["stage"].tolist() == ["embed"]
     frame, matrix = read_embeddings(tmp_path / "emb.parquet")
     assert len(frame) == len(manifest) - 1 and matrix.shape == (len(manifest) - 1, 1280)
     # a sample drawn before the breakage: the reduction records the missing image instead of failing
-    steps_data.sample(str(tmp_path / "manifest.parquet"), {"kind": "all", "min_per_class": 2}, 0, str(tmp_path / "s.parquet"))
-    steps_reduce.reduce(str(tmp_path / "emb.parquet"), str(tmp_path / "s.parquet"), {"method": "pca"}, 0,
-                    str(tmp_path / "r.parquet"), str(tmp_path / "r.json"))
+    steps_data.sample(
+        str(tmp_path / "manifest.parquet"), {"kind": "all", "min_per_class": 2}, 0, str(tmp_path / "s.parquet")
+    )
+    steps_reduce.reduce(
+        str(tmp_path / "emb.parquet"),
+        str(tmp_path / "s.parquet"),
+        {"method": "pca"},
+        0,
+        str(tmp_path / "r.parquet"),
+        str(tmp_path / "r.json"),
+    )
     info = yaml.safe_load((tmp_path / "r.json").read_text())
     assert info["status"] == "ok" and info["n_missing_embedding"] == 1 and info["missing_embedding"] == [broken]
 
@@ -99,17 +115,37 @@ def test_too_few_images_fails_the_reducer_cell_with_a_reason_and_others_finish(t
     import pyarrow.parquet as pq
 
     ids = [f"s{i % 2}/{i}.jpg" for i in range(10)]
-    embeddings = pa.table({"image_id": ids, "label": [i.split("/")[0] for i in ids], "group": [""] * 10,
-                           "embedding": pa.FixedSizeListArray.from_arrays(pa.array(rng.normal(size=80), pa.float32()), 8)})
+    embeddings = pa.table(
+        {
+            "image_id": ids,
+            "label": [i.split("/")[0] for i in ids],
+            "group": [""] * 10,
+            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(rng.normal(size=80), pa.float32()), 8),
+        }
+    )
     pq.write_table(embeddings, tmp_path / "emb.parquet")
-    pd.DataFrame({"image_id": ids, "label": [i.split("/")[0] for i in ids], "group": ""}).to_parquet(tmp_path / "s.parquet")
+    pd.DataFrame({"image_id": ids, "label": [i.split("/")[0] for i in ids], "group": ""}).to_parquet(
+        tmp_path / "s.parquet"
+    )
     outcomes = {}
     for reducer in ("tsne", "pca"):
-        steps_reduce.reduce(str(tmp_path / "emb.parquet"), str(tmp_path / "s.parquet"), {"method": reducer}, 0,
-                        str(tmp_path / f"{reducer}.parquet"), str(tmp_path / f"{reducer}.json"))
-        steps_cluster.cluster(str(tmp_path / f"{reducer}.parquet"), str(tmp_path / f"{reducer}.json"),
-                         {"method": "ward", "k": "true_k"}, 0, {"reducer": reducer},
-                         str(tmp_path / f"{reducer}_cells.parquet"), str(tmp_path / f"{reducer}_cell.json"))
+        steps_reduce.reduce(
+            str(tmp_path / "emb.parquet"),
+            str(tmp_path / "s.parquet"),
+            {"method": reducer},
+            0,
+            str(tmp_path / f"{reducer}.parquet"),
+            str(tmp_path / f"{reducer}.json"),
+        )
+        steps_cluster.cluster(
+            str(tmp_path / f"{reducer}.parquet"),
+            str(tmp_path / f"{reducer}.json"),
+            {"method": "ward", "k": "true_k"},
+            0,
+            {"reducer": reducer},
+            str(tmp_path / f"{reducer}_cells.parquet"),
+            str(tmp_path / f"{reducer}_cell.json"),
+        )
         outcomes[reducer] = yaml.safe_load((tmp_path / f"{reducer}_cell.json").read_text())
     assert outcomes["tsne"]["status"] == "failed"
     assert re.search(r"reduce: ReducerError: tsne .*needs at least 17 points, got 10", outcomes["tsne"]["reason"])
@@ -119,13 +155,26 @@ def test_too_few_images_fails_the_reducer_cell_with_a_reason_and_others_finish(t
 def test_all_noise_cell_is_defined(tmp_path):
 
     ids = [f"s{i % 2}/{i}.jpg" for i in range(12)]
-    frame = pd.DataFrame({"image_id": ids, "label": [i.split("/")[0] for i in ids], "group": "",
-                          "x0": np.arange(12.0), "x1": np.zeros(12)})
+    frame = pd.DataFrame(
+        {
+            "image_id": ids,
+            "label": [i.split("/")[0] for i in ids],
+            "group": "",
+            "x0": np.arange(12.0),
+            "x1": np.zeros(12),
+        }
+    )
     frame.to_parquet(tmp_path / "r.parquet")
     (tmp_path / "r.json").write_text('{"status": "ok", "reason": "", "reduce_seconds": 0.1}')
-    steps_cluster.cluster(str(tmp_path / "r.parquet"), str(tmp_path / "r.json"),
-                     {"method": "dbscan", "min_samples": 5, "eps": 0.5}, 0, {"clusterer": "dbscan"},
-                     str(tmp_path / "c.parquet"), str(tmp_path / "c.json"))
+    steps_cluster.cluster(
+        str(tmp_path / "r.parquet"),
+        str(tmp_path / "r.json"),
+        {"method": "dbscan", "min_samples": 5, "eps": 0.5},
+        0,
+        {"clusterer": "dbscan"},
+        str(tmp_path / "c.parquet"),
+        str(tmp_path / "c.json"),
+    )
     cell = yaml.safe_load((tmp_path / "c.json").read_text().replace("NaN", ".nan"))
     assert cell["status"] == "ok" and cell["noise_fraction"] == 1.0 and cell["clusters_found"] == 0
     assert np.isnan(cell["v_measure_retained"]) and cell["v_measure_all"] == 0.0
@@ -151,8 +200,12 @@ def test_corpus_through_the_whole_workflow(corpus_root, tmp_path, numba_cache):
     assert "needs at least 152 points" in metrics.loc[("tsne_big", "ward"), "reason"]
     frame, matrix = read_embeddings(results / "embeddings" / "rand_mnv2.parquet")
     position = {image_id: i for i, image_id in enumerate(frame["image_id"])}
-    np.testing.assert_allclose(matrix[position["Birds/odd_formats/exif_rotated.png"]],
-                               matrix[position["Birds/odd_formats/upright_copy.png"]], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        matrix[position["Birds/odd_formats/exif_rotated.png"]],
+        matrix[position["Birds/odd_formats/upright_copy.png"]],
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def _embed_config(per_species: int) -> dict:
@@ -172,8 +225,18 @@ def test_killed_embed_job_leaves_no_complete_looking_output_and_rerun_matches(tm
     run_snakemake(reference_dir, write_config(reference_dir, config), target)
 
     config_path = write_config(killed_dir, config)
-    command = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(killed_dir), "--configfile",
-               str(config_path), "--cores", "2", target]
+    command = [
+        str(SNAKEMAKE),
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(killed_dir),
+        "--configfile",
+        str(config_path),
+        "--cores",
+        "2",
+        target,
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     log = killed_dir / "results/big/logs/embed/rand.log"
     deadline = time.time() + 300
@@ -212,6 +275,7 @@ def test_no_unsafe_deserialisation_in_the_library():
 
 # ------------------------------------------------------------------ issue: sort runs and late failures
 
+
 def _peak_rss_mb_of(script: str) -> float:
     """Peak resident memory of a fresh Python process running ``script`` (which prints nothing)."""
     code = script + "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
@@ -224,9 +288,11 @@ def test_an_extreme_aspect_ratio_costs_no_more_than_a_normal_photo(tmp_path):
 
     Image.new("RGB", (8, 150_000), (120, 30, 60)).save(tmp_path / "sliver.png")  # ~9 kB on disk
     Image.effect_noise((640, 480), 40).convert("RGB").save(tmp_path / "normal.jpg")
-    template = ("from zsc.embedding.embed import crop_uint8\nfrom zsc.data.images import open_rgb\nfrom zsc.embedding.backbones import Preprocessing\n"
-                "prep = Preprocessing(224, 256, (0.5,) * 3, (0.5,) * 3, 'bicubic')\n"
-                "out = crop_uint8(open_rgb(r'{path}', draft_size=256), prep)\nassert out.shape == (224, 224, 3), out.shape")
+    template = (
+        "from zsc.embedding.embed import crop_uint8\nfrom zsc.data.images import open_rgb\nfrom zsc.embedding.backbones import Preprocessing\n"
+        "prep = Preprocessing(224, 256, (0.5,) * 3, (0.5,) * 3, 'bicubic')\n"
+        "out = crop_uint8(open_rgb(r'{path}', draft_size=256), prep)\nassert out.shape == (224, 224, 3), out.shape"
+    )
     normal = _peak_rss_mb_of(template.format(path=tmp_path / "normal.jpg"))
     sliver = _peak_rss_mb_of(template.format(path=tmp_path / "sliver.png"))
     print(f"peak RSS: normal photo {normal:.0f} MB, 8 x 150,000 image {sliver:.0f} MB")
@@ -255,7 +321,7 @@ def test_aspect_crop_leaves_ordinary_photos_unchanged():
 
 def _scan_as_unprivileged_user(root: Path, out: Path) -> subprocess.CompletedProcess:
     """Root reads every folder whatever its mode; the scan runs as 'nobody' so permissions apply."""
-    code = (f"from zsc.steps import data as steps_data; steps_data.scan(r'{root}', -1, None, 1, r'{out}/manifest.parquet', r'{out}/rejects.csv')")
+    code = f"from zsc.steps import data as steps_data; steps_data.scan(r'{root}', -1, None, 1, r'{out}/manifest.parquet', r'{out}/rejects.csv')"
     command = [sys.executable, "-c", code]
     if os.geteuid() == 0:
         command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
@@ -263,8 +329,9 @@ def _scan_as_unprivileged_user(root: Path, out: Path) -> subprocess.CompletedPro
 
 
 def test_an_unreadable_species_folder_is_a_reject_row_not_a_traceback():
-    from PIL import Image
     import tempfile
+
+    from PIL import Image
 
     with tempfile.TemporaryDirectory(dir="/tmp") as base:  # world-traversable, unlike pytest's tmp_path
         base = Path(base)
@@ -285,23 +352,46 @@ def test_an_unreadable_species_folder_is_a_reject_row_not_a_traceback():
         os.chmod(root / "locked", 0o755)
         assert result.returncode == 0, result.stderr[-2000:]
         rejects = pd.read_csv(out / "rejects.csv")
-        assert rejects.to_dict("records") == [{"image_id": "locked/", "stage": "scan",
-                                               "reason": "unreadable folder (permission denied)"}]
+        assert rejects.to_dict("records") == [
+            {"image_id": "locked/", "stage": "scan", "reason": "unreadable folder (permission denied)"}
+        ]
         assert len(pd.read_parquet(out / "manifest.parquet")) == 6
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda c: c.update(seeds=[1099511627776]), r"config key 'seeds.0': 1099511627776 is greater than the maximum of 4294967295"),
-    (lambda c: c["grid"].update(exclude=[{"model": "rand_mnv2"}]), r"config key 'grid.exclude': removes every cell"),
-    (lambda c: c["samplings"].update(u={"kind": "uneven", "min_per_class": 9, "max_per_class": 4}),
-     r"config key 'samplings.u.min_per_class': 9 is larger than max_per_class 4"),
-    (lambda c: c["clusterers"]["ward"].update(k="0x"), r"config key 'clusterers.ward.k': '0x' asks for 0 times"),
-    (lambda c: c["models"]["rand_mnv2"].update(img_size=1), r"config key 'models.rand_mnv2.img_size': 1 is less than the minimum of 16"),
-    (lambda c: c["models"]["rand_mnv2"].update(id="vit_nonexistent_patch99"),
-     r"config key 'models.rand_mnv2.id': timm has no model 'vit_nonexistent_patch99'"),
-    (lambda c: c["datasets"].update(system={"root": "/"}), r"config key 'datasets.system.root': '/' is a system folder"),
-    (lambda c: c["datasets"].update(system={"root": "/proc"}), r"config key 'datasets.system.root': '/proc' is a system folder"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (
+            lambda c: c.update(seeds=[1099511627776]),
+            r"config key 'seeds.0': 1099511627776 is greater than the maximum of 4294967295",
+        ),
+        (
+            lambda c: c["grid"].update(exclude=[{"model": "rand_mnv2"}]),
+            r"config key 'grid.exclude': removes every cell",
+        ),
+        (
+            lambda c: c["samplings"].update(u={"kind": "uneven", "min_per_class": 9, "max_per_class": 4}),
+            r"config key 'samplings.u.min_per_class': 9 is larger than max_per_class 4",
+        ),
+        (lambda c: c["clusterers"]["ward"].update(k="0x"), r"config key 'clusterers.ward.k': '0x' asks for 0 times"),
+        (
+            lambda c: c["models"]["rand_mnv2"].update(img_size=1),
+            r"config key 'models.rand_mnv2.img_size': 1 is less than the minimum of 16",
+        ),
+        (
+            lambda c: c["models"]["rand_mnv2"].update(id="vit_nonexistent_patch99"),
+            r"config key 'models.rand_mnv2.id': timm has no model 'vit_nonexistent_patch99'",
+        ),
+        (
+            lambda c: c["datasets"].update(system={"root": "/"}),
+            r"config key 'datasets.system.root': '/' is a system folder",
+        ),
+        (
+            lambda c: c["datasets"].update(system={"root": "/proc"}),
+            r"config key 'datasets.system.root': '/proc' is a system folder",
+        ),
+    ],
+)
 def test_values_that_used_to_fail_late_are_config_errors(mutate, message):
     config = tiny_config(grid={})
     mutate(config)
@@ -314,8 +404,15 @@ def test_k_larger_than_the_sort_inbox_is_a_config_error(tmp_path):
 
     for i in range(5):
         Image.new("RGB", (32, 32), (i * 40, 0, 0)).save(tmp_path / f"{i}.jpg")
-    config = tiny_config(sort={"inbox": {"root": str(tmp_path), "k": 12, "setting": {
-        "model": "rand_mnv2", "reducer": "pca", "clusterer": "ward"}}})
+    config = tiny_config(
+        sort={
+            "inbox": {
+                "root": str(tmp_path),
+                "k": 12,
+                "setting": {"model": "rand_mnv2", "reducer": "pca", "clusterer": "ward"},
+            }
+        }
+    )
     with pytest.raises(ConfigError, match=r"config key 'sort.inbox.k': k=12 exceeds the 5 photos under"):
         validate_config(config, SCHEMA)
 
@@ -327,7 +424,10 @@ def test_a_duplicated_top_level_key_is_an_error_naming_file_and_line(tmp_path):
     result = run_snakemake(tmp_path, path, "-n", check=False, timeout=120)
     line = config_text.splitlines().index("seeds:") + 1
     assert result.returncode != 0
-    assert f"{path}: key 'seeds' appears twice (lines {line} and {len(config_text.splitlines())})" in result.stderr + result.stdout
+    assert (
+        f"{path}: key 'seeds' appears twice (lines {line} and {len(config_text.splitlines())})"
+        in result.stderr + result.stdout
+    )
 
 
 def test_a_failed_scan_prints_its_rejects_in_the_log_that_survives(tmp_path):
@@ -350,18 +450,22 @@ def test_a_failed_scan_prints_its_rejects_in_the_log_that_survives(tmp_path):
 def test_user_text_with_mathtext_characters_is_drawn_literally(tmp_path):
     from zsc.report import plots
 
-    per_species = pd.DataFrame({"model": "m", "label": ["$\\frac$ cat", "dog"], "dominant_share": [0.5, 1.0],
-                                "dominant_purity": [1.0, 0.5]})
+    per_species = pd.DataFrame(
+        {"model": "m", "label": ["$\\frac$ cat", "dog"], "dominant_share": [0.5, 1.0], "dominant_purity": [1.0, 0.5]}
+    )
     plots.per_species_bars(per_species, {"model": "m"}, tmp_path / "bars.png")
-    points = pd.DataFrame({"image_id": ["a", "b"], "label": ["$\\frac$ cat", "dog"], "x0": [0.0, 1.0], "x1": [0.0, 1.0]})
+    points = pd.DataFrame(
+        {"image_id": ["a", "b"], "label": ["$\\frac$ cat", "dog"], "x0": [0.0, 1.0], "x1": [0.0, 1.0]}
+    )
     plots.scatter(points, points.assign(cluster=[0, -1]), "$\\frac$ title", tmp_path / "scatter.png")
     assert (tmp_path / "bars.png").stat().st_size > 0 and (tmp_path / "scatter.png").stat().st_size > 0
 
 
 @pytest.mark.slow
 def test_reordering_keys_inside_an_entry_reruns_nothing(tmp_path, numba_cache):
-    config = tiny_config(reducers={"pca": {"method": "pca"}}, clusterers={"ward": {"method": "ward"}},
-                         review={"gallery_top": 0})
+    config = tiny_config(
+        reducers={"pca": {"method": "pca"}}, clusterers={"ward": {"method": "ward"}}, review={"gallery_top": 0}
+    )
     run_snakemake(tmp_path, write_config(tmp_path, config))
     model = config["models"]["rand_mnv2"]
     config["models"]["rand_mnv2"] = dict(reversed(list(model.items())))
@@ -369,11 +473,17 @@ def test_reordering_keys_inside_an_entry_reruns_nothing(tmp_path, numba_cache):
     assert "Nothing to be done" in run_snakemake(tmp_path, write_config(tmp_path, config), "-n").stdout
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("datasets:\n\tdemo: {}\n", ":2:1: found character '\\t' that cannot start any token (a tab in the indentation"),
-    ("seeds: [1, 2\nmodels: {}\n", ":2:7: expected ',' or ']', but got ':'"),
-    ("seeds: [1]\nseeds: [2]\n", "key 'seeds' appears twice (lines 1 and 2)"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "datasets:\n\tdemo: {}\n",
+            ":2:1: found character '\\t' that cannot start any token (a tab in the indentation",
+        ),
+        ("seeds: [1, 2\nmodels: {}\n", ":2:7: expected ',' or ']', but got ':'"),
+        ("seeds: [1]\nseeds: [2]\n", "key 'seeds' appears twice (lines 1 and 2)"),
+    ],
+)
 def test_config_check_names_file_and_line(tmp_path, text, expected):
     """Snakemake itself only says 'Config file is not valid JSON or YAML'; python -m zsc.config names the line."""
     path = tmp_path / "my.yaml"
@@ -384,6 +494,10 @@ def test_config_check_names_file_and_line(tmp_path, text, expected):
 
 
 def test_config_check_passes_the_shipped_configs():
-    result = subprocess.run([sys.executable, "-m", "zsc.config", "config/config.yaml", "config/paper.yaml"],
-                            capture_output=True, text=True, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "zsc.config", "config/config.yaml", "config/paper.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert result.returncode == 0 and result.stdout.count(": ok") == 2, result.stdout + result.stderr

@@ -18,15 +18,26 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 def review_config(attributes_path: str) -> dict:
     config = tiny_config(
-        samplings={"even10": {"kind": "even", "per_class": 10, "min_per_class": 5},
-                   "longtail": {"kind": "longtail", "max_per_class": 12, "min_per_class": 5, "density_preset": "even"}},
+        samplings={
+            "even10": {"kind": "even", "per_class": 10, "min_per_class": 5},
+            "longtail": {"kind": "longtail", "max_per_class": 12, "min_per_class": 5, "density_preset": "even"},
+        },
         reducers={"tsne": {"method": "tsne"}},
-        clusterers={"ward": {"method": "ward"}, "ward_2x": {"method": "ward", "k": "2x"},
-                    "hdbscan": {"method": "hdbscan", "min_cluster_size": 5, "min_samples": 3}},
+        clusterers={
+            "ward": {"method": "ward"},
+            "ward_2x": {"method": "ward", "k": "2x"},
+            "hdbscan": {"method": "hdbscan", "min_cluster_size": 5, "min_samples": 3},
+        },
         subclusters={"m": 2, "method": "ward"},
-        sort={"inbox": {"demo": {"n_species": 3, "per_species": 8, "seed": 9, "size": 64, "nested": False},
-                        "setting": {"model": "rand_mnv2", "reducer": "tsne", "clusterer": "ward"}, "k": 3,
-                        "min_silhouette": 0.2, "link": "symlink"}},
+        sort={
+            "inbox": {
+                "demo": {"n_species": 3, "per_species": 8, "seed": 9, "size": 64, "nested": False},
+                "setting": {"model": "rand_mnv2", "reducer": "tsne", "clusterer": "ward"},
+                "k": 3,
+                "min_silhouette": 0.2,
+                "link": "symlink",
+            }
+        },
         review={"gallery_top": 2},
     )
     config["datasets"]["tiny"]["attributes"] = attributes_path
@@ -39,8 +50,14 @@ def review_run(tmp_path_factory, numba_cache):
     # an attribute known per image: which half of the species' images it is (a stand-in for sex or age class)
     from zsc.data.demo import SPECIES
 
-    rows = [{"image_id": f"{'round' if s.split('_')[0] in ('disc', 'ellipse', 'ring', 'crescent') else 'angular'}/{s}/{s}_{i:03d}.jpg",
-             "half": "first" if i < 7 else "second"} for s in SPECIES[:4] for i in range(14)]
+    rows = [
+        {
+            "image_id": f"{'round' if s.split('_')[0] in ('disc', 'ellipse', 'ring', 'crescent') else 'angular'}/{s}/{s}_{i:03d}.jpg",
+            "half": "first" if i < 7 else "second",
+        }
+        for s in SPECIES[:4]
+        for i in range(14)
+    ]
     pd.DataFrame(rows).to_csv(workdir / "attributes.csv", index=False)
     run_snakemake(workdir, write_config(workdir, review_config(str(workdir / "attributes.csv"))))
     return workdir
@@ -51,8 +68,9 @@ def test_samplings_and_over_clustering_cells(review_run):
     assert set(metrics["sampling"]) == {"even10", "longtail"}
     over = metrics[(metrics["clusterer"] == "ward_2x") & (metrics["status"] == "ok")]
     assert len(over) == 2 and (over["clusters_found"] == 2 * over["true_k"]).all()
-    import pyarrow.parquet as pq
     import json
+
+    import pyarrow.parquet as pq
 
     meta = json.loads(pq.read_schema(review_run / "results/tiny/samples/longtail/pooled/1.parquet").metadata[b"zsc"])
     counts = sorted(meta["counts_per_species"].values(), reverse=True)
@@ -68,7 +86,11 @@ def test_tables_for_review_and_model_selection(review_run):
     assert len(outliers) == expected
     assert set(outliers["clusterer"]) <= {"hdbscan"} and (outliers["nearest_distance"] >= 0).all()
     selection = pd.read_csv(results / "label_free_selection.csv")
-    assert set(selection["proxy"]) == {"silhouette", "dbcv"} and set(selection["clusterer"]) == {"ward", "ward_2x", "hdbscan"}
+    assert set(selection["proxy"]) == {"silhouette", "dbcv"} and set(selection["clusterer"]) == {
+        "ward",
+        "ward_2x",
+        "hdbscan",
+    }
     summary = pd.read_csv(results / "summary.csv")
     for column in ("v_measure_retained_ci95", "group_balanced_v_measure_mean", "macro_f1_retained_mean", "rank"):
         assert column in summary.columns
@@ -90,8 +112,14 @@ def test_report_figures_and_snakemake_report(review_run):
 def test_sort_run_writes_folders_and_review_list_without_labels(review_run):
     run = review_run / "results/sort/inbox"
     assignments = pd.read_csv(run / "assignments.csv")
-    assert len(assignments) == 24 and set(assignments.columns) >= {"image_id", "cluster", "folder", "doubtful",
-                                                                   "reason", "nearest_cluster"}
+    assert len(assignments) == 24 and set(assignments.columns) >= {
+        "image_id",
+        "cluster",
+        "folder",
+        "doubtful",
+        "reason",
+        "nearest_cluster",
+    }
     assert assignments["cluster"].nunique() == 3  # ward with the k asked for
     folders = {p.name for p in (run / "clusters").iterdir() if p.is_dir()}
     assert folders == set(assignments["folder"])
@@ -122,11 +150,25 @@ def test_gallery_pages_are_self_contained(review_run):
 def test_gallery_renders_in_headless_chromium_with_every_thumbnail_loaded(review_run, tmp_path):
     page = sorted(p for p in (review_run / "results/tiny/gallery").glob("*.html") if p.name != "index.html")[0]
     dom = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--allow-file-access-from-files",
-         "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
     match = re.search(r'data-images="(\d+)/(\d+)"', dom)
     assert match, dom[:2000]
@@ -135,6 +177,7 @@ def test_gallery_renders_in_headless_chromium_with_every_thumbnail_loaded(review
 
 
 # ------------------------------------------------------------------ the review page, in a real browser
+
 
 def open_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"])
@@ -203,9 +246,18 @@ def test_review_page_name_merge_move_reload_export_then_apply_with_the_workflow(
 
     labels = pd.read_csv(exported, keep_default_na=False).set_index("image_id")["label"]
     assert list(labels.index) == list(assignments["image_id"])
-    expected = {row.image_id: ("" if row.doubtful else "alpha" if row.cluster == clusters[0]
-                               else "beta" if row.cluster in clusters[1:3] else "")
-                for row in assignments.itertuples()}
+    expected = {
+        row.image_id: (
+            ""
+            if row.doubtful
+            else "alpha"
+            if row.cluster == clusters[0]
+            else "beta"
+            if row.cluster in clusters[1:3]
+            else ""
+        )
+        for row in assignments.itertuples()
+    }
     expected[moved] = "beta"
     assert labels.to_dict() == expected
     assert named == sum(1 for label in expected.values() if label)
@@ -228,15 +280,18 @@ def test_review_page_name_merge_move_reload_export_then_apply_with_the_workflow(
     assert dict(zip(table["image_id"], table["label"])) == expected
 
     # the reviewed photos are a benchmark dataset: labels from labels.csv instead of folders
-    bench = tiny_config(samplings={"all": {"kind": "all", "min_per_class": 2}},
-                        reducers={"pca": {"method": "pca"}}, clusterers={"ward": {"method": "ward"}})
+    bench = tiny_config(
+        samplings={"all": {"kind": "all", "min_per_class": 2}},
+        reducers={"pca": {"method": "pca"}},
+        clusterers={"ward": {"method": "ward"}},
+    )
     bench["datasets"] = {"reviewed": {"root": "resources/demo-sort/inbox", "labels": "results/sort/inbox/labels.csv"}}
     bench["review"] = {"gallery_top": 0}
     run_snakemake(review_run, write_config(review_run, bench, "benchmark.yaml"))
     manifest = pd.read_parquet(review_run / "results/reviewed/manifest.parquet")
-    assert dict(zip(manifest["image_id"], manifest["label"])) == {i: l for i, l in expected.items() if l}
+    assert dict(zip(manifest["image_id"], manifest["label"])) == {i: label for i, label in expected.items() if label}
     rejects = pd.read_csv(review_run / "results/reviewed/rejects/scan.csv")
-    assert set(rejects["image_id"]) == {i for i, l in expected.items() if not l}
+    assert set(rejects["image_id"]) == {i for i, label in expected.items() if not label}
     assert set(rejects["reason"]) <= {"no label in the labels CSV"}
     metrics = pd.read_csv(review_run / "results/reviewed/metrics.csv")
     assert (metrics["status"] == "ok").all() and (metrics["true_k"] == 2).all()
@@ -254,13 +309,22 @@ def test_review_page_with_20000_photos_is_interactive_within_2_seconds(tmp_path)
     n, rng = 20_000, np.random.default_rng(0)
     cluster = rng.integers(0, 40, n)
     doubtful = rng.random(n) < 0.05
-    assignments = pd.DataFrame({"image_id": [f"cam{i % 9}/IMG_{i:05d}.jpg" for i in range(n)], "cluster": cluster,
-                                "doubtful": doubtful, "reason": "", "nearest_cluster": cluster,
-                                "distance_to_cluster": rng.random(n)})
+    assignments = pd.DataFrame(
+        {
+            "image_id": [f"cam{i % 9}/IMG_{i:05d}.jpg" for i in range(n)],
+            "cluster": cluster,
+            "doubtful": doubtful,
+            "reason": "",
+            "nearest_cluster": cluster,
+            "distance_to_cluster": rng.random(n),
+        }
+    )
     (tmp_path / "thumbnails").mkdir()
     Image.new("RGB", (160, 160), (90, 120, 60)).save(tmp_path / "thumbnails/a.jpg")
     page_path = tmp_path / "review.html"
-    page_path.write_text(render_review_page("season", assignments, {i: "thumbnails/a.jpg" for i in assignments["image_id"]}))
+    page_path.write_text(
+        render_review_page("season", assignments, {i: "thumbnails/a.jpg" for i in assignments["image_id"]})
+    )
     with sync_playwright() as playwright:
         browser = open_browser(playwright)
         page = browser.new_page()

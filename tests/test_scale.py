@@ -6,9 +6,9 @@ import numpy as np
 from sklearn.metrics import v_measure_score
 
 from conftest import run_snakemake, tiny_config, write_config
+from zsc.evaluation.metrics import dbcv
 from zsc.methods.clusterers import CLUSTERER_METHODS, fit_cluster
 from zsc.methods.memory import cluster_mb, reduce_mb
-from zsc.evaluation.metrics import dbcv
 from zsc.methods.reducers import REDUCER_METHODS, resolve_reduction
 
 
@@ -19,8 +19,10 @@ def blobs(n_per: int = 150, k: int = 4, dim: int = 40, seed: int = 0) -> tuple[n
 
 
 def _same_up_to_sign(a: np.ndarray, b: np.ndarray) -> bool:
-    return all(min(np.abs(a[:, i] - b[:, i]).max(), np.abs(a[:, i] + b[:, i]).max()) < 1e-3 * np.abs(a).max()
-               for i in range(a.shape[1]))
+    return all(
+        min(np.abs(a[:, i] - b[:, i]).max(), np.abs(a[:, i] + b[:, i]).max()) < 1e-3 * np.abs(a).max()
+        for i in range(a.shape[1])
+    )
 
 
 def test_every_method_declares_its_memory():
@@ -90,9 +92,13 @@ def test_dbcv_is_sampled_above_its_cap_and_exact_below():
 
 
 def test_cells_that_cannot_fit_fail_the_dry_run_naming_the_cell_n_estimate_and_alternative(tmp_path):
-    config = tiny_config(reducers={"pca": {"method": "pca"}, "isomap": {"method": "isomap"}},
-                         clusterers={"ward": {"method": "ward"}, "ward_knn": {"method": "ward", "connectivity": "knn"}})
-    config["datasets"] = {"big": {"demo": {"n_species": 10, "per_species": 10_000, "seed": 0, "size": 32, "nested": False}}}
+    config = tiny_config(
+        reducers={"pca": {"method": "pca"}, "isomap": {"method": "isomap"}},
+        clusterers={"ward": {"method": "ward"}, "ward_knn": {"method": "ward", "connectivity": "knn"}},
+    )
+    config["datasets"] = {
+        "big": {"demo": {"n_species": 10, "per_species": 10_000, "seed": 0, "size": 32, "nested": False}}
+    }
     config["samplings"] = {"all": {"kind": "all"}}
     result = run_snakemake(tmp_path, write_config(tmp_path, config), "-n", check=False, timeout=300)
     output = result.stdout + result.stderr
@@ -102,5 +108,6 @@ def test_cells_that_cannot_fit_fail_the_dry_run_naming_the_cell_n_estimate_and_a
         "  - cell big/rand_mnv2/isomap/*/all: isomap on N=100,000 points x 1024 dims needs ~242.3 GB, over the reduce "
         "job's mem_mb=8000; use isomap with landmarks: 1000 (landmark Isomap)",
         "  - cell big/*/*/ward/all: ward on N=100,000 points needs ~80.2 GB, over the cluster job's mem_mb=8000; use "
-        "ward with connectivity: knn (merges along a 10-nearest-neighbour graph)"], output[-3000:]
+        "ward with connectivity: knn (merges along a 10-nearest-neighbour graph)",
+    ], output[-3000:]
     assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()

@@ -1,6 +1,5 @@
 """Scanning folders into manifest + rejects, the content fingerprint, and seeded samples."""
 
-
 import pandas as pd
 import pytest
 from PIL import Image
@@ -35,7 +34,10 @@ def test_nested_layout_keeps_group_and_rejects_with_reasons(tmp_path):
     (tmp_path / "Aves" / "owl" / "notes.txt").write_text("field notes")
     (tmp_path / "loose.jpg").write_bytes((tmp_path / "Aves" / "owl" / "a.jpg").read_bytes())
     manifest, rejects = scan_folder(tmp_path, Layout(label_level=-1, group_level=0))
-    assert manifest.set_index("image_id")["group"].to_dict() == {"Aves/owl/a.jpg": "Aves", "Mammalia/fox/b.jpg": "Mammalia"}
+    assert manifest.set_index("image_id")["group"].to_dict() == {
+        "Aves/owl/a.jpg": "Aves",
+        "Mammalia/fox/b.jpg": "Mammalia",
+    }
     reasons = rejects.set_index("image_id")["reason"].to_dict()
     assert reasons["Aves/owl/broken.jpg"].startswith("not a decodable image")
     assert reasons["Aves/owl/notes.txt"].startswith("not an image extension")
@@ -61,8 +63,11 @@ def test_demo_data_is_deterministic(tmp_path):
 
 @pytest.fixture
 def manifest():
-    rows = [{"image_id": f"{label}/{i}.jpg", "label": label, "group": ""}
-            for label, n in (("a", 12), ("b", 8), ("c", 2)) for i in range(n)]
+    rows = [
+        {"image_id": f"{label}/{i}.jpg", "label": label, "group": ""}
+        for label, n in (("a", 12), ("b", 8), ("c", 2))
+        for i in range(n)
+    ]
     return pd.DataFrame(rows)
 
 

@@ -44,24 +44,42 @@ def slurm_env(numba_cache):
         pytest.fail(f"ZSC_REQUIRE_SLURM=1 but {reason}")
     if reason:
         pytest.skip(reason)
-    partition = subprocess.run(["sinfo", "-h", "-o", "%P"], capture_output=True, text=True).stdout.split()[0].rstrip("*")
-    account = subprocess.run(["sacctmgr", "-n", "-P", "list", "assoc", "format=account"],
-                             capture_output=True, text=True).stdout.split()
+    partition = (
+        subprocess.run(["sinfo", "-h", "-o", "%P"], capture_output=True, text=True).stdout.split()[0].rstrip("*")
+    )
+    account = subprocess.run(
+        ["sacctmgr", "-n", "-P", "list", "assoc", "format=account"], capture_output=True, text=True
+    ).stdout.split()
     return {"ZSC_SLURM_PARTITION": partition, "ZSC_SLURM_ACCOUNT": account[0] if account else ""}
 
 
 # The test node has 2 CPUs and no GPU: cap a group job at 2 CPUs, drop the GPU request,
 # and check job status every 2 s instead of every 40 s.
-TEST_OVERRIDES = ["--set-resources", "embed:gpu=0", "embed:mem_mb=4000", "reduce:mem_mb=2000",
-                  "scan:mem_mb=2000", "aggregate:mem_mb=2000", "--set-threads", "embed=2", "scan=2",
-                  "--resources", "cpus_per_task=2", "mem_mb=8000",
-                  "--slurm-init-seconds-before-status-checks", "2", "--latency-wait", "10"]
+TEST_OVERRIDES = [
+    "--set-resources",
+    "embed:gpu=0",
+    "embed:mem_mb=4000",
+    "reduce:mem_mb=2000",
+    "scan:mem_mb=2000",
+    "aggregate:mem_mb=2000",
+    "--set-threads",
+    "embed=2",
+    "scan=2",
+    "--resources",
+    "cpus_per_task=2",
+    "mem_mb=8000",
+    "--slurm-init-seconds-before-status-checks",
+    "2",
+    "--latency-wait",
+    "10",
+]
 
 
 def run_on_slurm(workdir: Path, config: dict, env: dict, *extra: str, check: bool = True, timeout: int = 600):
     config_path = write_config(workdir, config)
-    return run_snakemake(workdir, config_path, "--profile", str(PROFILE), *TEST_OVERRIDES, *extra,
-                         check=check, timeout=timeout, env=env)
+    return run_snakemake(
+        workdir, config_path, "--profile", str(PROFILE), *TEST_OVERRIDES, *extra, check=check, timeout=timeout, env=env
+    )
 
 
 def submissions(output: str) -> list[tuple[str, str]]:
@@ -70,16 +88,24 @@ def submissions(output: str) -> list[tuple[str, str]]:
 
 
 def sacct_states(job_ids: list[str]) -> dict[str, str]:
-    out = subprocess.run(["sacct", "-X", "-n", "-P", "-j", ",".join(job_ids), "-o", "JobID,State"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["sacct", "-X", "-n", "-P", "-j", ",".join(job_ids), "-o", "JobID,State"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return dict(line.split("|", 1) for line in out.strip().splitlines())
 
 
 def small_grid() -> dict:
-    return tiny_config(reducers={"pca": {"method": "pca"}, "tsne": {"method": "tsne"}},
-                       clusterers={"ward": {"method": "ward"},
-                                   "hdbscan": {"method": "hdbscan", "min_cluster_size": 5, "min_samples": 3}},
-                       review={"gallery_top": 0})
+    return tiny_config(
+        reducers={"pca": {"method": "pca"}, "tsne": {"method": "tsne"}},
+        clusterers={
+            "ward": {"method": "ward"},
+            "hdbscan": {"method": "hdbscan", "min_cluster_size": 5, "min_samples": 3},
+        },
+        review={"gallery_top": 0},
+    )
 
 
 def test_demo_grid_through_slurm_equals_local_run(tmp_path, slurm_env):
@@ -93,15 +119,28 @@ def test_demo_grid_through_slurm_equals_local_run(tmp_path, slurm_env):
     kinds = sorted(kind for kind, _ in jobs)
     print("sbatch submissions:", kinds)
     # every job went through sbatch: demo_data, scan, sample, embed, 2 reductions, the cells, aggregate, plots
-    assert kinds == sorted(["rule_demo_data", "rule_scan", "rule_sample", "rule_embed", "rule_reduce",
-                            "rule_reduce", CELL_GROUP, "rule_aggregate", "rule_plots"])
+    assert kinds == sorted(
+        [
+            "rule_demo_data",
+            "rule_scan",
+            "rule_sample",
+            "rule_embed",
+            "rule_reduce",
+            "rule_reduce",
+            CELL_GROUP,
+            "rule_aggregate",
+            "rule_plots",
+        ]
+    )
     states = sacct_states([jobid for _, jobid in jobs])
     assert set(states.values()) == {"COMPLETED"}, states
     for name in ("metrics.csv", "summary.csv", "per_species.csv"):
         assert (local_dir / "results/tiny" / name).read_bytes() == (slurm_dir / "results/tiny" / name).read_bytes()
 
     # without grouping, each of the 4 cells is its own submission
-    ungrouped = run_on_slurm(slurm_dir, small_grid(), slurm_env, "--forcerun", "cluster", "--group-components", "cells=1")
+    ungrouped = run_on_slurm(
+        slurm_dir, small_grid(), slurm_env, "--forcerun", "cluster", "--group-components", "cells=1"
+    )
     ungrouped_kinds = [kind for kind, _ in submissions(ungrouped.stdout + ungrouped.stderr)]
     assert ungrouped_kinds.count(CELL_GROUP) == 4, ungrouped_kinds
 
@@ -133,9 +172,26 @@ def test_cancelled_job_does_not_leave_snakemake_hanging(tmp_path, slurm_env):
     config["datasets"] = {"big": {"demo": {"n_species": 4, "per_species": 200, "size": 96}}}
     config["models"]["rand_mnv2"]["img_size"] = 224
     config_path = write_config(tmp_path, config)
-    command = ["timeout", "-k", "10", "300", str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
-               "--configfile", str(config_path), "--profile", str(PROFILE), *TEST_OVERRIDES, "--retries", "0",
-               "--cores", "2"]
+    command = [
+        "timeout",
+        "-k",
+        "10",
+        "300",
+        str(SNAKEMAKE),
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(tmp_path),
+        "--configfile",
+        str(config_path),
+        "--profile",
+        str(PROFILE),
+        *TEST_OVERRIDES,
+        "--retries",
+        "0",
+        "--cores",
+        "2",
+    ]
     log_path = tmp_path / "snakemake.out"
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **slurm_env})
@@ -160,7 +216,6 @@ def test_a_user_config_from_a_fresh_clone_runs_only_its_own_jobs_on_slurm(tmp_pa
     """The README's SLURM command at the root of a fresh clone, with a config holding only the user's
     dataset. The only additions are this 2-CPU, GPU-less test node's limits (TEST_OVERRIDES)."""
     import yaml
-
     from test_readme_commands import MY_CONFIG, _my_photos, fresh_clone
 
     clone = fresh_clone(tmp_path / "clone")
@@ -169,13 +224,25 @@ def test_a_user_config_from_a_fresh_clone_runs_only_its_own_jobs_on_slurm(tmp_pa
     (clone / "my.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     command = ["snakemake", "--profile", "profiles/slurm", "--configfile", "my.yaml", *TEST_OVERRIDES]
     env = {**os.environ, **slurm_env, "PATH": f"{SNAKEMAKE.parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(["timeout", "-k", "10", "600", *command], cwd=clone, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        ["timeout", "-k", "10", "600", *command], cwd=clone, env=env, capture_output=True, text=True
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     kinds = sorted(kind for kind, _ in submissions(output))
     print("sbatch submissions:", kinds)
-    assert kinds == sorted(["rule_scan", "rule_sample", "rule_embed", "rule_reduce", "rule_reduce", CELL_GROUP,
-                            "rule_aggregate", "rule_plots"])  # no demo, no sort run: only the user's config
+    assert kinds == sorted(
+        [
+            "rule_scan",
+            "rule_sample",
+            "rule_embed",
+            "rule_reduce",
+            "rule_reduce",
+            CELL_GROUP,
+            "rule_aggregate",
+            "rule_plots",
+        ]
+    )  # no demo, no sort run: only the user's config
     assert sorted(p.name for p in (clone / "results").iterdir()) == ["birds"]
     assert not (clone / "resources" / "demo").exists()
 
@@ -191,8 +258,9 @@ def test_sharded_embedding_is_one_submission_per_shard_and_merges_to_the_unshard
     result = run_on_slurm(slurm_dir, config, slurm_env, target)
     kinds = sorted(kind for kind, _ in submissions(result.stdout + result.stderr))
     print("sbatch submissions:", kinds)
-    assert kinds == sorted(["rule_demo_data", "rule_scan", "rule_embed", "rule_embed", "rule_embed", "rule_embed",
-                            "rule_embed_merge"])
+    assert kinds == sorted(
+        ["rule_demo_data", "rule_scan", "rule_embed", "rule_embed", "rule_embed", "rule_embed", "rule_embed_merge"]
+    )
     stats = json.loads((slurm_dir / "results/tiny/embeddings/rand_mnv2.stats.json").read_text())
     assert (stats["shards"], stats["embedded"], stats["from_cache"]) == (4, 56, 0)
     assert (local_dir / target).read_bytes() == (slurm_dir / target).read_bytes()

@@ -36,8 +36,13 @@ def _sort_config(inbox, link="symlink", **grid) -> dict:
 
 def _ran(result) -> list[str]:
     output = result.stdout + result.stderr
-    return sorted({line.split()[1].rstrip(":") for line in output.splitlines()
-                   if line.startswith(("rule ", "localrule ", "checkpoint ", "localcheckpoint "))})
+    return sorted(
+        {
+            line.split()[1].rstrip(":")
+            for line in output.splitlines()
+            if line.startswith(("rule ", "localrule ", "checkpoint ", "localcheckpoint "))
+        }
+    )
 
 
 def test_benchmark_and_sort_in_one_invocation_following_the_best_setting(tmp_path, numba_cache):
@@ -47,7 +52,9 @@ def test_benchmark_and_sort_in_one_invocation_following_the_best_setting(tmp_pat
     run = tmp_path / "results/sort/inbox"
     setting = json.loads((run / "setting.json").read_text())
     summary = pd.read_csv(tmp_path / "results/sort_inbox/summary.csv")
-    assert (setting["model"], setting["reducer"], setting["clusterer"]) == tuple(summary.loc[0, ["model", "reducer", "clusterer"]])
+    assert (setting["model"], setting["reducer"], setting["clusterer"]) == tuple(
+        summary.loc[0, ["model", "reducer", "clusterer"]]
+    )
     assert len(pd.read_csv(run / "assignments.csv")) == 32
     # the dataset 'sort_inbox' scanned its own generated photos, not the sort run's inbox
     assert len(pd.read_parquet(tmp_path / "results/sort_inbox/manifest.parquet")) == 56

@@ -9,23 +9,39 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from zsc.report import plots
-from zsc.embedding.embed import progress_lines
 from zsc.data.scan import Layout, scan_folder
+from zsc.embedding.embed import progress_lines
+from zsc.report import plots
 
 
 def _summary() -> pd.DataFrame:
     """The demo's shape: one sampling with a 15-row grid, three samplings with a single row."""
     rows = []
-    for model, reducer, clusterer in itertools.product(["mobilenetv2", "efficientnet_lite0", "random"],
-                                                       ["tsne", "umap", "pca", "isomap", "kernel_pca"],
-                                                       ["hdbscan", "dbscan", "ward", "gmm"]):
-        rows.append({"model": model, "reducer": reducer, "clusterer": clusterer, "sampling": "even30",
-                     "v_measure_retained_mean": 0.5})
+    for model, reducer, clusterer in itertools.product(
+        ["mobilenetv2", "efficientnet_lite0", "random"],
+        ["tsne", "umap", "pca", "isomap", "kernel_pca"],
+        ["hdbscan", "dbscan", "ward", "gmm"],
+    ):
+        rows.append(
+            {
+                "model": model,
+                "reducer": reducer,
+                "clusterer": clusterer,
+                "sampling": "even30",
+                "v_measure_retained_mean": 0.5,
+            }
+        )
     for sampling in ("all", "longtail", "uneven $\\frac$ x"):
         for clusterer in ("hdbscan", "dbscan", "ward", "gmm"):
-            rows.append({"model": "efficientnet_lite0", "reducer": "tsne", "clusterer": clusterer,
-                         "sampling": sampling, "v_measure_retained_mean": 0.9})
+            rows.append(
+                {
+                    "model": "efficientnet_lite0",
+                    "reducer": "tsne",
+                    "clusterer": clusterer,
+                    "sampling": sampling,
+                    "v_measure_retained_mean": 0.9,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -41,8 +57,9 @@ def test_heatmap_panels_follow_their_rows_and_no_text_overlaps(tmp_path):
     row_heights = {ax.get_title(): ax.get_window_extent(renderer).height / len(ax.get_yticklabels()) for ax in panels}
     assert len(row_heights) == 4
     assert max(row_heights.values()) < 1.3 * min(row_heights.values()), row_heights  # a 1-row panel is not stretched
-    texts = [text for ax in panels for text in
-             [ax.title, *ax.get_xticklabels(), *ax.get_yticklabels()] if text.get_text()]
+    texts = [
+        text for ax in panels for text in [ax.title, *ax.get_xticklabels(), *ax.get_yticklabels()] if text.get_text()
+    ]
     boxes = [(text.get_text(), text.get_window_extent(renderer).shrunk(0.98, 0.9)) for text in texts]
     assert not _overlaps(boxes), _overlaps(boxes)[:5]
     # a row label stays beside its own panel, never over another panel's cells
@@ -71,7 +88,8 @@ def test_snakemake_marker_files_are_not_rejects(tmp_path):
         (tmp_path / species).mkdir()
         for i in range(2):
             Image.new("RGB", (32, 32), (i * 90, 20, 0) if species == "owl" else (0, i * 90, 40)).save(
-                tmp_path / species / f"{i}.png")
+                tmp_path / species / f"{i}.png"
+            )
     (tmp_path / ".snakemake_timestamp").write_text("")
     (tmp_path / ".DS_Store").write_text("")
     manifest, rejects = scan_folder(tmp_path, Layout())

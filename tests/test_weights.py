@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from conftest import OXFORD_PETS
+from zsc.data.images import open_rgb
 from zsc.embedding import torchvision_compat
 from zsc.embedding.backbones import build_backbone
 from zsc.embedding.embed import crop_uint8, normalise
-from zsc.data.images import open_rgb
 from zsc.embedding.weights import PACKAGED_WEIGHTS, WeightsError, copy_by_position, load_packaged
 
 IMAGENET_PUG = 254
@@ -32,7 +32,9 @@ def _top1(arch: str, weights: str, photo: Path) -> int:
     model = timm.create_model(arch).eval()
     load_packaged(model, weights, arch)
     prep = build_backbone("probe", {"id": arch, "weights": "random"}).preprocessing
-    batch = normalise(torch.from_numpy(crop_uint8(open_rgb(photo), prep))[None], prep, torch.device("cpu"), torch.float32)
+    batch = normalise(
+        torch.from_numpy(crop_uint8(open_rgb(photo), prep))[None], prep, torch.device("cpu"), torch.float32
+    )
     with torch.inference_mode():
         return int(model(batch).argmax(1))
 
@@ -61,7 +63,9 @@ def test_position_copy_checks_every_shape():
 
 def test_offline_hub_without_local_weights_names_model_and_fix(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(WeightsError, match=r"(?s)model 'tiny' \(resnet18\): weights are not in .*tiny.safetensors.*fetch_weights"):
+    with pytest.raises(
+        WeightsError, match=r"(?s)model 'tiny' \(resnet18\): weights are not in .*tiny.safetensors.*fetch_weights"
+    ):
         build_backbone("tiny", {"id": "resnet18", "weights": "hub"}, weights_dir=tmp_path)
 
 
@@ -95,8 +99,10 @@ def test_cls_pooling_on_a_cnn_is_a_clear_error():
 
 def test_open_clip_backend_builds_and_embeds_with_random_weights():
     """BioCLIP 2's path (open_clip format), with a small architecture and random weights: plumbing only."""
-    backbone = build_backbone("bioclip_like", {"backend": "open_clip", "id": "hf-hub:imageomics/bioclip-2",
-                                               "architecture": "ViT-B-32", "weights": "random"})
+    backbone = build_backbone(
+        "bioclip_like",
+        {"backend": "open_clip", "id": "hf-hub:imageomics/bioclip-2", "architecture": "ViT-B-32", "weights": "random"},
+    )
     assert backbone.preprocessing.img_size == 224 and backbone.weights_source.startswith("random-init")
     with torch.inference_mode():
         features = backbone.forward(torch.randn(2, 3, 224, 224))
@@ -111,5 +117,7 @@ def test_hub_download_failure_faked_unreachable_hub_is_one_clear_error(monkeypat
 
     monkeypatch.setattr(timm, "create_model", unreachable)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    with pytest.raises(WeightsError, match=r"model 'dino' \(vit_small_patch14_dinov2\): could not download .*fetch_weights_all"):
+    with pytest.raises(
+        WeightsError, match=r"model 'dino' \(vit_small_patch14_dinov2\): could not download .*fetch_weights_all"
+    ):
         build_backbone("dino", {"id": "vit_small_patch14_dinov2", "weights": "hub"}, weights_dir=tmp_path)

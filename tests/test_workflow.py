@@ -9,8 +9,11 @@ import pytest
 from conftest import OXFORD_PETS, REPO, job_counts, run_snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.slow
-UNIT_RANGE_COLUMNS = [f"{m}_{mode}" for m in ("v_measure", "homogeneity", "completeness", "nmi",
-                                              "fowlkes_mallows", "accuracy") for mode in ("retained", "all")]
+UNIT_RANGE_COLUMNS = [
+    f"{m}_{mode}"
+    for m in ("v_measure", "homogeneity", "completeness", "nmi", "fowlkes_mallows", "accuracy")
+    for mode in ("retained", "all")
+]
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +31,21 @@ def test_metrics_table_has_one_row_per_cell_with_sane_values(tiny_run):
     assert len(metrics) == 5 * 4  # reducers x clusterers x 1 model x 1 sampling x 1 seed
     assert set(metrics["reducer"]) == {"tsne", "umap", "pca", "isomap", "kernel_pca"}
     assert set(metrics["clusterer"]) == {"hdbscan", "dbscan", "ward", "gmm"}
-    for column in ["model", "reducer", "clusterer", "sampling", "seed", "status", "reason", "ari_retained",
-                   "noise_fraction", "clusters_found", "true_k", "silhouette", *UNIT_RANGE_COLUMNS]:
+    for column in [
+        "model",
+        "reducer",
+        "clusterer",
+        "sampling",
+        "seed",
+        "status",
+        "reason",
+        "ari_retained",
+        "noise_fraction",
+        "clusters_found",
+        "true_k",
+        "silhouette",
+        *UNIT_RANGE_COLUMNS,
+    ]:
         assert column in metrics.columns, column
     ok = metrics[metrics["status"] == "ok"]
     assert len(ok) >= 18, metrics[["reducer", "clusterer", "status", "reason"]]
@@ -63,16 +79,30 @@ def test_manifest_embeddings_and_cells_are_real_parquet(tiny_run):
     manifest = pd.read_parquet(results / "manifest.parquet")
     assert len(manifest) == 4 * 14
     assert set(manifest["group"]) == {"round", "angular"}
-    assert list(manifest.columns) == ["image_id", "label", "group", "size_bytes", "width", "height", "format",
-                                      "content_hash"]
+    assert list(manifest.columns) == [
+        "image_id",
+        "label",
+        "group",
+        "size_bytes",
+        "width",
+        "height",
+        "format",
+        "content_hash",
+    ]
     table = pq.read_table(results / "embeddings" / "rand_mnv2.parquet")
     assert table.num_rows == 56 and table.schema.field("embedding").type.list_size == 1280
     meta = json.loads(table.schema.metadata[b"zsc"])
     assert meta["model_spec"]["id"] == "mobilenetv2_100" and meta["weights_source"].startswith("random-init")
     assert meta["preprocessing"]["img_size"] == 64 and "torch" in meta["versions"]
     labels = pd.read_parquet(results / "cells" / "rand_mnv2" / "tsne" / "ward" / "even10" / "pooled" / "1.parquet")
-    assert len(labels) == 40 and set(labels.columns) == {"image_id", "label", "group", "cluster", "nearest_cluster",
-                                                        "nearest_distance"}
+    assert len(labels) == 40 and set(labels.columns) == {
+        "image_id",
+        "label",
+        "group",
+        "cluster",
+        "nearest_cluster",
+        "nearest_distance",
+    }
     per_species = pd.read_csv(results / "per_species.csv")
     assert len(per_species) >= 18 * 4 and per_species["dominant_share"].between(0, 1).all()
 
@@ -90,13 +120,25 @@ def test_nothing_to_do_on_rerun_and_dag_is_inspectable(tiny_run):
 def test_adding_a_model_schedules_only_that_models_jobs(tiny_run):
     workdir, _ = tiny_run
     config = tiny_config()
-    config["models"]["rand_effnet"] = {"backend": "timm", "id": "tf_efficientnet_lite0", "weights": "random",
-                                       "img_size": 64, "batch_size": 16}
+    config["models"]["rand_effnet"] = {
+        "backend": "timm",
+        "id": "tf_efficientnet_lite0",
+        "weights": "random",
+        "img_size": 64,
+        "batch_size": 16,
+    }
     config_path = write_config(workdir, config, "more_models.yaml")
     dry = run_snakemake(workdir, config_path, "-n").stdout
     # the new model's embedding, reductions and cells; then everything that reads all cells
-    assert job_counts(dry) == {"embed": 1, "reduce": 5, "cluster": 20, "aggregate": 1, "plots": 1, "gallery": 1,
-                               "all": 1}, dry[-3000:]
+    assert job_counts(dry) == {
+        "embed": 1,
+        "reduce": 5,
+        "cluster": 20,
+        "aggregate": 1,
+        "plots": 1,
+        "gallery": 1,
+        "all": 1,
+    }, dry[-3000:]
     assert "rand_mnv2" not in dry.split("rule aggregate")[0].replace("rand_mnv2.parquet", "")
 
 

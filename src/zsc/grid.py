@@ -59,10 +59,13 @@ def excluded(config: dict, **cell: str) -> bool:
     """True when a grid.exclude rule matches every key it names in ``cell`` (a list matches any of its names).
 
     A partial cell (no clusterer, say) matches only rules that name none of its missing keys."""
+
     def matches(value, wanted) -> bool:
         return value in wanted if isinstance(wanted, list) else value == wanted
 
-    return any(all(matches(cell.get(key), wanted) for key, wanted in rule.items()) for rule in config["grid"]["exclude"])
+    return any(
+        all(matches(cell.get(key), wanted) for key, wanted in rule.items()) for rule in config["grid"]["exclude"]
+    )
 
 
 def splits(config: dict, dataset: str) -> list[str]:
@@ -78,8 +81,13 @@ def seeds(config: dict) -> list[str]:
 def cells(config: dict, dataset: str) -> Iterator[Cell]:
     """Every cell of ``dataset`` not excluded by grid.exclude."""
     for model, reducer, clusterer, sampling, split, seed in itertools.product(
-            names(config, "models"), names(config, "reducers"), names(config, "clusterers"),
-            names(config, "samplings"), splits(config, dataset), seeds(config)):
+        names(config, "models"),
+        names(config, "reducers"),
+        names(config, "clusterers"),
+        names(config, "samplings"),
+        splits(config, dataset),
+        seeds(config),
+    ):
         if not excluded(config, model=model, reducer=reducer, clusterer=clusterer, sampling=sampling):
             yield Cell(dataset, model, reducer, clusterer, sampling, split, seed)
 

@@ -20,7 +20,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-
 STALE_PARTIAL_SECONDS = 6 * 3600  # a partial file this old belongs to a killed writer, not a live one
 
 
@@ -83,8 +82,11 @@ def disk_full_message(folder: Path | str):
         yield
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT) and not isinstance(error, DiskFull):
-            raise DiskFull(error.errno, f"No space left on the device holding {public_path(Path(folder).resolve())} "
-                                        f"({error.strerror}); free space there and rerun") from None
+            raise DiskFull(
+                error.errno,
+                f"No space left on the device holding {public_path(Path(folder).resolve())} "
+                f"({error.strerror}); free space there and rerun",
+            ) from None
         raise
 
 
@@ -136,8 +138,10 @@ def copy_verified(source: Path | str, target: Path | str, expected_hash: str | N
             writer.flush()
             os.fsync(writer.fileno())
         if expected_hash and digest.hexdigest()[:CONTENT_HASH_CHARS] != expected_hash:
-            raise ChangedSinceScan(f"{source}: its content changed since the scan (hash "
-                                   f"{digest.hexdigest()[:CONTENT_HASH_CHARS]}, scanned {expected_hash}); not copied")
+            raise ChangedSinceScan(
+                f"{source}: its content changed since the scan (hash "
+                f"{digest.hexdigest()[:CONTENT_HASH_CHARS]}, scanned {expected_hash}); not copied"
+            )
         shutil.copystat(source, temporary)
 
 
@@ -212,8 +216,10 @@ def read_user_csv(path: Path, what: str) -> pd.DataFrame:
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ValueError(f"{what} {path} is not UTF-8 text (byte {error.object[error.start:error.start + 1]!r} at "
-                         f"position {error.start}); save it as 'CSV UTF-8' and rerun") from None
+        raise ValueError(
+            f"{what} {path} is not UTF-8 text (byte {error.object[error.start : error.start + 1]!r} at "
+            f"position {error.start}); save it as 'CSV UTF-8' and rerun"
+        ) from None
     except pd.errors.ParserError as error:
         raise ValueError(f"{what} {path} is not a readable CSV: {str(error).splitlines()[0]}") from None
 

@@ -19,18 +19,42 @@ SAMPLE = DATASET + "/samples/{sampling}/{split}/{seed}.parquet"
 EMBEDDINGS = DATASET + "/embeddings/{model}.parquet"
 EMBED_STATS = DATASET + "/embeddings/{model}.stats.json"
 EMBED_REJECTS = DATASET + "/rejects/embed_{model}.csv"
-SHARD = DATASET + "/embeddings/shards/{model}/{shard}-of-{n_shards}"  # + .parquet, .rejects.csv, .stats.json
-REDUCED = DATASET + "/reduced/{model}/{reducer}/{sampling}/{split}/{seed}"  # + .parquet (points), .json (info)
-CELL = DATASET + "/cells/{model}/{reducer}/{clusterer}/{sampling}/{split}/{seed}"  # + .parquet (labels), .json
-SUBCLUSTERS = DATASET + "/subclusters/{model}/{reducer}/{sampling}/{split}/{seed}"  # + .parquet, .csv
+SHARD = {
+    name: DATASET + f"/embeddings/shards/{{model}}/{{shard}}-of-{{n_shards}}{suffix}"
+    for name, suffix in {"embeddings": ".parquet", "rejects": ".rejects.csv", "stats": ".stats.json"}.items()
+}
+REDUCED_POINTS = DATASET + "/reduced/{model}/{reducer}/{sampling}/{split}/{seed}.parquet"
+REDUCED_INFO = DATASET + "/reduced/{model}/{reducer}/{sampling}/{split}/{seed}.json"
+CELL_LABELS = DATASET + "/cells/{model}/{reducer}/{clusterer}/{sampling}/{split}/{seed}.parquet"
+CELL_METRICS = DATASET + "/cells/{model}/{reducer}/{clusterer}/{sampling}/{split}/{seed}.json"
+SUBCLUSTER_LABELS = DATASET + "/subclusters/{model}/{reducer}/{sampling}/{split}/{seed}.parquet"
+SUBCLUSTER_SCORES = DATASET + "/subclusters/{model}/{reducer}/{sampling}/{split}/{seed}.csv"
 SUBCLUSTER_ATTRIBUTES = DATASET + "/subcluster_attributes.csv"
-TABLES = {name: DATASET + f"/{file}" for name, file in {
-    "parquet": "metrics.parquet", "csv": "metrics.csv", "summary": "summary.csv", "per_species": "per_species.csv",
-    "costs": "costs.csv", "label_free": "label_free_selection.csv", "leaderboard": "leaderboard.csv",
-    "leaderboard_models": "leaderboard_models.csv", "outliers": "outliers.csv", "rejects": "rejects.csv"}.items()}
+TABLES = {
+    name: DATASET + f"/{file}"
+    for name, file in {
+        "parquet": "metrics.parquet",
+        "csv": "metrics.csv",
+        "summary": "summary.csv",
+        "per_species": "per_species.csv",
+        "costs": "costs.csv",
+        "label_free": "label_free_selection.csv",
+        "leaderboard": "leaderboard.csv",
+        "leaderboard_models": "leaderboard_models.csv",
+        "outliers": "outliers.csv",
+        "rejects": "rejects.csv",
+    }.items()
+}
 THUMBNAILS = DATASET + "/thumbnails"
 GALLERY = DATASET + "/gallery"
-PLOTS = DATASET + "/plots"
+PLOTS = {
+    name: DATASET + f"/plots/{file}"
+    for name, file in {
+        "heatmap": "heatmap.png",
+        "per_species": "per_species.png",
+        "scatter": "scatter_best.png",
+    }.items()
+}
 LOGS = DATASET + "/logs"
 
 # ------------------------------------------------------------------ a sort run (its own path space)
@@ -58,18 +82,26 @@ WEIGHTS_DIR = "resources/weights"
 EMBED_CACHE = "resources/embed-cache"  # the default of embed.cache
 
 
+def log(name: str) -> str:
+    """A benchmark job's log: ``results/{dataset}/logs/<name>.log`` (name may hold wildcards)."""
+    return f"{LOGS}/{name}.log"
+
+
+def sort_log(name: str) -> str:
+    """A sort run job's log: ``results/sort/{run}/logs/<name>.log``."""
+    return f"{SORT_LOGS}/{name}.log"
+
+
 def embed_job_paths(n_shards: int) -> dict[str, str]:
     """The embed rule's outputs and log: per (dataset, model), or per shard of it (then merged)."""
     if n_shards == 1:
-        return {"embeddings": EMBEDDINGS, "rejects": EMBED_REJECTS, "stats": EMBED_STATS,
-                "log": LOGS + "/embed/{model}.log"}
-    shard = SHARD.replace("{n_shards}", str(n_shards))
-    return {"embeddings": shard + ".parquet", "rejects": shard + ".rejects.csv", "stats": shard + ".stats.json",
-            "log": LOGS + f"/embed/{{model}}.{{shard}}-of-{n_shards}.log"}
+        return {"embeddings": EMBEDDINGS, "rejects": EMBED_REJECTS, "stats": EMBED_STATS, "log": log("embed/{model}")}
+    shard = {name: pattern.replace("{n_shards}", str(n_shards)) for name, pattern in SHARD.items()}
+    return {**shard, "log": log(f"embed/{{model}}.{{shard}}-of-{n_shards}")}
 
 
 def fill(pattern: str, **wildcards) -> str:
-    """A pattern with its wildcards filled (extra keys ignored, as Snakemake's expand would not)."""
+    """A pattern with its wildcards filled (keys the pattern does not name are ignored)."""
     return pattern.format(**wildcards)
 
 

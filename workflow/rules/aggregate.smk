@@ -3,17 +3,17 @@
 
 rule aggregate:
     input:
-        cells=cell_files(".json"),
-        labels=cell_files(".parquet"),
+        cells=cell_files(layout.CELL_METRICS),
+        labels=cell_files(layout.CELL_LABELS),
         scan_rejects=layout.SCAN_REJECTS,
         embed_rejects=lambda wildcards: expand(layout.EMBED_REJECTS, dataset=wildcards.dataset, model=MODELS),
     output:
         **layout.TABLES,
-    params:
-        cells=cell_keys,
+    log:
+        layout.log("aggregate"),
     conda:
         "../envs/zsc.yaml"
-    log:
-        layout.LOGS + "/aggregate.log",
+    params:
+        cells=cell_keys,
     script:
         "../scripts/aggregate.py"

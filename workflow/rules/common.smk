@@ -7,21 +7,32 @@ import sys
 from snakemake.utils import update_config
 
 from zsc import grid, layout
-from zsc.config import (SCHEMA_PATH, ConfigError, coerce_overrides, duplicate_keys, load_schema, missing_data,
-                        validate_config)
+from zsc.config import (
+    SCHEMA_PATH,
+    ConfigError,
+    coerce_overrides,
+    duplicate_keys,
+    load_schema,
+    missing_data,
+    validate_config,
+)
 from zsc.data.scan import folder_fingerprint
 from zsc.embedding import runtime_env
 from zsc.methods.clusterers import sampling_density_preset
 from zsc.methods.memory import memory_problems
 
-
 SCHEMA = SCHEMA_PATH  # package data: src/zsc/config/config.schema.yaml
 # a key given twice in a config file: YAML keeps the last block silently; refuse, naming file and lines
-_duplicates = [message for path in (workflow.overwrite_configfiles or workflow.configfiles) for message in duplicate_keys(path)]
+_duplicates = [
+    message for path in (workflow.overwrite_configfiles or workflow.configfiles) for message in duplicate_keys(path)
+]
 if _duplicates:
     raise WorkflowError("invalid config file:\n  - " + "\n  - ".join(_duplicates))
 # --config key=value overrides arrive as strings inside lists and maps: give them the schema's types
-update_config(config, coerce_overrides(workflow.config_settings.overwrite_config or {}, load_schema(SCHEMA)))
+update_config(
+    config,
+    coerce_overrides(workflow.config_settings.overwrite_config or {}, load_schema(SCHEMA)),
+)
 try:
     _validated = validate_config(config, SCHEMA)
 except ConfigError as error:
@@ -35,7 +46,10 @@ runtime_env.apply(hub_offline=config["embed"]["offline"])
 # each); a real run stops in onstart, before any job.
 MISSING_DATA = missing_data(config)
 for _message in MISSING_DATA:
-    print(f"warning: {_message} (the DAG can be inspected; a run stops before any job)", file=sys.stderr)
+    print(
+        f"warning: {_message} (the DAG can be inspected; a run stops before any job)",
+        file=sys.stderr,
+    )
 
 
 onstart:
@@ -45,7 +59,10 @@ onstart:
 
 # Every reduction and cell must fit in its job's memory: estimated from N before any job runs
 # (also for -n), so a cell that cannot fit is refused now, not killed hours later on a node.
-JOB_MEMORY_MB = {"reduce": 8000, "cluster": 8000}  # the rules' own mem_mb; a profile or --set-resources may change them
+JOB_MEMORY_MB = {
+    "reduce": 8000,
+    "cluster": 8000,
+}  # the rules' own mem_mb; a profile or --set-resources may change them
 
 
 def job_memory_limits():
@@ -64,8 +81,10 @@ def job_memory_limits():
 if workflow.is_main_process:
     MEMORY_PROBLEMS = memory_problems(config, job_memory_limits())
     if MEMORY_PROBLEMS:
-        raise WorkflowError("cells that would not fit in their job's memory (estimated before any job runs):\n  - "
-                            + "\n  - ".join(MEMORY_PROBLEMS))
+        raise WorkflowError(
+            "cells that would not fit in their job's memory (estimated before any job runs):\n  - "
+            + "\n  - ".join(MEMORY_PROBLEMS)
+        )
 
 
 NAME = "[A-Za-z0-9][A-Za-z0-9_.-]*"
@@ -112,11 +131,16 @@ def get_demo_folder(wildcards):
 EMBED_SHARDS = config["embed"]["shards"]
 
 
-def embed_shard_files(suffix):
-    """The shard outputs of one (dataset, model) embedding, as an input function."""
+def embed_shard_files(kind):
+    """The shard outputs (kind: embeddings, rejects, stats) of one (dataset, model) embedding, as an input function."""
     return lambda wildcards: [
-        layout.fill(layout.SHARD, dataset=wildcards.dataset, model=wildcards.model, shard=shard, n_shards=EMBED_SHARDS)
-        + suffix
+        layout.fill(
+            layout.SHARD[kind],
+            dataset=wildcards.dataset,
+            model=wildcards.model,
+            shard=shard,
+            n_shards=EMBED_SHARDS,
+        )
         for shard in range(EMBED_SHARDS)
     ]
 
@@ -156,10 +180,11 @@ def get_split_group(wildcards):
     return None if wildcards.split == grid.POOLED else wildcards.split
 
 
-def cell_files(extension):
-    """Input function: one file per grid cell of the dataset (.json metrics or .parquet labels)."""
-    return lambda wildcards: [layout.fill(layout.CELL, **cell.wildcards()) + extension
-                              for cell in grid.cells(config, wildcards.dataset)]
+def cell_files(pattern):
+    """Input function: one file per grid cell of the dataset (layout.CELL_METRICS or layout.CELL_LABELS)."""
+    return lambda wildcards: [
+        layout.fill(pattern, **cell.wildcards()) for cell in grid.cells(config, wildcards.dataset)
+    ]
 
 
 def cell_keys(wildcards):
@@ -170,22 +195,27 @@ def cell_keys(wildcards):
 SUBCLUSTER_REDUCERS = config.get("subclusters", {}).get("reducers") or REDUCERS
 
 
-def subcluster_files(extension):
+def subcluster_files(pattern):
     """Input function: one sub-clustering per reduction the grid computes (of the subclusters' reducers)."""
-    return lambda wildcards: [layout.fill(layout.SUBCLUSTERS, **reduction.wildcards()) + extension
-                              for reduction in grid.reductions(config, wildcards.dataset, SUBCLUSTER_REDUCERS)]
+    return lambda wildcards: [
+        layout.fill(pattern, **reduction.wildcards())
+        for reduction in grid.reductions(config, wildcards.dataset, SUBCLUSTER_REDUCERS)
+    ]
 
 
 def subcluster_keys(wildcards):
     """model/reducer/sampling/split/seed of each file of subcluster_files(), in the same order."""
-    return [layout.reduction_key(reduction.wildcards())
-            for reduction in grid.reductions(config, wildcards.dataset, SUBCLUSTER_REDUCERS)]
+    return [
+        layout.reduction_key(reduction.wildcards())
+        for reduction in grid.reductions(config, wildcards.dataset, SUBCLUSTER_REDUCERS)
+    ]
 
 
-def reduction_files(extension):
-    """Input function: every reduction of the dataset's grid (.parquet points or .json info)."""
-    return lambda wildcards: [layout.fill(layout.REDUCED, **reduction.wildcards()) + extension
-                              for reduction in grid.reductions(config, wildcards.dataset)]
+def reduction_files(pattern):
+    """Input function: every reduction of the dataset's grid (layout.REDUCED_POINTS or layout.REDUCED_INFO)."""
+    return lambda wildcards: [
+        layout.fill(pattern, **reduction.wildcards()) for reduction in grid.reductions(config, wildcards.dataset)
+    ]
 
 
 def reduction_keys(wildcards):
@@ -223,8 +253,10 @@ def get_sort_benchmark_tables(wildcards):
     benchmark = config["sort"][wildcards.run].get("benchmark")
     if not benchmark:
         return {}
-    return {"summary": layout.fill(layout.TABLES["summary"], dataset=benchmark),
-            "metrics": layout.fill(layout.TABLES["csv"], dataset=benchmark)}
+    return {
+        "summary": layout.fill(layout.TABLES["summary"], dataset=benchmark),
+        "metrics": layout.fill(layout.TABLES["csv"], dataset=benchmark),
+    }
 
 
 def get_sort_choices(wildcards):
@@ -232,7 +264,11 @@ def get_sort_choices(wildcards):
     spec = config["sort"][wildcards.run]
     if "setting" in spec:
         chosen = spec["setting"]
-        names = {"models": [chosen["model"]], "reducers": [chosen["reducer"]], "clusterers": [chosen["clusterer"]]}
+        names = {
+            "models": [chosen["model"]],
+            "reducers": [chosen["reducer"]],
+            "clusterers": [chosen["clusterer"]],
+        }
     else:
         names = {"models": MODELS, "reducers": REDUCERS, "clusterers": CLUSTERERS}
     return {registry: {name: config[registry][name] for name in chosen} for registry, chosen in names.items()}
@@ -250,16 +286,21 @@ def get_sort_embeddings(wildcards):
 
 def sort_targets():
     """Every sort run's folders and review page, and named folders where a review CSV is given."""
-    targets = [layout.fill(pattern, run=run) for run in SORT_RUNS
-               for pattern in (layout.SORT_ASSIGNMENTS, layout.SORT_REVIEW_PAGE)]
+    targets = [
+        layout.fill(pattern, run=run)
+        for run in SORT_RUNS
+        for pattern in (layout.SORT_ASSIGNMENTS, layout.SORT_REVIEW_PAGE)
+    ]
     return targets + [layout.fill(layout.SORT_LABELS, run=run) for run in SORT_RUNS if "review" in config["sort"][run]]
 
 
 def all_targets():
     targets = []
     for dataset in DATASETS:
-        targets += [layout.fill(layout.TABLES["csv"], dataset=dataset),
-                    layout.fill(layout.PLOTS, dataset=dataset) + "/heatmap.png"]
+        targets += [
+            layout.fill(layout.TABLES["csv"], dataset=dataset),
+            layout.fill(layout.PLOTS["heatmap"], dataset=dataset),
+        ]
         if config["review"]["gallery_top"]:
             targets.append(layout.fill(layout.GALLERY, dataset=dataset))
         if "subclusters" in config:

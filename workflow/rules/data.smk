@@ -4,12 +4,12 @@
 rule demo_data:
     output:
         directory(layout.DEMO_PHOTOS),
-    params:
-        spec=lambda wildcards: config["datasets"][wildcards.dataset]["demo"],
-    conda:
-        "../envs/zsc.yaml"
     log:
         "logs/demo_data/{dataset}.log",
+    conda:
+        "../envs/zsc.yaml"
+    params:
+        spec=lambda wildcards: config["datasets"][wildcards.dataset]["demo"],
     script:
         "../scripts/demo_data.py"
 
@@ -20,6 +20,11 @@ rule scan:
     output:
         manifest=layout.MANIFEST,
         rejects=layout.SCAN_REJECTS,
+    log:
+        layout.log("scan"),
+    conda:
+        "../envs/zsc.yaml"
+    threads: 2
     params:
         root=lambda wildcards: dataset_root(wildcards.dataset),
         label_level=lambda wildcards: config["datasets"][wildcards.dataset]["label_level"],
@@ -27,11 +32,6 @@ rule scan:
         min_images_per_species=config["scan"]["min_images_per_species"],
         fingerprint=get_scan_fingerprint,
         split_by_group=lambda wildcards: bool(config["datasets"][wildcards.dataset].get("split_by")),
-    threads: 2
-    conda:
-        "../envs/zsc.yaml"
-    log:
-        layout.LOGS + "/scan.log",
     script:
         "../scripts/scan.py"
 
@@ -41,12 +41,12 @@ rule sample:
         manifest=layout.MANIFEST,
     output:
         layout.SAMPLE,
+    log:
+        layout.log("sample/{sampling}/{split}/{seed}"),
+    conda:
+        "../envs/zsc.yaml"
     params:
         spec=lambda wildcards: config["samplings"][wildcards.sampling],
         group=get_split_group,
-    conda:
-        "../envs/zsc.yaml"
-    log:
-        layout.LOGS + "/sample/{sampling}/{split}/{seed}.log",
     script:
         "../scripts/sample.py"

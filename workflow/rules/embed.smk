@@ -16,21 +16,21 @@ rule embed:
         embeddings=EMBED_PATHS["embeddings"],
         rejects=EMBED_PATHS["rejects"],
         stats=EMBED_PATHS["stats"],
+    log:
+        EMBED_PATHS["log"],
+    conda:
+        "../envs/zsc.yaml"
+    threads: config["embed"]["workers"] + 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
     params:
+        **({"n_shards": EMBED_SHARDS} if EMBED_SHARDS > 1 else {}),
         model=lambda wildcards: wildcards.model,
         spec=lambda wildcards: config["models"][wildcards.model],
         root=lambda wildcards: dataset_root(wildcards.dataset),
         device=config["embed"]["device"],
         cache=config["embed"]["cache"],
-        **({"n_shards": EMBED_SHARDS} if EMBED_SHARDS > 1 else {}),
-    threads: config["embed"]["workers"] + 1
-    resources:
-        mem_mb=8000,
-        runtime=120,
-    conda:
-        "../envs/zsc.yaml"
-    log:
-        EMBED_PATHS["log"],
     script:
         "../scripts/embed.py"
 
@@ -40,20 +40,20 @@ if EMBED_SHARDS > 1:
     rule embed_merge:
         input:
             manifest=layout.MANIFEST,
-            shards=embed_shard_files(".parquet"),
-            rejects=embed_shard_files(".rejects.csv"),
-            stats=embed_shard_files(".stats.json"),
+            shards=embed_shard_files("embeddings"),
+            rejects=embed_shard_files("rejects"),
+            stats=embed_shard_files("stats"),
         output:
             embeddings=layout.EMBEDDINGS,
             rejects=layout.EMBED_REJECTS,
             stats=layout.EMBED_STATS,
+        log:
+            layout.log("embed/{model}.merge"),
+        conda:
+            "../envs/zsc.yaml"
         resources:
             mem_mb=8000,
             runtime=30,
-        conda:
-            "../envs/zsc.yaml"
-        log:
-            layout.LOGS + "/embed/{model}.merge.log",
         script:
             "../scripts/embed_merge.py"
 
@@ -71,11 +71,11 @@ rule fetch_weights_all:
 rule fetch_weights:
     output:
         layout.WEIGHTS,
-    params:
-        spec=lambda wildcards: config["models"][wildcards.model],
-    conda:
-        "../envs/zsc.yaml"
     log:
         "logs/fetch_weights/{model}.log",
+    conda:
+        "../envs/zsc.yaml"
+    params:
+        spec=lambda wildcards: config["models"][wildcards.model],
     script:
         "../scripts/fetch_weights.py"

@@ -6,18 +6,30 @@ rule plots:
         summary=rules.aggregate.output.summary,
         per_species=rules.aggregate.output.per_species,
         metrics=rules.aggregate.output.csv,
-        labels=cell_files(".parquet"),
-        points=reduction_files(".parquet"),
+        labels=cell_files(layout.CELL_LABELS),
+        points=reduction_files(layout.REDUCED_POINTS),
     output:
-        heatmap=report(layout.PLOTS + "/heatmap.png", caption="../report/heatmap.rst", category="{dataset}"),
-        per_species=report(layout.PLOTS + "/per_species.png", caption="../report/per_species.rst", category="{dataset}"),
-        scatter=report(layout.PLOTS + "/scatter_best.png", caption="../report/scatter.rst", category="{dataset}"),
+        heatmap=report(
+            layout.PLOTS["heatmap"],
+            caption="../report/heatmap.rst",
+            category="{dataset}",
+        ),
+        per_species=report(
+            layout.PLOTS["per_species"],
+            caption="../report/per_species.rst",
+            category="{dataset}",
+        ),
+        scatter=report(
+            layout.PLOTS["scatter"],
+            caption="../report/scatter.rst",
+            category="{dataset}",
+        ),
+    log:
+        layout.log("plots"),
+    conda:
+        "../envs/zsc.yaml"
     params:
         cell_keys=cell_keys,
         reduction_keys=reduction_keys,
-    conda:
-        "../envs/zsc.yaml"
-    log:
-        layout.LOGS + "/plots.log",
     script:
         "../scripts/plots.py"

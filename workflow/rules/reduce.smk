@@ -6,16 +6,16 @@ rule reduce:
         embeddings=layout.EMBEDDINGS,
         sample=layout.SAMPLE,
     output:
-        points=layout.REDUCED + ".parquet",
-        info=layout.REDUCED + ".json",
-    params:
-        spec=lambda wildcards: config["reducers"][wildcards.reducer],
+        points=layout.REDUCED_POINTS,
+        info=layout.REDUCED_INFO,
+    log:
+        layout.log("reduce/{model}/{reducer}/{sampling}/{split}/{seed}"),
+    conda:
+        "../envs/zsc.yaml"
     resources:
         mem_mb=JOB_MEMORY_MB["reduce"],
         runtime=60,
-    conda:
-        "../envs/zsc.yaml"
-    log:
-        layout.LOGS + "/reduce/{model}/{reducer}/{sampling}/{split}/{seed}.log",
+    params:
+        spec=lambda wildcards: config["reducers"][wildcards.reducer],
     script:
         "../scripts/reduce.py"

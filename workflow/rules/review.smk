@@ -7,30 +7,30 @@ rule thumbnails:
         manifest=layout.MANIFEST,
     output:
         directory(layout.THUMBNAILS),
-    params:
-        root=lambda wildcards: dataset_root(wildcards.dataset),
+    log:
+        layout.log("thumbnails"),
     conda:
         "../envs/zsc.yaml"
-    log:
-        layout.LOGS + "/thumbnails.log",
+    params:
+        root=lambda wildcards: dataset_root(wildcards.dataset),
     script:
         "../scripts/thumbnails.py"
 
 
 rule gallery:
     input:
-        labels=cell_files(".parquet"),
+        labels=cell_files(layout.CELL_LABELS),
         summary=rules.aggregate.output.summary,
         metrics=rules.aggregate.output.csv,
         thumbnails=rules.thumbnails.output[0],
     output:
         directory(layout.GALLERY),
+    log:
+        layout.log("gallery"),
+    conda:
+        "../envs/zsc.yaml"
     params:
         top=config["review"]["gallery_top"],
         cells=cell_keys,
-    conda:
-        "../envs/zsc.yaml"
-    log:
-        layout.LOGS + "/gallery.log",
     script:
         "../scripts/gallery.py"

@@ -6,10 +6,10 @@
 use rule demo_data as sort_demo_data with:
     output:
         directory(layout.SORT_DEMO_PHOTOS),
-    params:
-        spec=lambda wildcards: config["sort"][wildcards.run]["demo"],
     log:
         "logs/sort_demo_data/{run}.log",
+    params:
+        spec=lambda wildcards: config["sort"][wildcards.run]["demo"],
 
 
 rule sort_scan:
@@ -18,14 +18,14 @@ rule sort_scan:
     output:
         manifest=layout.SORT_MANIFEST,
         rejects=layout.SORT_REJECTS,
+    log:
+        layout.sort_log("scan"),
+    conda:
+        "../envs/zsc.yaml"
+    threads: 2
     params:
         root=lambda wildcards: sort_root(wildcards.run),
         fingerprint=get_sort_fingerprint,
-    threads: 2
-    conda:
-        "../envs/zsc.yaml"
-    log:
-        layout.SORT_LOGS + "/scan.log",
     script:
         "../scripts/sort_scan.py"
 
@@ -41,13 +41,13 @@ checkpoint sort_setting:
         unpack(get_sort_benchmark_tables),
     output:
         layout.SORT_SETTING,
+    log:
+        layout.sort_log("setting"),
+    conda:
+        "../envs/zsc.yaml"
     params:
         run=lambda wildcards: sort_run_spec(wildcards.run),
         choices=get_sort_choices,
-    conda:
-        "../envs/zsc.yaml"
-    log:
-        layout.SORT_LOGS + "/setting.log",
     script:
         "../scripts/sort_setting.py"
 
@@ -60,14 +60,14 @@ use rule embed as sort_embed with:
         embeddings=layout.SORT_EMBEDDINGS,
         rejects=layout.SORT_EMBED_REJECTS,
         stats=layout.SORT_EMBED_STATS,
+    log:
+        layout.sort_log("embed/{model}"),
     params:
         model=lambda wildcards: wildcards.model,
         spec=lambda wildcards: config["models"][wildcards.model],
         root=lambda wildcards: sort_root(wildcards.run),
         device=config["embed"]["device"],
         cache=config["embed"]["cache"],
-    log:
-        layout.SORT_LOGS + "/embed/{model}.log",
 
 
 rule sort_assign:
@@ -79,13 +79,13 @@ rule sort_assign:
         assignments=layout.SORT_ASSIGNMENTS,
         review=layout.SORT_REVIEW_LIST,
         folders=directory(layout.SORT_CLUSTERS),
+    log:
+        layout.sort_log("assign"),
+    conda:
+        "../envs/zsc.yaml"
     params:
         run=lambda wildcards: sort_run_spec(wildcards.run),
         root=lambda wildcards: sort_root(wildcards.run),
-    conda:
-        "../envs/zsc.yaml"
-    log:
-        layout.SORT_LOGS + "/assign.log",
     script:
         "../scripts/sort_assign.py"
 
@@ -98,12 +98,12 @@ rule sort_review_page:
     output:
         page=layout.SORT_REVIEW_PAGE,
         thumbnails=directory(layout.SORT_THUMBNAILS),
-    params:
-        root=lambda wildcards: sort_root(wildcards.run),
+    log:
+        layout.sort_log("review_page"),
     conda:
         "../envs/zsc.yaml"
-    log:
-        layout.SORT_LOGS + "/review_page.log",
+    params:
+        root=lambda wildcards: sort_root(wildcards.run),
     script:
         "../scripts/sort_review_page.py"
 
@@ -117,16 +117,16 @@ rule sort_apply_review:
     output:
         labels=layout.SORT_LABELS,
         folders=layout.SORT_LABEL_FOLDERS,
+    log:
+        layout.sort_log("apply_review"),
+    conda:
+        "../envs/zsc.yaml"
     params:
         root=lambda wildcards: sort_root(wildcards.run),
         mode=lambda wildcards: config["sort"][wildcards.run]["link"],
         # not an output: Snakemake would delete it before each apply, and the user's own files with it;
         # the step replaces or removes only files it recorded writing there (final.written.csv)
         final=lambda wildcards: layout.fill(layout.SORT_FINAL, run=wildcards.run),
-    conda:
-        "../envs/zsc.yaml"
-    log:
-        layout.SORT_LOGS + "/apply_review.log",
     script:
         "../scripts/sort_apply_review.py"
 

@@ -6,32 +6,32 @@ rule subcluster:
         points=rules.reduce.output.points,
         info=rules.reduce.output.info,
     output:
-        labels=layout.SUBCLUSTERS + ".parquet",
-        scores=layout.SUBCLUSTERS + ".csv",
-    params:
-        spec=lambda wildcards: config["subclusters"],
-        attributes=lambda wildcards: config["datasets"][wildcards.dataset].get("attributes"),
+        labels=layout.SUBCLUSTER_LABELS,
+        scores=layout.SUBCLUSTER_SCORES,
+    log:
+        layout.log("subcluster/{model}/{reducer}/{sampling}/{split}/{seed}"),
+    conda:
+        "../envs/zsc.yaml"
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../envs/zsc.yaml"
-    log:
-        layout.LOGS + "/subcluster/{model}/{reducer}/{sampling}/{split}/{seed}.log",
+    params:
+        spec=lambda wildcards: config["subclusters"],
+        attributes=lambda wildcards: config["datasets"][wildcards.dataset].get("attributes"),
     script:
         "../scripts/subcluster.py"
 
 
 rule subcluster_summary:
     input:
-        scores=subcluster_files(".csv"),
+        scores=subcluster_files(layout.SUBCLUSTER_SCORES),
     output:
         layout.SUBCLUSTER_ATTRIBUTES,
-    params:
-        reductions=subcluster_keys,
+    log:
+        layout.log("subcluster_summary"),
     conda:
         "../envs/zsc.yaml"
-    log:
-        layout.LOGS + "/subcluster_summary.log",
+    params:
+        reductions=subcluster_keys,
     script:
         "../scripts/subcluster_summary.py"

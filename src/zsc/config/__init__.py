@@ -15,12 +15,13 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from zsc.methods.clusterers import CLUSTERER_METHODS, DENSITY_KEYS_OF, K_GIVEN
-from zsc.methods.reducers import COMMON_PARAMS as COMMON_REDUCER_PARAMS, REDUCER_METHODS
 from zsc import grid
 from zsc.data.folders import count_images, root_problem, sample_size_bound, species_folders, species_per_group
-from zsc.grid import POOLED
 from zsc.embedding.weights import PACKAGED_WEIGHTS, weights_file_problem
+from zsc.grid import POOLED
+from zsc.methods.clusterers import CLUSTERER_METHODS, DENSITY_KEYS_OF, K_GIVEN
+from zsc.methods.reducers import COMMON_PARAMS as COMMON_REDUCER_PARAMS
+from zsc.methods.reducers import REDUCER_METHODS
 
 GRID_AXES = {"models": "model", "reducers": "reducer", "clusterers": "clusterer", "samplings": "sampling"}
 
@@ -85,8 +86,10 @@ def coerce_overrides(value, schema: dict, root: dict | None = None):
     schema = _resolve_ref(schema, root)
     if isinstance(value, dict):
         properties, extra = schema.get("properties", {}), schema.get("additionalProperties")
-        return {key: coerce_overrides(item, properties.get(key, extra if isinstance(extra, dict) else {}), root)
-                for key, item in value.items()}
+        return {
+            key: coerce_overrides(item, properties.get(key, extra if isinstance(extra, dict) else {}), root)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [coerce_overrides(item, schema.get("items", {}), root) for item in value]
     if isinstance(value, str):
@@ -113,7 +116,9 @@ def _check_grid(config: dict) -> list[str]:
     errors = []
     grid_spec = config["grid"]
     axes = [grid.names(config, axis) for axis in GRID_AXES]
-    if all(axes) and all(grid.excluded(config, **dict(zip(GRID_AXES.values(), cell))) for cell in itertools.product(*axes)):
+    if all(axes) and all(
+        grid.excluded(config, **dict(zip(GRID_AXES.values(), cell))) for cell in itertools.product(*axes)
+    ):
         errors.append("config key 'grid.exclude': removes every cell of the grid; nothing would run")
     for axis in [*GRID_AXES, "datasets"]:
         for name in grid_spec.get(axis, []):
@@ -124,13 +129,17 @@ def _check_grid(config: dict) -> list[str]:
             names = rule.get(singular, [])
             for name in names if isinstance(names, list) else [names]:
                 if name not in config[axis]:
-                    errors.append(f"config key 'grid.exclude.{index}.{singular}': unknown name '{name}'; "
-                                  f"allowed: {sorted(config[axis])}")
+                    errors.append(
+                        f"config key 'grid.exclude.{index}.{singular}': unknown name '{name}'; "
+                        f"allowed: {sorted(config[axis])}"
+                    )
     return errors
 
 
-TIMM_NAMES_CODE = ("import json; from zsc.embedding.torchvision_compat import ensure_torchvision; "
-                   "ensure_torchvision(); import timm; print(json.dumps(sorted(timm.list_models())))")
+TIMM_NAMES_CODE = (
+    "import json; from zsc.embedding.torchvision_compat import ensure_torchvision; "
+    "ensure_torchvision(); import timm; print(json.dumps(sorted(timm.list_models())))"
+)
 
 
 def _timm_model_names() -> frozenset[str]:
@@ -144,7 +153,9 @@ def _timm_model_names() -> frozenset[str]:
     import sys
     from importlib.metadata import version
 
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "zsc" / f"timm-{version('timm')}-models.json"
+    cache = (
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "zsc" / f"timm-{version('timm')}-models.json"
+    )
     try:
         return frozenset(json.loads(cache.read_text()))
     except (OSError, ValueError):
@@ -168,21 +179,29 @@ def _check_models(config: dict) -> list[str]:
     errors = []
     for name, spec in config["models"].items():
         if spec["backend"] == "timm" and not _timm_knows(spec["id"]):
-            errors.append(f"config key 'models.{name}.id': timm has no model '{spec['id']}' "
-                          f"(list them with: python -c \"import timm; print(timm.list_models('*vit*'))\")")
+            errors.append(
+                f"config key 'models.{name}.id': timm has no model '{spec['id']}' "
+                f"(list them with: python -c \"import timm; print(timm.list_models('*vit*'))\")"
+            )
             continue
         weights = spec["weights"]
         if weights.startswith("package:"):
             package = weights.split(":", 1)[1]
             if package not in PACKAGED_WEIGHTS:
-                errors.append(f"config key 'models.{name}.weights': unknown package weights '{package}'; "
-                              f"allowed: {['package:' + p for p in sorted(PACKAGED_WEIGHTS)]}")
+                errors.append(
+                    f"config key 'models.{name}.weights': unknown package weights '{package}'; "
+                    f"allowed: {['package:' + p for p in sorted(PACKAGED_WEIGHTS)]}"
+                )
             elif spec["id"] != PACKAGED_WEIGHTS[package].timm_arch:
-                errors.append(f"config key 'models.{name}.id': package weights '{package}' fit "
-                              f"'{PACKAGED_WEIGHTS[package].timm_arch}', not '{spec['id']}'")
+                errors.append(
+                    f"config key 'models.{name}.id': package weights '{package}' fit "
+                    f"'{PACKAGED_WEIGHTS[package].timm_arch}', not '{spec['id']}'"
+                )
         elif weights not in ("hub", "random") and not Path(weights).is_file():
-            errors.append(f"config key 'models.{name}.weights': no such weights file '{weights}' "
-                          f"(use hub, random, package:<name> or a file path)")
+            errors.append(
+                f"config key 'models.{name}.weights': no such weights file '{weights}' "
+                f"(use hub, random, package:<name> or a file path)"
+            )
         elif weights not in ("hub", "random") and weights_file_problem(weights):
             errors.append(f"config key 'models.{name}.weights': '{weights}' {weights_file_problem(weights)}")
     return errors
@@ -190,9 +209,11 @@ def _check_models(config: dict) -> list[str]:
 
 def _check_subclusters(config: dict) -> list[str]:
     chosen = config.get("subclusters", {}).get("reducers", [])
-    return [f"config key 'subclusters.reducers': unknown name '{name}'; allowed: {sorted(config['reducers'])}"
-            for name in chosen if name not in config["reducers"]]
-
+    return [
+        f"config key 'subclusters.reducers': unknown name '{name}'; allowed: {sorted(config['reducers'])}"
+        for name in chosen
+        if name not in config["reducers"]
+    ]
 
 
 def photo_roots(config: dict) -> dict[str, str]:
@@ -204,19 +225,28 @@ def photo_roots(config: dict) -> dict[str, str]:
 
 def data_files(config: dict) -> dict[str, str]:
     """Dotted config key -> CSV the user supplies as data: datasets' labels tables and sort runs' reviews."""
-    files = {f"datasets.{name}.labels": spec["labels"] for name, spec in config["datasets"].items() if spec.get("labels")}
-    files.update({f"sort.{name}.review": spec["review"] for name, spec in config.get("sort", {}).items()
-                  if spec.get("review")})
+    files = {
+        f"datasets.{name}.labels": spec["labels"] for name, spec in config["datasets"].items() if spec.get("labels")
+    }
+    files.update(
+        {f"sort.{name}.review": spec["review"] for name, spec in config.get("sort", {}).items() if spec.get("review")}
+    )
     return files
 
 
 def missing_data(config: dict) -> list[str]:
     """Photo folders and data CSVs that do not exist yet: a dry run (-n, --dag, --rulegraph) may go on,
     a real run may not."""
-    folders = [f"config key '{key}': folder '{root}' does not exist" for key, root in photo_roots(config).items()
-               if not Path(root).exists()]
-    return folders + [f"config key '{key}': file '{path}' does not exist" for key, path in data_files(config).items()
-                      if not Path(path).is_file()]
+    folders = [
+        f"config key '{key}': folder '{root}' does not exist"
+        for key, root in photo_roots(config).items()
+        if not Path(root).exists()
+    ]
+    return folders + [
+        f"config key '{key}': file '{path}' does not exist"
+        for key, path in data_files(config).items()
+        if not Path(path).is_file()
+    ]
 
 
 def _check_sort(config: dict) -> list[str]:
@@ -226,17 +256,22 @@ def _check_sort(config: dict) -> list[str]:
         for key, registry in registries.items():
             value = spec.get("setting", {}).get(key)
             if value is not None and value not in config[registry]:
-                errors.append(f"config key 'sort.{name}.setting.{key}': unknown name '{value}'; "
-                              f"allowed: {sorted(config[registry])}")
+                errors.append(
+                    f"config key 'sort.{name}.setting.{key}': unknown name '{value}'; "
+                    f"allowed: {sorted(config[registry])}"
+                )
         if spec.get("benchmark") and spec["benchmark"] not in config["datasets"]:
-            errors.append(f"config key 'sort.{name}.benchmark': unknown dataset '{spec['benchmark']}'; "
-                          f"allowed: {sorted(config['datasets'])}")
+            errors.append(
+                f"config key 'sort.{name}.benchmark': unknown dataset '{spec['benchmark']}'; "
+                f"allowed: {sorted(config['datasets'])}"
+            )
         errors.extend(_check_sort_clusterer(config, name, spec))
         if spec.get("k") and spec.get("root") and not root_problem(spec["root"]):
             n_photos = count_images(Path(spec["root"]))
             if spec["k"] > n_photos:
-                errors.append(f"config key 'sort.{name}.k': k={spec['k']} exceeds the {n_photos} photos under "
-                              f"'{spec['root']}'")
+                errors.append(
+                    f"config key 'sort.{name}.k': k={spec['k']} exceeds the {n_photos} photos under '{spec['root']}'"
+                )
     return errors
 
 
@@ -254,14 +289,18 @@ def _check_sort_clusterer(config: dict, name: str, spec: dict) -> list[str]:
     for clusterer in _sort_candidate_clusterers(config, spec):
         method = config["clusterers"][clusterer]["method"]
         if method in K_GIVEN and "k" not in spec:
-            errors.append(f"config key 'sort.{name}.k': clusterer '{clusterer}' ({method}) needs the number of "
-                          f"groups you expect; set sort.{name}.k")
+            errors.append(
+                f"config key 'sort.{name}.k': clusterer '{clusterer}' ({method}) needs the number of "
+                f"groups you expect; set sort.{name}.k"
+            )
             break
         has_sizes = all(key in config["clusterers"][clusterer] for key in DENSITY_KEYS_OF.get(method, ()))
         if "setting" in spec and not has_sizes and "expected_group_size" not in spec:
-            errors.append(f"config key 'sort.{name}.expected_group_size': clusterer '{clusterer}' ({method}) "
-                          f"sets no min_cluster_size/min_samples; give the photos per species you expect, "
-                          f"or set them on clusterers.{clusterer}")
+            errors.append(
+                f"config key 'sort.{name}.expected_group_size': clusterer '{clusterer}' ({method}) "
+                f"sets no min_cluster_size/min_samples; give the photos per species you expect, "
+                f"or set them on clusterers.{clusterer}"
+            )
     return errors
 
 
@@ -284,12 +323,15 @@ def _check_datasets(config: dict) -> list[str]:
         species = species_folders(root, spec["label_level"])
         if not species:
             symlinked = [p.name for p in root.iterdir() if p.is_symlink() and p.is_dir()]
-            hint = (f" (symlinked folders are not followed: {sorted(symlinked)[:5]})" if symlinked else "")
-            errors.append(f"config key 'datasets.{name}.root': no images found in species folders under '{root}'"
-                          + hint)
+            hint = f" (symlinked folders are not followed: {sorted(symlinked)[:5]})" if symlinked else ""
+            errors.append(
+                f"config key 'datasets.{name}.root': no images found in species folders under '{root}'" + hint
+            )
         elif len(species) < 2:
-            errors.append(f"config key 'datasets.{name}.root': found {len(species)} species folder "
-                          f"({sorted(species)}); clustering needs at least 2")
+            errors.append(
+                f"config key 'datasets.{name}.root': found {len(species)} species folder "
+                f"({sorted(species)}); clustering needs at least 2"
+            )
         else:
             errors.extend(_check_k_against_samples(config, name, species))
     for key, root in photo_roots(config).items():
@@ -297,9 +339,11 @@ def _check_datasets(config: dict) -> list[str]:
         if problem:
             errors.append(f"config key '{key}': {problem}")
         if Path(root).exists() and contains(Path(root), Path.cwd()):
-            errors.append(f"config key '{key}': the photo folder '{Path(root).resolve()}' contains the working "
-                          f"directory '{Path.cwd()}': every run would sort its own outputs again; put results "
-                          f"outside the photos (run snakemake from another folder)")
+            errors.append(
+                f"config key '{key}': the photo folder '{Path(root).resolve()}' contains the working "
+                f"directory '{Path.cwd()}': every run would sort its own outputs again; put results "
+                f"outside the photos (run snakemake from another folder)"
+            )
     return errors
 
 
@@ -321,23 +365,27 @@ def _check_label_table(config: dict, name: str, path: str) -> list[str]:
         return [f"config key 'datasets.{name}.labels': {error}"]
     species = table.loc[table["label"] != "", "label"].value_counts().to_dict()
     if len(species) < 2:
-        return [f"config key 'datasets.{name}.labels': {len(species)} labelled species in '{path}'; "
-                f"clustering needs at least 2"]
+        return [
+            f"config key 'datasets.{name}.labels': {len(species)} labelled species in '{path}'; "
+            f"clustering needs at least 2"
+        ]
     return _check_k_against_samples(config, name, species)
 
 
 def _check_k_against_samples(config: dict, dataset: str, species: dict[str, int]) -> list[str]:
     errors = []
-    for (c_name, c_spec), (s_name, s_spec) in itertools.product(config["clusterers"].items(), config["samplings"].items()):
+    for (c_name, c_spec), (s_name, s_spec) in itertools.product(
+        config["clusterers"].items(), config["samplings"].items()
+    ):
         k = c_spec.get("k")
         if isinstance(k, int):
             bound = sample_size_bound(s_spec, species)
             if k > bound:
-                errors.append(f"config key 'clusterers.{c_name}.k': k={k} exceeds the at most {bound} images "
-                              f"that sampling '{s_name}' draws from dataset '{dataset}'")
+                errors.append(
+                    f"config key 'clusterers.{c_name}.k': k={k} exceeds the at most {bound} images "
+                    f"that sampling '{s_name}' draws from dataset '{dataset}'"
+                )
     return errors
-
-
 
 
 def _default_k(config: dict) -> None:
@@ -347,22 +395,29 @@ def _default_k(config: dict) -> None:
 
 
 def _check_samplings(config: dict) -> list[str]:
-    return [f"config key 'samplings.{name}.min_per_class': {spec['min_per_class']} is larger than "
-            f"max_per_class {spec['max_per_class']}" for name, spec in config["samplings"].items()
-            if spec.get("max_per_class") and spec["min_per_class"] > spec["max_per_class"]]
+    return [
+        f"config key 'samplings.{name}.min_per_class': {spec['min_per_class']} is larger than "
+        f"max_per_class {spec['max_per_class']}"
+        for name, spec in config["samplings"].items()
+        if spec.get("max_per_class") and spec["min_per_class"] > spec["max_per_class"]
+    ]
 
 
 def _check_methods(config: dict) -> list[str]:
     """Each entry may set only the parameters its method declares (see the registries)."""
     errors = []
-    for registry, methods, common in (("clusterers", CLUSTERER_METHODS, ()),
-                                      ("reducers", REDUCER_METHODS, tuple(COMMON_REDUCER_PARAMS))):
+    for registry, methods, common in (
+        ("clusterers", CLUSTERER_METHODS, ()),
+        ("reducers", REDUCER_METHODS, tuple(COMMON_REDUCER_PARAMS)),
+    ):
         for name, spec in config[registry].items():
             declared = [*common, *methods[spec["method"]].params]
             for key in sorted(set(spec) - {"method"} - set(declared)):
                 hint = " (a density method finds k itself)" if key == "k" else ""
-                errors.append(f"config key '{registry}.{name}.{key}': not a parameter of {spec['method']}{hint}; "
-                              f"its parameters: {declared}")
+                errors.append(
+                    f"config key '{registry}.{name}.{key}': not a parameter of {spec['method']}{hint}; "
+                    f"its parameters: {declared}"
+                )
     for name, spec in config["clusterers"].items():
         k = spec.get("k")
         if isinstance(k, str) and k.endswith("x") and float(k[:-1]) <= 0:
@@ -384,11 +439,21 @@ def validate_config(config: dict, schema_path: Path | str) -> dict:
     errors = schema_errors(config, schema)
     if not errors:
         _default_k(config)
-        errors = [f"config key 'datasets.{name}': the name '{name}' is reserved" for name in config["datasets"]
-                  if name in RESERVED_DATASET_NAMES]
-        errors += (_check_grid(config) + _check_models(config) + _check_methods(config) + _check_samplings(config)
-                   + _check_subclusters(config) + _check_sort(config) + _check_datasets(config)
-                   + _resolve_splits(config))
+        errors = [
+            f"config key 'datasets.{name}': the name '{name}' is reserved"
+            for name in config["datasets"]
+            if name in RESERVED_DATASET_NAMES
+        ]
+        errors += (
+            _check_grid(config)
+            + _check_models(config)
+            + _check_methods(config)
+            + _check_samplings(config)
+            + _check_subclusters(config)
+            + _check_sort(config)
+            + _check_datasets(config)
+            + _resolve_splits(config)
+        )
     if errors:
         raise ConfigError("invalid config:\n  - " + "\n  - ".join(errors))
     for registry in NAMED_REGISTRIES:  # names keep their order (the grid's); keys inside an entry are sorted
@@ -459,20 +524,26 @@ def _resolve_splits(config: dict) -> list[str]:
             found = None  # no photos yet: the listed splits are trusted (a dry run needs them)
         if not spec.get("splits"):
             if found is None:
-                errors.append(f"config key 'datasets.{name}.splits': list the groups to cluster separately "
-                              f"(the root is absent, so they cannot be read from its folders)")
+                errors.append(
+                    f"config key 'datasets.{name}.splits': list the groups to cluster separately "
+                    f"(the root is absent, so they cannot be read from its folders)"
+                )
             elif len(found) < 1:
                 errors.append(f"config key 'datasets.{name}.split_by': no group folders found")
             else:
                 spec["splits"] = found
         elif found is not None and set(spec["splits"]) - set(found):
-            errors.append(f"config key 'datasets.{name}.splits': {sorted(set(spec['splits']) - set(found))} "
-                          f"not among the groups found: {found}")
+            errors.append(
+                f"config key 'datasets.{name}.splits': {sorted(set(spec['splits']) - set(found))} "
+                f"not among the groups found: {found}"
+            )
         per_group = species_per_group(spec)
         for split in spec.get("splits", []):
             if per_group is not None and split in per_group and len(per_group[split]) < 2:
-                errors.append(f"config key 'datasets.{name}.splits': split '{split}' has {len(per_group[split])} "
-                              f"species ({sorted(per_group[split])}); clustering a split needs at least 2")
+                errors.append(
+                    f"config key 'datasets.{name}.splits': split '{split}' has {len(per_group[split])} "
+                    f"species ({sorted(per_group[split])}); clustering a split needs at least 2"
+                )
         if POOLED in spec.get("splits", []):
             errors.append(f"config key 'datasets.{name}.splits': '{POOLED}' is reserved for unsplit datasets")
     return errors
@@ -527,4 +598,3 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{name}: ok")
     return status
-

@@ -18,31 +18,60 @@ from PIL import Image, ImageDraw, ImageFilter
 SPECIES = tuple(
     f"{shape}_{pattern}"
     for shape, pattern in [
-        ("disc", "stripes"), ("triangle", "spots"), ("star", "solid"), ("square", "checks"),
-        ("cross", "stripes"), ("crescent", "spots"), ("ellipse", "rings"), ("hexagon", "zigzag"),
-        ("ring", "solid"), ("arrow", "checks"), ("disc", "spots"), ("triangle", "stripes"),
+        ("disc", "stripes"),
+        ("triangle", "spots"),
+        ("star", "solid"),
+        ("square", "checks"),
+        ("cross", "stripes"),
+        ("crescent", "spots"),
+        ("ellipse", "rings"),
+        ("hexagon", "zigzag"),
+        ("ring", "solid"),
+        ("arrow", "checks"),
+        ("disc", "spots"),
+        ("triangle", "stripes"),
     ]
 )
 
 
 def _polygon(shape: str, size: int) -> list[tuple[float, float]]:
     c, r = size / 2, size / 2 * 0.95
+
     def regular(n, offset=0.0, radii=(1.0,)):
         return [
-            (c + r * radii[i % len(radii)] * math.cos(2 * math.pi * i / n + offset),
-             c + r * radii[i % len(radii)] * math.sin(2 * math.pi * i / n + offset))
+            (
+                c + r * radii[i % len(radii)] * math.cos(2 * math.pi * i / n + offset),
+                c + r * radii[i % len(radii)] * math.sin(2 * math.pi * i / n + offset),
+            )
             for i in range(n)
         ]
+
     table = {
         "triangle": lambda: regular(3, -math.pi / 2),
         "star": lambda: regular(10, -math.pi / 2, radii=(1.0, 0.42)),
         "square": lambda: regular(4, math.pi / 4),
         "hexagon": lambda: regular(6),
-        "cross": lambda: [(c + r * x, c + r * y) for x, y in
-                          [(-.3, -1), (.3, -1), (.3, -.3), (1, -.3), (1, .3), (.3, .3), (.3, 1),
-                           (-.3, 1), (-.3, .3), (-1, .3), (-1, -.3), (-.3, -.3)]],
-        "arrow": lambda: [(c + r * x, c + r * y) for x, y in
-                          [(-1, -.3), (.2, -.3), (.2, -.8), (1, 0), (.2, .8), (.2, .3), (-1, .3)]],
+        "cross": lambda: [
+            (c + r * x, c + r * y)
+            for x, y in [
+                (-0.3, -1),
+                (0.3, -1),
+                (0.3, -0.3),
+                (1, -0.3),
+                (1, 0.3),
+                (0.3, 0.3),
+                (0.3, 1),
+                (-0.3, 1),
+                (-0.3, 0.3),
+                (-1, 0.3),
+                (-1, -0.3),
+                (-0.3, -0.3),
+            ]
+        ],
+        "arrow": lambda: [
+            (c + r * x, c + r * y)
+            for x, y in [(-1, -0.3), (0.2, -0.3), (0.2, -0.8), (1, 0), (0.2, 0.8), (0.2, 0.3), (-1, 0.3)]
+        ],
     }
     return table[shape]()
 
@@ -73,15 +102,15 @@ def _coat(pattern: str, size: int, colours: np.ndarray, rng: np.random.Generator
     u = xx * math.cos(angle) + yy * math.sin(angle)
     v = -xx * math.sin(angle) + yy * math.cos(angle)
     if pattern == "stripes":
-        second = (np.sin(2 * math.pi * u / period) > 0)
+        second = np.sin(2 * math.pi * u / period) > 0
     elif pattern == "spots":
-        second = ((np.sin(2 * math.pi * u / period) * np.sin(2 * math.pi * v / period)) > 0.55)
+        second = (np.sin(2 * math.pi * u / period) * np.sin(2 * math.pi * v / period)) > 0.55
     elif pattern == "checks":
         second = (np.floor(u / period) + np.floor(v / period)) % 2 == 1
     elif pattern == "rings":
-        second = (np.sin(2 * math.pi * np.hypot(xx - 0.5, yy - 0.5) / period * 1.5) > 0)
+        second = np.sin(2 * math.pi * np.hypot(xx - 0.5, yy - 0.5) / period * 1.5) > 0
     elif pattern == "zigzag":
-        second = (np.sin(2 * math.pi * (u + 0.08 * np.abs(((v / 0.08) % 2) - 1)) / period) > 0)
+        second = np.sin(2 * math.pi * (u + 0.08 * np.abs(((v / 0.08) % 2) - 1)) / period) > 0
     else:  # solid
         second = np.zeros_like(u, dtype=bool)
     pixels = np.where(second[..., None], colours[1], colours[0])
@@ -131,8 +160,9 @@ def demo_groups(n_species: int) -> list[str]:
     return sorted({species_group(species) for species in SPECIES[:n_species]})
 
 
-def generate(root: Path | str, n_species: int = 10, per_species: int = 40, seed: int = 0,
-             size: int = 160, nested: bool = False) -> list[Path]:
+def generate(
+    root: Path | str, n_species: int = 10, per_species: int = 40, seed: int = 0, size: int = 160, nested: bool = False
+) -> list[Path]:
     """Write ``n_species`` folders of JPEGs under ``root``; same arguments, same bytes."""
     if not 2 <= n_species <= len(SPECIES):
         raise ValueError(f"n_species must be between 2 and {len(SPECIES)}, got {n_species}")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from zsc.data.images import IMAGE_EXTENSIONS
 
-SYSTEM_FOLDERS = frozenset({"/", "/proc", "/sys", "/dev", "/run", "/boot", "/etc", "/usr", "/bin", "/sbin", "/lib",
-                            "/lib64"})  # walking these would scan the machine, not photos
+SYSTEM_FOLDERS = frozenset(
+    {"/", "/proc", "/sys", "/dev", "/run", "/boot", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64"}
+)  # walking these would scan the machine, not photos
 
 
 def root_problem(root: Path | str) -> str | None:
@@ -68,8 +69,12 @@ def sample_size_bound(sampling: dict, species: dict[str, int]) -> int:
 
 
 def count_images(root: Path) -> int:
-    return sum(1 for folder, dirnames, filenames in os.walk(root) for f in filenames
-               if Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith("."))
+    return sum(
+        1
+        for folder, dirnames, filenames in os.walk(root)
+        for f in filenames
+        if Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith(".")
+    )
 
 
 def species_per_group(spec: dict) -> dict[str, set[str]] | None:

@@ -36,8 +36,11 @@ def longtail_counts(sizes: pd.Series, spec: dict, rng: np.random.Generator) -> d
     order = rng.permutation(len(sizes))
     ranks = np.empty(len(sizes), dtype=float)
     ranks[order] = np.arange(1, len(sizes) + 1)
-    counts = np.clip(np.floor(spec["max_per_class"] / ranks ** float(spec.get("alpha", 1.0))),
-                     spec.get("min_per_class", 2), spec["max_per_class"]).astype(int)
+    counts = np.clip(
+        np.floor(spec["max_per_class"] / ranks ** float(spec.get("alpha", 1.0))),
+        spec.get("min_per_class", 2),
+        spec["max_per_class"],
+    ).astype(int)
     return dict(zip(sizes.index, counts.tolist()))
 
 
@@ -78,8 +81,10 @@ def draw_sample(manifest: pd.DataFrame, spec: dict, seed: int) -> pd.DataFrame:
         )
     if spec.get("n_classes"):  # the reference toolkit's limit on the number of species, drawn per seed
         if spec["n_classes"] > len(kept):
-            raise ValueError(f"sampling asks for n_classes={spec['n_classes']} species; only {len(kept)} have "
-                             f">= {min_per_class} images")
+            raise ValueError(
+                f"sampling asks for n_classes={spec['n_classes']} species; only {len(kept)} have "
+                f">= {min_per_class} images"
+            )
         kept = kept.iloc[np.sort(rng.choice(len(kept), size=spec["n_classes"], replace=False))]
     counts = COUNT_RULES[spec["kind"]](kept, spec, rng)
     sample = _take(manifest[manifest["label"].isin(kept.index)], counts, rng)

@@ -139,8 +139,9 @@ def original_first(relative_paths: list[str]) -> list[str]:
     return sorted(relative_paths, key=lambda relative: (len(relative), relative))
 
 
-def scan_folder(root: Path | str, layout: Layout, workers: int = 1,
-                keep_duplicates: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def scan_folder(
+    root: Path | str, layout: Layout, workers: int = 1, keep_duplicates: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (manifest, rejects) for ``root``, both sorted by image_id.
 
     Exact duplicates are rejected, keeping the likely original (a benchmark must not weight a photo
@@ -169,15 +170,22 @@ def scan_folder(root: Path | str, layout: Layout, workers: int = 1,
         if isinstance(result, str):
             rejects.append((relative.as_posix(), "scan", result))
         elif not layout.depth_ok(folders):
-            rejects.append((relative.as_posix(), "scan", f"folder depth {len(folders)} does not fit label/group levels"))
+            rejects.append(
+                (relative.as_posix(), "scan", f"folder depth {len(folders)} does not fit label/group levels")
+            )
         elif not keep_duplicates and original[relative.as_posix()] != relative.as_posix():
             # adds no information, would weight a species twice
             rejects.append((relative.as_posix(), "scan", f"exact duplicate of {original[relative.as_posix()]}"))
         else:
             label, group = layout.label_and_group(folders)
             rows.append(
-                {"image_id": relative.as_posix(), "label": label, "group": group,
-                 "size_bytes": path.stat().st_size, **result}
+                {
+                    "image_id": relative.as_posix(),
+                    "label": label,
+                    "group": group,
+                    "size_bytes": path.stat().st_size,
+                    **result,
+                }
             )
     manifest = pd.DataFrame(rows, columns=MANIFEST_COLUMNS).sort_values("image_id", ignore_index=True)
     manifest = manifest.astype({"size_bytes": "int64", "width": "int32", "height": "int32"})
@@ -206,8 +214,12 @@ def folder_fingerprint(root: Path | str) -> str:
                     stat = path.stat() if path.exists() else stat
             except OSError:
                 continue
-            digest.update(os.fsencode(str(path.relative_to(root))) + b"\0" + target
-                          + f"\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            digest.update(
+                os.fsencode(str(path.relative_to(root)))
+                + b"\0"
+                + target
+                + f"\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode()
+            )
     return digest.hexdigest()[:16]
 
 
@@ -229,19 +241,24 @@ def read_label_table(path: Path | str) -> pd.DataFrame:
     table = read_user_csv(path, "labels CSV")
     missing = [c for c in ("image_id", "label") if c not in table.columns]
     if missing:
-        raise ValueError(f"labels CSV {path} lacks column(s) {missing}; expected 'image_id,label' (and optionally 'group')")
+        raise ValueError(
+            f"labels CSV {path} lacks column(s) {missing}; expected 'image_id,label' (and optionally 'group')"
+        )
     if "group" not in table.columns:
         table["group"] = ""
     table = table[["image_id", "label", "group"]].apply(lambda column: column.map(normalise_label))
     table = table.drop_duplicates()
     twice = table["image_id"][table["image_id"].duplicated()]
     if len(twice):
-        raise ValueError(f"labels CSV {path}: {twice.nunique()} image(s) listed with two labels, e.g. '{twice.iloc[0]}'")
+        raise ValueError(
+            f"labels CSV {path}: {twice.nunique()} image(s) listed with two labels, e.g. '{twice.iloc[0]}'"
+        )
     return table.reset_index(drop=True)
 
 
-def label_from_table(manifest: pd.DataFrame, rejects: pd.DataFrame,
-                     table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def label_from_table(
+    manifest: pd.DataFrame, rejects: pd.DataFrame, table: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Labels (and groups) from a labels table instead of folder names; unlabeled photos become rejects.
 
     A listed image that is not a usable photo under the root is a reject too, so every row of the
@@ -252,9 +269,11 @@ def label_from_table(manifest: pd.DataFrame, rejects: pd.DataFrame,
     table = table.assign(image_id=[i if i in photos else portable_id(i) for i in table["image_id"]])
     table = table.drop_duplicates("image_id", keep="first")
     if len(table) and not set(table["image_id"]) & photos:
-        raise ValueError(f"labels CSV: none of its {len(table)} image id(s) matches a photo under the root, e.g. "
-                         f"'{table['image_id'].iloc[0]}' vs photos like '{min(photos) if photos else '(none)'}'; "
-                         f"ids are paths relative to the root, with '/' between folders")
+        raise ValueError(
+            f"labels CSV: none of its {len(table)} image id(s) matches a photo under the root, e.g. "
+            f"'{table['image_id'].iloc[0]}' vs photos like '{min(photos) if photos else '(none)'}'; "
+            f"ids are paths relative to the root, with '/' between folders"
+        )
     known = table.set_index("image_id")
     labelled = manifest["image_id"].map(known["label"]).fillna("")
     unlabelled = manifest[labelled == ""]
@@ -262,7 +281,8 @@ def label_from_table(manifest: pd.DataFrame, rejects: pd.DataFrame,
     extra = pd.DataFrame(
         [(i, "scan", "no label in the labels CSV") for i in unlabelled["image_id"]]
         + [(i, "scan", "listed in the labels CSV but not found under the root") for i in absent],
-        columns=REJECT_COLUMNS)
+        columns=REJECT_COLUMNS,
+    )
     kept = manifest[labelled != ""].copy()
     kept["label"] = kept["image_id"].map(known["label"])
     kept["group"] = kept["image_id"].map(known["group"])

@@ -8,7 +8,7 @@ normalised per its :class:`Preprocessing`, to (N, D) features.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -68,8 +68,10 @@ def _reset_head(model: torch.nn.Module, model_name: str, spec: dict) -> None:
     (pooling 'projection' keeps a CLIP model's head: its projection into the shared space)."""
     if spec.get("pooling") == KEEP_HEAD:
         if getattr(model, "num_classes", 0) <= 0:
-            raise WeightsError(f"model '{model_name}': pooling 'projection' needs a model whose head is a "
-                               f"projection; {spec['id']} has none")
+            raise WeightsError(
+                f"model '{model_name}': pooling 'projection' needs a model whose head is a "
+                f"projection; {spec['id']} has none"
+            )
         return
     pool = POOLING_TO_TIMM[spec.get("pooling", "default")]
     try:
@@ -176,7 +178,8 @@ def _open_clip_backbone(model_name: str, spec: dict, weights_dir: Path) -> Backb
     size = visual.image_size[0] if isinstance(visual.image_size, (tuple, list)) else visual.image_size
     img_size = int(spec.get("img_size") or size)
     preprocessing = Preprocessing(
-        img_size=img_size, resize_size=int(spec.get("resize_size") or img_size),
+        img_size=img_size,
+        resize_size=int(spec.get("resize_size") or img_size),
         mean=tuple(getattr(visual, "image_mean", None) or open_clip.OPENAI_DATASET_MEAN),
         std=tuple(getattr(visual, "image_std", None) or open_clip.OPENAI_DATASET_STD),
         interpolation="bicubic",

@@ -41,15 +41,21 @@ def shard_of(content_hash: str, n_shards: int) -> int:
     return int(content_hash[:12], 16) % n_shards
 
 
-def cache_key(spec: dict, weights_source: str, preprocessing: dict, numerics: str, versions: dict | None = None) -> dict:
+def cache_key(
+    spec: dict, weights_source: str, preprocessing: dict, numerics: str, versions: dict | None = None
+) -> dict:
     """What decides an embedding's numbers, as a JSON-able dict (its hash names the cache folder).
 
     ``versions`` (zsc, torch, timm...) are part of it: an upgrade may change the numbers, so it
     starts a new cache rather than mixing old and new embeddings in one file."""
-    return {"format": CACHE_FORMAT,
-            "model_spec": {k: v for k, v in sorted(spec.items()) if k not in SPEC_KEYS_WITHOUT_EFFECT},
-            "weights_source": weights_source, "preprocessing": preprocessing, "numerics": numerics,
-            "versions": versions or {}}
+    return {
+        "format": CACHE_FORMAT,
+        "model_spec": {k: v for k, v in sorted(spec.items()) if k not in SPEC_KEYS_WITHOUT_EFFECT},
+        "weights_source": weights_source,
+        "preprocessing": preprocessing,
+        "numerics": numerics,
+        "versions": versions or {},
+    }
 
 
 def key_digest(key: dict) -> str:
@@ -73,8 +79,10 @@ class EmbeddingCache:
             os.replace(segment, aside)
         except OSError:
             return  # another job set it aside first
-        print(f"embedding cache: set aside {segment} ({why}; renamed to {aside.name}); its photos are "
-              f"embedded again", file=sys.stderr)
+        print(
+            f"embedding cache: set aside {segment} ({why}; renamed to {aside.name}); its photos are embedded again",
+            file=sys.stderr,
+        )
 
     def read_segment(self, segment: Path, wanted: pa.Array) -> pa.Table | None:
         """The rows of one segment for ``wanted`` hashes, or None when it is unreadable or another key's."""
@@ -84,8 +92,9 @@ class EmbeddingCache:
             if recorded != digest:
                 self.set_aside(segment, "other-key" if recorded else "no-key")
                 return None
-            return pq.read_table(segment, columns=["content_hash", "embedding"],
-                                 filters=pc.field("content_hash").isin(wanted))
+            return pq.read_table(
+                segment, columns=["content_hash", "embedding"], filters=pc.field("content_hash").isin(wanted)
+            )
         except (pa.ArrowException, OSError) as error:
             if isinstance(error, FileNotFoundError):
                 return None  # set aside or replaced by a concurrent job
@@ -104,8 +113,9 @@ class EmbeddingCache:
                 continue
             column = table.column("embedding").combine_chunks()
             matrix = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, column.type.list_size)
-            for content_hash, row in zip(table.column("content_hash").to_pylist(),
-                                         matrix.astype(np.float32, copy=False)):
+            for content_hash, row in zip(
+                table.column("content_hash").to_pylist(), matrix.astype(np.float32, copy=False)
+            ):
                 found.setdefault(content_hash, row)  # two jobs may have embedded the same new photo
         return found
 
@@ -120,10 +130,12 @@ class EmbeddingCache:
                 Path(temporary).write_text(json.dumps(self.key, indent=2, sort_keys=True, default=str) + "\n")
         name = hashlib.sha256("\n".join(sorted(content_hashes)).encode()).hexdigest()[:24] + ".parquet"
         matrix = np.ascontiguousarray(matrix, dtype=np.float32)
-        table = pa.table({
-            "content_hash": pa.array(content_hashes, pa.string()),
-            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1)), matrix.shape[1]),
-        }).replace_schema_metadata({KEY_METADATA: key_digest(self.key).encode()})
+        table = pa.table(
+            {
+                "content_hash": pa.array(content_hashes, pa.string()),
+                "embedding": pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1)), matrix.shape[1]),
+            }
+        ).replace_schema_metadata({KEY_METADATA: key_digest(self.key).encode()})
         path = self.folder / name
         with atomic_path(path) as temporary:
             pq.write_table(table, temporary)

@@ -17,17 +17,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import PIL
 import pyarrow as pa
 import pyarrow.parquet as pq
-import PIL
 import torch
 from PIL import Image
 
 from zsc import __version__
-from zsc.embedding.backbones import Backbone, Preprocessing
 from zsc.data.images import ImageRejected, open_rgb
-from zsc.io import atomic_path
 from zsc.data.scan import REJECT_COLUMNS
+from zsc.embedding.backbones import Backbone, Preprocessing
+from zsc.io import atomic_path
 
 RESAMPLE = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}
 ROWS_PER_ROW_GROUP = 4096
@@ -114,7 +114,9 @@ def embedding_dim(backbone: Backbone) -> int:
     size = backbone.preprocessing.img_size
     with torch.inference_mode():
         pixels = torch.zeros((1, size, size, 3), dtype=torch.uint8)
-        return int(backbone.forward(normalise(pixels, backbone.preprocessing, torch.device("cpu"), torch.float32)).shape[1])
+        return int(
+            backbone.forward(normalise(pixels, backbone.preprocessing, torch.device("cpu"), torch.float32)).shape[1]
+        )
 
 
 def pick_device(requested: str = "auto") -> torch.device:
@@ -128,14 +130,17 @@ AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}
 
 def embedding_schema(dim: int, metadata: dict) -> pa.Schema:
     return pa.schema(
-        [("image_id", pa.string()), ("label", pa.string()), ("group", pa.string()),
-         ("embedding", pa.list_(pa.float32(), dim))],
+        [
+            ("image_id", pa.string()),
+            ("label", pa.string()),
+            ("group", pa.string()),
+            ("embedding", pa.list_(pa.float32(), dim)),
+        ],
         metadata={"zsc": json.dumps(metadata, sort_keys=True)},
     )
 
 
-def progress_lines(batches, n_images: int, desc: str, enabled: bool = True, every_seconds: float = 30.0,
-                   stream=None):
+def progress_lines(batches, n_images: int, desc: str, enabled: bool = True, every_seconds: float = 30.0, stream=None):
     """Yield ``batches`` (index tensors first) and report progress: a live bar on a terminal, and in a
     log file one readable line every ``every_seconds`` (tqdm's carriage returns make one huge line)."""
     stream = stream or sys.stderr
@@ -155,8 +160,12 @@ def progress_lines(batches, n_images: int, desc: str, enabled: bool = True, ever
         now = time.perf_counter()
         if number == 1 or now - last >= every_seconds or done >= n_images:
             last = now
-            print(f"{desc}: {done}/{n_images} images ({100 * done / max(n_images, 1):.0f}%), "
-                  f"{done / max(now - started, 1e-9):.1f} img/s", file=stream, flush=True)
+            print(
+                f"{desc}: {done}/{n_images} images ({100 * done / max(n_images, 1):.0f}%), "
+                f"{done / max(now - started, 1e-9):.1f} img/s",
+                file=stream,
+                flush=True,
+            )
 
 
 def embed_manifest(
@@ -181,8 +190,12 @@ def embed_manifest(
     autocast_dtype = AUTOCAST_DTYPES[precision] if torch_device.type == "cuda" else None
     dataset = ImageFolderDataset(image_root, manifest["image_id"].tolist(), prep)
     loader = torch.utils.data.DataLoader(
-        dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate,
-        pin_memory=torch_device.type == "cuda", persistent_workers=False,
+        dataset,
+        batch_size=batch_size,
+        num_workers=workers,
+        collate_fn=collate,
+        pin_memory=torch_device.type == "cuda",
+        persistent_workers=False,
         prefetch_factor=4 if workers > 0 else None,
     )
     labels, groups, ids = manifest["label"].tolist(), manifest["group"].tolist(), manifest["image_id"].tolist()
@@ -191,26 +204,33 @@ def embed_manifest(
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
     started = time.perf_counter()
-    autocast = (torch.autocast(torch_device.type, dtype=autocast_dtype) if autocast_dtype
-                else contextlib.nullcontext())
+    autocast = torch.autocast(torch_device.type, dtype=autocast_dtype) if autocast_dtype else contextlib.nullcontext()
     with atomic_path(output_path) as temporary, torch.inference_mode(), autocast:
-        for indices, pixels, failed in progress_lines(loader, len(manifest), f"embed {metadata.get('model_name', '')}",
-                                                      enabled=progress):
+        for indices, pixels, failed in progress_lines(
+            loader, len(manifest), f"embed {metadata.get('model_name', '')}", enabled=progress
+        ):
             rejects.extend((ids[i], "embed", reason) for i, reason in failed)
             if len(indices) == 0:
                 continue
             features = backbone.forward(normalise(pad_batch(pixels, batch_size), prep, torch_device, torch.float32))
-            features = features[:len(indices)].float().cpu().numpy()
+            features = features[: len(indices)].float().cpu().numpy()
             if writer is None:
                 metadata["embedding_dim"] = int(features.shape[1])
                 writer = pq.ParquetWriter(temporary, embedding_schema(features.shape[1], metadata))
             rows = indices.numpy()
-            pending.append(pa.record_batch(
-                [pa.array([ids[i] for i in rows]), pa.array([labels[i] for i in rows]),
-                 pa.array([groups[i] for i in rows]),
-                 pa.FixedSizeListArray.from_arrays(pa.array(features.reshape(-1), pa.float32()), features.shape[1])],
-                schema=writer.schema,
-            ))
+            pending.append(
+                pa.record_batch(
+                    [
+                        pa.array([ids[i] for i in rows]),
+                        pa.array([labels[i] for i in rows]),
+                        pa.array([groups[i] for i in rows]),
+                        pa.FixedSizeListArray.from_arrays(
+                            pa.array(features.reshape(-1), pa.float32()), features.shape[1]
+                        ),
+                    ],
+                    schema=writer.schema,
+                )
+            )
             pending_rows += len(rows)
             if pending_rows >= ROWS_PER_ROW_GROUP:
                 writer.write_table(pa.Table.from_batches(pending))
@@ -235,12 +255,17 @@ def write_embedding_file(frame: pd.DataFrame, matrix: np.ndarray, metadata: dict
         for start in range(0, max(len(frame), 1), ROWS_PER_ROW_GROUP):
             part = slice(start, start + ROWS_PER_ROW_GROUP)
             block = matrix[part]
-            writer.write_table(pa.table(
-                [pa.array(frame["image_id"].iloc[part].tolist(), pa.string()),
-                 pa.array(frame["label"].iloc[part].tolist(), pa.string()),
-                 pa.array(frame["group"].iloc[part].tolist(), pa.string()),
-                 pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1), pa.float32()), dim)],
-                schema=schema))
+            writer.write_table(
+                pa.table(
+                    [
+                        pa.array(frame["image_id"].iloc[part].tolist(), pa.string()),
+                        pa.array(frame["label"].iloc[part].tolist(), pa.string()),
+                        pa.array(frame["group"].iloc[part].tolist(), pa.string()),
+                        pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1), pa.float32()), dim),
+                    ],
+                    schema=schema,
+                )
+            )
 
 
 def run_metadata(model_name: str, spec: dict, backbone: Backbone, manifest_fingerprint: str) -> dict:
@@ -257,8 +282,11 @@ def run_metadata(model_name: str, spec: dict, backbone: Backbone, manifest_finge
         "preprocessing": backbone.preprocessing.as_dict(),
         "manifest_fingerprint": manifest_fingerprint,
         "versions": {
-            "zsc": __version__, "torch": torch.__version__, "timm": timm.__version__,
-            "pillow": PIL.__version__, "numpy": np.__version__,
+            "zsc": __version__,
+            "torch": torch.__version__,
+            "timm": timm.__version__,
+            "pillow": PIL.__version__,
+            "numpy": np.__version__,
             "python": platform.python_version(),
             "torchvision_ops_patched": torchvision_compat.patched,
         },

@@ -39,8 +39,7 @@ class PackagedWeights:
         spec = importlib.util.find_spec(self.package)
         if spec is None or spec.origin is None:
             raise WeightsError(
-                f"weights package '{self.package}' is not installed; run `make setup` "
-                f"(it installs it with --no-deps)"
+                f"weights package '{self.package}' is not installed; run `make setup` (it installs it with --no-deps)"
             )
         return Path(spec.origin).parent / self.relative_path
 
@@ -113,9 +112,7 @@ def copy_by_position(model: torch.nn.Module, source: dict[str, torch.Tensor], or
     """Copy ``source`` tensors into ``model``'s state dict in order, after checking every shape."""
     target = model.state_dict()
     if len(target) != len(source):
-        raise WeightsError(
-            f"{origin}: {len(source)} tensors but the architecture has {len(target)}"
-        )
+        raise WeightsError(f"{origin}: {len(source)} tensors but the architecture has {len(target)}")
     mapped = {}
     for (target_key, target_tensor), (source_key, source_tensor) in zip(target.items(), source.items()):
         if target_tensor.shape != source_tensor.shape:
@@ -133,9 +130,7 @@ def load_packaged(model: torch.nn.Module, name: str, arch: str) -> str:
         raise WeightsError(f"unknown packaged weights '{name}'; known: {sorted(PACKAGED_WEIGHTS)}")
     packaged = PACKAGED_WEIGHTS[name]
     if arch != packaged.timm_arch:
-        raise WeightsError(
-            f"packaged weights '{name}' fit timm '{packaged.timm_arch}', not '{arch}'"
-        )
+        raise WeightsError(f"packaged weights '{name}' fit timm '{packaged.timm_arch}', not '{arch}'")
     copy_by_position(model, load_state_dict_file(packaged.path()), f"package:{name}")
     return packaged.description
 

@@ -12,10 +12,20 @@ from scipy import stats
 KEYS = ["model", "reducer", "clusterer", "sampling", "split", "seed"]
 SETTING = ["model", "reducer", "clusterer", "sampling", "split"]
 COST_COLUMNS = ["reduce_seconds", "reduce_peak_rss_mb", "cluster_seconds"]
-SUMMARY_METRICS = ["v_measure_retained", "v_measure_all", "group_balanced_v_measure", "ari_retained",
-                   "ami_retained", "accuracy_retained", "macro_f1_retained", "noise_fraction", "review_effort",
-                   "clusters_found",
-                   "silhouette", "dbcv"]
+SUMMARY_METRICS = [
+    "v_measure_retained",
+    "v_measure_all",
+    "group_balanced_v_measure",
+    "ari_retained",
+    "ami_retained",
+    "accuracy_retained",
+    "macro_f1_retained",
+    "noise_fraction",
+    "review_effort",
+    "clusters_found",
+    "silhouette",
+    "dbcv",
+]
 LABEL_FREE_PROXIES = ["silhouette", "dbcv"]
 RANK_BY = "v_measure_retained"
 
@@ -83,23 +93,33 @@ def leaderboard(metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     if RANK_BY not in scored:  # every cell failed: no score at all, still one row per setting
         scored = scored.assign(**{RANK_BY: np.nan})
     per_split = scored.groupby(LEADER_SETTING + ["split"])[RANK_BY].mean().unstack("split")
-    per_seed = (scored.groupby(LEADER_SETTING + ["seed", "split"])[RANK_BY].mean().unstack("split")
-                .mean(axis=1, skipna=False))
+    per_seed = (
+        scored.groupby(LEADER_SETTING + ["seed", "split"])[RANK_BY].mean().unstack("split").mean(axis=1, skipna=False)
+    )
     by_seed = per_seed.groupby(level=LEADER_SETTING)
-    table = pd.DataFrame({
-        "split_balanced_v_mean": per_split.mean(axis=1, skipna=False),
-        "ci95": by_seed.agg(_ci95_halfwidth),
-        "n_seeds": by_seed.count(),
-    })
+    table = pd.DataFrame(
+        {
+            "split_balanced_v_mean": per_split.mean(axis=1, skipna=False),
+            "ci95": by_seed.agg(_ci95_halfwidth),
+            "n_seeds": by_seed.count(),
+        }
+    )
     for split in per_split.columns:
         table[f"v_measure_{split}_mean"] = per_split[split]
-    table = table.reset_index().sort_values(["split_balanced_v_mean"] + LEADER_SETTING, ascending=[False] + [True] * 4,
-                                            na_position="last", ignore_index=True)
+    table = table.reset_index().sort_values(
+        ["split_balanced_v_mean"] + LEADER_SETTING,
+        ascending=[False] + [True] * 4,
+        na_position="last",
+        ignore_index=True,
+    )
     table.insert(0, "rank", np.arange(1, len(table) + 1))
-    models = (table.groupby("model")["split_balanced_v_mean"].agg(["mean", "count"])
-              .rename(columns={"mean": "mean_over_settings", "count": "n_settings"}).reset_index()
-              .sort_values(["mean_over_settings", "model"], ascending=[False, True], na_position="last",
-                           ignore_index=True))
+    models = (
+        table.groupby("model")["split_balanced_v_mean"]
+        .agg(["mean", "count"])
+        .rename(columns={"mean": "mean_over_settings", "count": "n_settings"})
+        .reset_index()
+        .sort_values(["mean_over_settings", "model"], ascending=[False, True], na_position="last", ignore_index=True)
+    )
     models.insert(0, "rank", np.arange(1, len(models) + 1))
     return table, models
 
@@ -113,10 +133,21 @@ def label_free_selection(summary: pd.DataFrame) -> pd.DataFrame:
     for (clusterer, sampling), settings in summary.groupby(["clusterer", "sampling"], sort=True):  # splits pooled
         for proxy in LABEL_FREE_PROXIES:
             pairs = settings[[f"{proxy}_mean", f"{RANK_BY}_mean"]].dropna()
-            rho, p_value = (stats.spearmanr(pairs.iloc[:, 0], pairs.iloc[:, 1]) if len(pairs) >= 3
-                            and pairs.nunique().min() > 1 else (np.nan, np.nan))
-            rows.append({"clusterer": clusterer, "sampling": sampling, "proxy": proxy, "n_settings": len(pairs),
-                         "spearman_rho": float(rho), "p_value": float(p_value)})
+            rho, p_value = (
+                stats.spearmanr(pairs.iloc[:, 0], pairs.iloc[:, 1])
+                if len(pairs) >= 3 and pairs.nunique().min() > 1
+                else (np.nan, np.nan)
+            )
+            rows.append(
+                {
+                    "clusterer": clusterer,
+                    "sampling": sampling,
+                    "proxy": proxy,
+                    "n_settings": len(pairs),
+                    "spearman_rho": float(rho),
+                    "p_value": float(p_value),
+                }
+            )
     return pd.DataFrame(rows, columns=["clusterer", "sampling", "proxy", "n_settings", "spearman_rho", "p_value"])
 
 
@@ -158,4 +189,8 @@ def collect_rejects(paths: list[str]) -> pd.DataFrame:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         frame.insert(0, "source", Path(path).stem)
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source", "image_id", "stage", "reason"])
+    return (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["source", "image_id", "stage", "reason"])
+    )

@@ -109,8 +109,11 @@ def group_balanced_v_measure(truth, predicted, groups) -> float:
     a setting cannot score well by sorting only the larger group."""
     truth, predicted, groups = np.asarray(truth), np.asarray(predicted), np.asarray(groups)
     kept = predicted != NOISE
-    values = [skm.v_measure_score(truth[kept & (groups == g)], predicted[kept & (groups == g)])
-              for g in np.unique(groups) if (kept & (groups == g)).any()]
+    values = [
+        skm.v_measure_score(truth[kept & (groups == g)], predicted[kept & (groups == g)])
+        for g in np.unique(groups)
+        if (kept & (groups == g)).any()
+    ]
     return float(np.mean(values)) if values else float("nan")
 
 
@@ -133,7 +136,9 @@ def nearest_clusters(points: np.ndarray, predicted: np.ndarray) -> tuple[np.ndar
     return nearest, distance
 
 
-DBCV_MAX_POINTS = 12_000  # exact up to the paper's size; above, a seeded random sample (its cost is quadratic per cluster)
+DBCV_MAX_POINTS = (
+    12_000  # exact up to the paper's size; above, a seeded random sample (its cost is quadratic per cluster)
+)
 
 
 def dbcv(points: np.ndarray, predicted: np.ndarray, max_points: int = DBCV_MAX_POINTS, seed: int = 0) -> float:

@@ -55,7 +55,13 @@ def score_attributes(frame: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFr
             v_values.append(skm.v_measure_score(species[attribute], species["subcluster"]))
             ari_values.append(skm.adjusted_rand_score(species[attribute], species["subcluster"]))
             n_images += len(species)
-        rows.append({"attribute": attribute, "n_species": len(v_values), "n_images": n_images,
-                     "v_measure": float(np.mean(v_values)) if v_values else float("nan"),
-                     "ari": float(np.mean(ari_values)) if ari_values else float("nan")})
+        rows.append(
+            {
+                "attribute": attribute,
+                "n_species": len(v_values),
+                "n_images": n_images,
+                "v_measure": float(np.mean(v_values)) if v_values else float("nan"),
+                "ari": float(np.mean(ari_values)) if ari_values else float("nan"),
+            }
+        )
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)

@@ -11,13 +11,10 @@ a factor such as ``2x``.
 from __future__ import annotations
 
 import warnings
-
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-
-
 
 
 class ClustererError(ValueError):
@@ -49,13 +46,17 @@ def choose_density_preset(preferred: str, typical_group_size: float) -> tuple[di
     half = typical_group_size / 2
     for name in reversed(names[: names.index(preferred) + 1]):
         if DENSITY_PRESETS[name]["min_cluster_size"] <= half:
-            reason = f"preset '{name}'" + ("" if name == preferred else
-                                           f" (preset '{preferred}' needs groups of >= "
-                                           f"{2 * DENSITY_PRESETS[preferred]['min_cluster_size']})")
+            reason = f"preset '{name}'" + (
+                ""
+                if name == preferred
+                else f" (preset '{preferred}' needs groups of >= {2 * DENSITY_PRESETS[preferred]['min_cluster_size']})"
+            )
             return dict(DENSITY_PRESETS[name]), f"{reason}; median group size {typical_group_size:g}"
     size = max(2, int(half))
-    return ({"min_cluster_size": size, "min_samples": max(1, size // 3)},
-            f"scaled to median group size {typical_group_size:g} (smaller than every preset)")
+    return (
+        {"min_cluster_size": size, "min_samples": max(1, size // 3)},
+        f"scaled to median group size {typical_group_size:g} (smaller than every preset)",
+    )
 
 
 def with_density_preset(spec: dict, preset: str | None, typical_group_size: float | None = None) -> dict:
@@ -120,8 +121,10 @@ class Method:
 
     def get_params(self, spec: dict) -> dict:
         """Declared defaults overlaid with the entry's own values (the entry's ``method`` excluded)."""
-        return {**{name: p.default for name, p in self.params.items()},
-                **{key: value for key, value in spec.items() if key != "method"}}
+        return {
+            **{name: p.default for name, p in self.params.items()},
+            **{key: value for key, value in spec.items() if key != "method"},
+        }
 
 
 def peak_mb(n: int, per_point: float = 0.0, quadratic: float = 0.0) -> float:
@@ -141,9 +144,11 @@ DBSCAN_PRESETS = {
 def _hdbscan(points, params, true_k, seed):
     import hdbscan
 
-    used = {"min_cluster_size": int(params["min_cluster_size"] or DENSITY_PRESETS["even"]["min_cluster_size"]),
-            "min_samples": int(params["min_samples"] or DENSITY_PRESETS["even"]["min_samples"]),
-            "cluster_selection_method": params["cluster_selection_method"]}
+    used = {
+        "min_cluster_size": int(params["min_cluster_size"] or DENSITY_PRESETS["even"]["min_cluster_size"]),
+        "min_samples": int(params["min_samples"] or DENSITY_PRESETS["even"]["min_samples"]),
+        "cluster_selection_method": params["cluster_selection_method"],
+    }
     if len(points) < used["min_cluster_size"]:
         raise ClustererError(f"hdbscan min_cluster_size {used['min_cluster_size']} exceeds the {len(points)} points")
     return hdbscan.HDBSCAN(metric="euclidean", **used).fit_predict(points), used, {}
@@ -179,7 +184,9 @@ def _dbscan(points, params, true_k, seed):
     if params["eps"]:
         used.update(eps_rule="given", eps=float(params["eps"]))
     elif params["eps_rule"] == "quantile":
-        used.update(eps_quantile=float(params["eps_quantile"]), eps=quantile_eps(points, min_samples, params["eps_quantile"]))
+        used.update(
+            eps_quantile=float(params["eps_quantile"]), eps=quantile_eps(points, min_samples, params["eps_quantile"])
+        )
     else:
         multiplier = float(params["eps_multiplier"] or preset["eps_multiplier"])
         used.update(eps_multiplier=multiplier, eps=reference_eps(points, min_samples, multiplier))
@@ -205,11 +212,20 @@ def _ward(points, params, true_k, seed):
 def _gmm(points, params, true_k, seed):
     from sklearn.mixture import GaussianMixture
 
-    used = {"k": resolve_k(params["k"], true_k, len(points)), "covariance_type": params["covariance_type"],
-            "n_init": int(params["n_init"]), "reg_covar": float(params["reg_covar"])}
+    used = {
+        "k": resolve_k(params["k"], true_k, len(points)),
+        "covariance_type": params["covariance_type"],
+        "n_init": int(params["n_init"]),
+        "reg_covar": float(params["reg_covar"]),
+    }
     try:
-        model = GaussianMixture(n_components=used["k"], covariance_type=used["covariance_type"], random_state=seed,
-                                n_init=used["n_init"], reg_covar=used["reg_covar"])
+        model = GaussianMixture(
+            n_components=used["k"],
+            covariance_type=used["covariance_type"],
+            random_state=seed,
+            n_init=used["n_init"],
+            reg_covar=used["reg_covar"],
+        )
         labels = model.fit_predict(points)
     except ValueError as error:  # "Fitting the mixture model failed because ... ill-defined empirical covariance"
         raise ClustererError(f"gmm failed: {error}") from None
@@ -225,35 +241,69 @@ def _kmeans(points, params, true_k, seed):
 
 K_PARAM = Param("true_k", "clusters: true_k (species in the sample), an integer, or a factor of true k such as 2x")
 CLUSTERER_METHODS: dict[str, Method] = {
-    "hdbscan": Method(_hdbscan, "density", {
-        "min_cluster_size": Param(None, "from the sampling's preset, checked against the sample (see DENSITY_PRESETS)"),
-        "min_samples": Param(None, "from the sampling's preset, like min_cluster_size"),
-        "cluster_selection_method": Param("eom", "eom or leaf"),
-    }, memory=lambda n, p: peak_mb(n, per_point=4_000)),
-    "dbscan": Method(_dbscan, "density", {
-        "preset": Param("auto", "the reference presets: auto (x1.0, 5), relaxed (x1.5, 20), very_relaxed (x2.0, 30)"),
-        "min_samples": Param(None, "from the preset"),
-        "eps": Param(None, "a fixed eps; when absent, eps_rule decides"),
-        "eps_rule": Param("reference", "reference: mean distance to the min_samples-th neighbour (self counted) x "
-                                       "eps_multiplier; quantile: the eps_quantile of the distance to the "
-                                       "min_samples-th true neighbour"),
-        "eps_multiplier": Param(None, "from the preset (reference rule)"),
-        "eps_quantile": Param(0.9, "quantile rule"),
-    }, memory=lambda n, p: peak_mb(n, per_point=8_000)),
-    "ward": Method(_ward, "k_given", {
-        "k": K_PARAM,
-        "connectivity": Param(None, "null: full Ward (N x N memory, the reference); knn: merges restricted to a "
-                                    "k-nearest-neighbour graph (linear memory), for large N"),
-        "n_neighbors": Param(10, "knn connectivity: neighbours per point"),
-    }, memory=lambda n, p: peak_mb(n, quadratic=8) if p["connectivity"] is None else peak_mb(n, per_point=32_000)),
-    "gmm": Method(_gmm, "k_given", {
-        "k": K_PARAM,
-        "covariance_type": Param("full", "full, tied, diag or spherical"),
-        "n_init": Param(5, "initialisations, best kept (the reference's 5)"),
-        "reg_covar": Param(1e-6, "added to the covariance diagonals"),
-    }, memory=lambda n, p: peak_mb(n, per_point=8_000)),
-    "kmeans": Method(_kmeans, "k_given", {"k": K_PARAM, "n_init": Param(10, "initialisations")},
-                     memory=lambda n, p: peak_mb(n, per_point=2_000)),
+    "hdbscan": Method(
+        _hdbscan,
+        "density",
+        {
+            "min_cluster_size": Param(
+                None, "from the sampling's preset, checked against the sample (see DENSITY_PRESETS)"
+            ),
+            "min_samples": Param(None, "from the sampling's preset, like min_cluster_size"),
+            "cluster_selection_method": Param("eom", "eom or leaf"),
+        },
+        memory=lambda n, p: peak_mb(n, per_point=4_000),
+    ),
+    "dbscan": Method(
+        _dbscan,
+        "density",
+        {
+            "preset": Param(
+                "auto", "the reference presets: auto (x1.0, 5), relaxed (x1.5, 20), very_relaxed (x2.0, 30)"
+            ),
+            "min_samples": Param(None, "from the preset"),
+            "eps": Param(None, "a fixed eps; when absent, eps_rule decides"),
+            "eps_rule": Param(
+                "reference",
+                "reference: mean distance to the min_samples-th neighbour (self counted) x "
+                "eps_multiplier; quantile: the eps_quantile of the distance to the "
+                "min_samples-th true neighbour",
+            ),
+            "eps_multiplier": Param(None, "from the preset (reference rule)"),
+            "eps_quantile": Param(0.9, "quantile rule"),
+        },
+        memory=lambda n, p: peak_mb(n, per_point=8_000),
+    ),
+    "ward": Method(
+        _ward,
+        "k_given",
+        {
+            "k": K_PARAM,
+            "connectivity": Param(
+                None,
+                "null: full Ward (N x N memory, the reference); knn: merges restricted to a "
+                "k-nearest-neighbour graph (linear memory), for large N",
+            ),
+            "n_neighbors": Param(10, "knn connectivity: neighbours per point"),
+        },
+        memory=lambda n, p: peak_mb(n, quadratic=8) if p["connectivity"] is None else peak_mb(n, per_point=32_000),
+    ),
+    "gmm": Method(
+        _gmm,
+        "k_given",
+        {
+            "k": K_PARAM,
+            "covariance_type": Param("full", "full, tied, diag or spherical"),
+            "n_init": Param(5, "initialisations, best kept (the reference's 5)"),
+            "reg_covar": Param(1e-6, "added to the covariance diagonals"),
+        },
+        memory=lambda n, p: peak_mb(n, per_point=8_000),
+    ),
+    "kmeans": Method(
+        _kmeans,
+        "k_given",
+        {"k": K_PARAM, "n_init": Param(10, "initialisations")},
+        memory=lambda n, p: peak_mb(n, per_point=2_000),
+    ),
 }
 SCALABLE_CLUSTERERS = {"ward": "ward with connectivity: knn (merges along a 10-nearest-neighbour graph)"}
 DENSITY_METHODS = frozenset(name for name, m in CLUSTERER_METHODS.items() if m.kind == "density")

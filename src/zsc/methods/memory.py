@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zsc.methods.clusterers import CLUSTERER_METHODS, SCALABLE_CLUSTERERS
 from zsc import grid, layout
 from zsc.data.folders import dataset_species_counts, sample_size_bound
+from zsc.methods.clusterers import CLUSTERER_METHODS, SCALABLE_CLUSTERERS
 from zsc.methods.reducers import REDUCER_METHODS, SCALABLE_REDUCERS
 
 ASSUMED_DIM = 1024  # before a model's embeddings exist; the paper's models have 768 to 1,536
@@ -50,8 +50,10 @@ def memory_problems(config: dict, limits_mb: dict[str, float]) -> list[str]:
         species = dataset_species_counts(config, dataset)
         if not species:
             continue  # photos absent: nothing to size yet (a real run stops earlier)
-        dims = {model: embedding_dim(layout.fill(layout.EMBEDDINGS, dataset=dataset, model=model)) or ASSUMED_DIM
-                for model in grid.names(config, "models")}
+        dims = {
+            model: embedding_dim(layout.fill(layout.EMBEDDINGS, dataset=dataset, model=model)) or ASSUMED_DIM
+            for model in grid.names(config, "models")
+        }
         for sampling in grid.names(config, "samplings"):
             n = sample_size_bound(config["samplings"][sampling], species)
             for reducer in grid.names(config, "reducers"):
@@ -65,7 +67,8 @@ def memory_problems(config: dict, limits_mb: dict[str, float]) -> list[str]:
                     problems.append(
                         f"cell {dataset}/{model}/{reducer}/*/{sampling}: {spec['method']} on N={n:,} points x "
                         f"{dims[model]} dims needs ~{estimate / 1000:.1f} GB, over the reduce job's "
-                        f"mem_mb={limits_mb['reduce']:.0f}; use {_alternative(SCALABLE_REDUCERS, spec['method'])}")
+                        f"mem_mb={limits_mb['reduce']:.0f}; use {_alternative(SCALABLE_REDUCERS, spec['method'])}"
+                    )
             for clusterer in grid.names(config, "clusterers"):
                 if grid.excluded(config, clusterer=clusterer, sampling=sampling):
                     continue
@@ -75,5 +78,6 @@ def memory_problems(config: dict, limits_mb: dict[str, float]) -> list[str]:
                     problems.append(
                         f"cell {dataset}/*/*/{clusterer}/{sampling}: {spec['method']} on N={n:,} points needs "
                         f"~{estimate / 1000:.1f} GB, over the cluster job's mem_mb={limits_mb['cluster']:.0f}; "
-                        f"use {_alternative(SCALABLE_CLUSTERERS, spec['method'])}")
+                        f"use {_alternative(SCALABLE_CLUSTERERS, spec['method'])}"
+                    )
     return problems

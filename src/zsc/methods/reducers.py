@@ -51,13 +51,25 @@ def _tsne(x, params, seed):
     if implementation == "opentsne":
         from openTSNE import TSNE as OpenTSNE
 
-        return np.asarray(OpenTSNE(n_components=params["n_components"], perplexity=perplexity,
-                                   negative_gradient_method="fft", random_state=seed, n_jobs=params["n_jobs"],
-                                   verbose=False).fit(x)), used
+        return np.asarray(
+            OpenTSNE(
+                n_components=params["n_components"],
+                perplexity=perplexity,
+                negative_gradient_method="fft",
+                random_state=seed,
+                n_jobs=params["n_jobs"],
+                verbose=False,
+            ).fit(x)
+        ), used
     from sklearn.manifold import TSNE
 
-    return TSNE(n_components=params["n_components"], perplexity=perplexity, random_state=seed,
-                init="pca", n_jobs=params["n_jobs"]).fit_transform(x), used
+    return TSNE(
+        n_components=params["n_components"],
+        perplexity=perplexity,
+        random_state=seed,
+        init="pca",
+        n_jobs=params["n_jobs"],
+    ).fit_transform(x), used
 
 
 def exact_knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,8 +95,14 @@ def umap_model(x, params, n_neighbors, seed):
     import umap
 
     indices, distances = exact_knn(x, n_neighbors)
-    return umap.UMAP(n_components=params["n_components"], n_neighbors=n_neighbors, min_dist=params["min_dist"],
-                     random_state=seed, precomputed_knn=(indices, distances, None), n_jobs=1)
+    return umap.UMAP(
+        n_components=params["n_components"],
+        n_neighbors=n_neighbors,
+        min_dist=params["min_dist"],
+        random_state=seed,
+        precomputed_knn=(indices, distances, None),
+        n_jobs=1,
+    )
 
 
 def _umap(x, params, seed):
@@ -102,9 +120,12 @@ def _isomap(x, params, seed):
     n_neighbors = int(params["n_neighbors"] or umap_neighbors(len(x)))
     _require_points(len(x), n_neighbors + 2, "isomap (n_neighbors + 2)")
     if params["landmarks"]:
-        return landmark_isomap(x, params["n_components"], n_neighbors, int(params["landmarks"]), seed), \
-            {"n_neighbors": n_neighbors}
-    return Isomap(n_components=params["n_components"], n_neighbors=n_neighbors).fit_transform(x), {"n_neighbors": n_neighbors}
+        return landmark_isomap(x, params["n_components"], n_neighbors, int(params["landmarks"]), seed), {
+            "n_neighbors": n_neighbors
+        }
+    return Isomap(n_components=params["n_components"], n_neighbors=n_neighbors).fit_transform(x), {
+        "n_neighbors": n_neighbors
+    }
 
 
 def landmark_isomap(x: np.ndarray, n_components: int, n_neighbors: int, n_landmarks: int, seed: int) -> np.ndarray:
@@ -157,11 +178,13 @@ def _kernel_pca(x, params, seed):
     _require_points(len(x), params["n_components"] + 1, "kernel_pca")
     if params["landmarks"]:  # Nystroem feature map on m landmarks, then (centred) PCA: kernel PCA in m x N
         m = min(int(params["landmarks"]), len(x))
-        features = Nystroem(kernel=params["kernel"], gamma=params["gamma"], n_components=m,
-                            random_state=seed).fit_transform(x)
+        features = Nystroem(
+            kernel=params["kernel"], gamma=params["gamma"], n_components=m, random_state=seed
+        ).fit_transform(x)
         return PCA(n_components=params["n_components"], random_state=seed).fit_transform(features), {"landmarks": m}
-    return KernelPCA(n_components=params["n_components"], kernel=params["kernel"], gamma=params["gamma"],
-                     random_state=seed).fit_transform(x), {}
+    return KernelPCA(
+        n_components=params["n_components"], kernel=params["kernel"], gamma=params["gamma"], random_state=seed
+    ).fit_transform(x), {}
 
 
 @dataclass(frozen=True)
@@ -177,12 +200,16 @@ class Method:
     memory: Callable = None  # (n points, d dims, resolved params) -> peak MB of a reduce job (see peak_mb)
 
     def get_params(self, spec: dict) -> dict:
-        return {**COMMON_PARAMS, **{name: p.default for name, p in self.params.items()},
-                **{key: value for key, value in spec.items() if key != "method"}}
+        return {
+            **COMMON_PARAMS,
+            **{name: p.default for name, p in self.params.items()},
+            **{key: value for key, value in spec.items() if key != "method"},
+        }
 
 
-def peak_mb(n: int, d: int, per_point: float = 0.0, quadratic: float = 0.0, landmarks: int = 0,
-            per_landmark_point: float = 0.0) -> float:
+def peak_mb(
+    n: int, d: int, per_point: float = 0.0, quadratic: float = 0.0, landmarks: int = 0, per_landmark_point: float = 0.0
+) -> float:
     """A reduce job's peak memory in MB: imports (~300 MB), the input as float32 + float64 + z-scored
     copies (20 bytes per value), plus the method's own terms in bytes. Coefficients were fitted to
     measured peaks at 4,000 and 8,000 points (bench/bench.py --only scale checks them at 10k-100k)."""
@@ -196,30 +223,59 @@ def _landmarks(params) -> int:
 COMMON_PARAMS = {"n_components": 2, "standardize": True}  # every reducer: output dimensions, z-score first
 NEIGHBOURS = Param(None, "min(15, max(5, N // 100)), the reference toolkit's rule")
 REDUCER_METHODS: dict[str, Method] = {
-    "tsne": Method(_tsne, {"perplexity": Param(None, "min(30, max(5, N // 50))"),
-                           "implementation": Param("auto", "sklearn (Barnes-Hut, the reference), opentsne (FFT), "
-                                                           "or auto: sklearn up to fft_above points, opentsne above"),
-                           "fft_above": Param(20000, "auto: the size from which openTSNE's FFT method is used"),
-                           "n_jobs": Param(1, "threads")},
-                   memory=lambda n, d, p: peak_mb(n, d, per_point=12_000)),
-    "umap": Method(_umap, {"n_neighbors": NEIGHBOURS, "min_dist": Param(0.1, "UMAP's min_dist")},
-                   memory=lambda n, d, p: peak_mb(n, d, per_point=16_000)),
+    "tsne": Method(
+        _tsne,
+        {
+            "perplexity": Param(None, "min(30, max(5, N // 50))"),
+            "implementation": Param(
+                "auto",
+                "sklearn (Barnes-Hut, the reference), opentsne (FFT), "
+                "or auto: sklearn up to fft_above points, opentsne above",
+            ),
+            "fft_above": Param(20000, "auto: the size from which openTSNE's FFT method is used"),
+            "n_jobs": Param(1, "threads"),
+        },
+        memory=lambda n, d, p: peak_mb(n, d, per_point=12_000),
+    ),
+    "umap": Method(
+        _umap,
+        {"n_neighbors": NEIGHBOURS, "min_dist": Param(0.1, "UMAP's min_dist")},
+        memory=lambda n, d, p: peak_mb(n, d, per_point=16_000),
+    ),
     "pca": Method(_pca, memory=lambda n, d, p: peak_mb(n, d, per_point=2_000)),
-    "isomap": Method(_isomap, {"n_neighbors": NEIGHBOURS,
-                               "landmarks": Param(None, "null: exact (N x N geodesics); m: landmark Isomap on m "
-                                                        "random landmarks (m x N), for large N")},
-                     memory=lambda n, d, p: (peak_mb(n, d, per_point=4_000, landmarks=_landmarks(p), per_landmark_point=24)
-                                             if _landmarks(p) else peak_mb(n, d, quadratic=24))),
-    "kernel_pca": Method(_kernel_pca, {"kernel": Param("rbf", "rbf, poly, sigmoid, cosine or linear"),
-                                       "gamma": Param(None, "1 / n_features (scikit-learn's default)"),
-                                       "landmarks": Param(None, "null: exact (N x N kernel); m: Nystroem "
-                                                                "approximation on m landmarks (m x N)")},
-                         memory=lambda n, d, p: (peak_mb(n, d, landmarks=_landmarks(p), per_landmark_point=24)
-                                                 if _landmarks(p) else peak_mb(n, d, quadratic=9))),
+    "isomap": Method(
+        _isomap,
+        {
+            "n_neighbors": NEIGHBOURS,
+            "landmarks": Param(
+                None, "null: exact (N x N geodesics); m: landmark Isomap on m random landmarks (m x N), for large N"
+            ),
+        },
+        memory=lambda n, d, p: (
+            peak_mb(n, d, per_point=4_000, landmarks=_landmarks(p), per_landmark_point=24)
+            if _landmarks(p)
+            else peak_mb(n, d, quadratic=24)
+        ),
+    ),
+    "kernel_pca": Method(
+        _kernel_pca,
+        {
+            "kernel": Param("rbf", "rbf, poly, sigmoid, cosine or linear"),
+            "gamma": Param(None, "1 / n_features (scikit-learn's default)"),
+            "landmarks": Param(None, "null: exact (N x N kernel); m: Nystroem approximation on m landmarks (m x N)"),
+        },
+        memory=lambda n, d, p: (
+            peak_mb(n, d, landmarks=_landmarks(p), per_landmark_point=24)
+            if _landmarks(p)
+            else peak_mb(n, d, quadratic=9)
+        ),
+    ),
 }
 REDUCERS = {name: method.fit for name, method in REDUCER_METHODS.items()}
-SCALABLE_REDUCERS = {"isomap": "isomap with landmarks: 1000 (landmark Isomap)",
-                     "kernel_pca": "kernel_pca with landmarks: 1000 (Nystroem)"}
+SCALABLE_REDUCERS = {
+    "isomap": "isomap with landmarks: 1000 (landmark Isomap)",
+    "kernel_pca": "kernel_pca with landmarks: 1000 (Nystroem)",
+}
 
 
 def resolve_reduction(x: np.ndarray, spec: dict, seed: int) -> tuple[np.ndarray, dict]:

@@ -64,12 +64,19 @@ def cluster_sections(labels: pd.DataFrame) -> list[dict]:
     clustered = labels[labels["cluster"] != -1]
     for cluster_id, members in sorted(clustered.groupby("cluster"), key=lambda item: (-len(item[1]), item[0])):
         counts = members["label"].value_counts()
-        sections.append({"title": f"Cluster {cluster_id}", "dominant": counts.index[0],
-                         "purity": counts.iloc[0] / len(members), "members": members})
+        sections.append(
+            {
+                "title": f"Cluster {cluster_id}",
+                "dominant": counts.index[0],
+                "purity": counts.iloc[0] / len(members),
+                "members": members,
+            }
+        )
     noise = labels[labels["cluster"] == -1]
     if len(noise):
-        sections.append({"title": "Outliers (noise): set aside for review", "dominant": None, "purity": None,
-                         "members": noise})
+        sections.append(
+            {"title": "Outliers (noise): set aside for review", "dominant": None, "purity": None, "members": noise}
+        )
     return sections
 
 
@@ -85,15 +92,19 @@ def _figure(row, thumbs: dict[str, str], dominant: str | None) -> str:
 def render_page(title: str, facts: dict, labels: pd.DataFrame, thumbs: dict[str, str]) -> str:
     """One cell's gallery as a complete HTML document."""
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
-    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>",
-             f"<style>{PAGE_STYLE}</style></head><body><p><a href=index.html>all galleries</a></p>",
-             f"<h1>{html.escape(title)}</h1><table>{rows}</table>",
-             "<p>Red frame: an image whose species differs from its cluster's dominant species.</p>"]
+    parts = [
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>",
+        f"<style>{PAGE_STYLE}</style></head><body><p><a href=index.html>all galleries</a></p>",
+        f"<h1>{html.escape(title)}</h1><table>{rows}</table>",
+        "<p>Red frame: an image whose species differs from its cluster's dominant species.</p>",
+    ]
     for section in cluster_sections(labels):
         heading = html.escape(section["title"])
         if section["dominant"] is not None:
-            heading += (f" &mdash; dominant species <b>{html.escape(str(section['dominant']))}</b>, "
-                        f"purity {section['purity']:.0%}")
+            heading += (
+                f" &mdash; dominant species <b>{html.escape(str(section['dominant']))}</b>, "
+                f"purity {section['purity']:.0%}"
+            )
         heading += f", {len(section['members'])} images"
         figures = "".join(_figure(row, thumbs, section["dominant"]) for row in section["members"].itertuples())
         parts.append(f"<h2>{heading}</h2><div class=grid>{figures}</div>")
@@ -103,8 +114,12 @@ def render_page(title: str, facts: dict, labels: pd.DataFrame, thumbs: dict[str,
 
 def render_index(pages: list[tuple[str, str, str]]) -> str:
     """pages: (file name, title, one-line description)."""
-    items = "".join(f'<li><a href="{html.escape(name)}">{html.escape(title)}</a> {html.escape(text)}</li>'
-                    for name, title, text in pages)
-    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Cluster galleries</title>"
-            f"<style>{PAGE_STYLE}</style></head><body><h1>Cluster galleries</h1><ul>{items}</ul>"
-            f"{LOAD_CHECK}</body></html>")
+    items = "".join(
+        f'<li><a href="{html.escape(name)}">{html.escape(title)}</a> {html.escape(text)}</li>'
+        for name, title, text in pages
+    )
+    return (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Cluster galleries</title>"
+        f"<style>{PAGE_STYLE}</style></head><body><h1>Cluster galleries</h1><ul>{items}</ul>"
+        f"{LOAD_CHECK}</body></html>"
+    )

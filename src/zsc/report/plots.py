@@ -31,13 +31,23 @@ def draw_heatmap(summary: pd.DataFrame, metric: str = "v_measure_retained_mean")
         summary = summary.assign(split="pooled")
     panels = sorted(summary[["sampling", "split"]].drop_duplicates().itertuples(index=False, name=None))
     titles = [f"sampling: {s}" + ("" if split == "pooled" else f", split: {split}") for s, split in panels]
-    tables = [summary[(summary["sampling"] == s) & (summary["split"] == split)].pivot_table(
-        index=["model", "reducer"], columns="clusterer", values=metric, dropna=False) for s, split in panels]
+    tables = [
+        summary[(summary["sampling"] == s) & (summary["split"] == split)].pivot_table(
+            index=["model", "reducer"], columns="clusterer", values=metric, dropna=False
+        )
+        for s, split in panels
+    ]
     rows = [len(table) for table in tables]
     n_columns = max(table.shape[1] for table in tables)
     height = ROW_INCHES * sum(rows) + PANEL_INCHES * len(tables)  # cells + each panel's title and tick labels
-    fig, axes = plt.subplots(len(tables), 1, figsize=(4.5 + 0.9 * n_columns, height), squeeze=False,
-                             gridspec_kw={"height_ratios": rows}, layout="constrained")
+    fig, axes = plt.subplots(
+        len(tables),
+        1,
+        figsize=(4.5 + 0.9 * n_columns, height),
+        squeeze=False,
+        gridspec_kw={"height_ratios": rows},
+        layout="constrained",
+    )
     image = None
     for ax, title, table in zip(axes[:, 0], titles, tables):
         values = table.to_numpy(dtype=float)
@@ -46,8 +56,15 @@ def draw_heatmap(summary: pd.DataFrame, metric: str = "v_measure_retained_mean")
         ax.set_yticks(range(table.shape[0]), [plain(f"{m} / {r}") for m, r in table.index], fontsize=8)
         for (i, j), value in np.ndenumerate(values):
             if np.isfinite(value):
-                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                        color="black" if value > 0.6 else "white")
+                ax.text(
+                    j,
+                    i,
+                    f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="black" if value > 0.6 else "white",
+                )
         ax.set_title(plain(title), fontsize=9)
     fig.colorbar(image, ax=axes[:, 0].tolist(), label=metric.replace("_", " "), shrink=0.8)
     return fig

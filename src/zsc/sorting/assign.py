@@ -10,8 +10,8 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from zsc.methods.clusterers import cluster
 from zsc.evaluation.metrics import NOISE, nearest_clusters
+from zsc.methods.clusterers import cluster
 from zsc.methods.reducers import reduce
 
 MAX_NAME_BYTES = 255  # NAME_MAX of common file systems
@@ -50,12 +50,25 @@ class SortInputError(ValueError):
 
 def single_cluster(n: int) -> pd.DataFrame:
     """Every photo in cluster 0: the only sorting of one distinct photo (or of k=1)."""
-    return pd.DataFrame({"cluster": np.zeros(n, int), "doubtful": False, "reason": "",
-                         "nearest_cluster": np.zeros(n, int), "distance_to_cluster": np.zeros(n)})
+    return pd.DataFrame(
+        {
+            "cluster": np.zeros(n, int),
+            "doubtful": False,
+            "reason": "",
+            "nearest_cluster": np.zeros(n, int),
+            "distance_to_cluster": np.zeros(n),
+        }
+    )
 
 
-def assign_clusters(embeddings: np.ndarray, reducer_spec: dict, clusterer_spec: dict, k: int | None, seed: int,
-           min_silhouette: float = 0.0) -> pd.DataFrame:
+def assign_clusters(
+    embeddings: np.ndarray,
+    reducer_spec: dict,
+    clusterer_spec: dict,
+    k: int | None,
+    seed: int,
+    min_silhouette: float = 0.0,
+) -> pd.DataFrame:
     """Per image: cluster (-1 = noise), whether it is doubtful and why, its likely cluster and distance.
 
     ``embeddings`` are distinct photos (exact duplicates follow their twin, see ``sort_assign_job``).
@@ -67,24 +80,34 @@ def assign_clusters(embeddings: np.ndarray, reducer_spec: dict, clusterer_spec: 
 
     n = len(embeddings)
     if k is not None and k > n:
-        raise SortInputError(f"k={k} groups asked for, but the inbox has only {n} distinct usable photo(s); "
-                             f"lower sort.<run>.k")
+        raise SortInputError(
+            f"k={k} groups asked for, but the inbox has only {n} distinct usable photo(s); lower sort.<run>.k"
+        )
     if n == 1 or k == 1:
         return single_cluster(n)
     try:
         points = reduce(embeddings, reducer_spec, seed)
     except (ReducerError, ValueError, np.linalg.LinAlgError) as error:
-        raise SortInputError(f"reducer '{reducer_spec['method']}' cannot run on {n} distinct photo(s): "
-                             f"{str(error).splitlines()[0]}") from None
+        raise SortInputError(
+            f"reducer '{reducer_spec['method']}' cannot run on {n} distinct photo(s): {str(error).splitlines()[0]}"
+        ) from None
     spec = {**clusterer_spec, "k": k} if k is not None else clusterer_spec
     try:
         labels = cluster(points, spec, true_k=k or 0, seed=seed)
     except (ClustererError, ValueError) as error:
-        raise SortInputError(f"clusterer '{clusterer_spec['method']}' cannot run on {n} distinct photo(s): "
-                             f"{str(error).splitlines()[0]}") from None
+        raise SortInputError(
+            f"clusterer '{clusterer_spec['method']}' cannot run on {n} distinct photo(s): {str(error).splitlines()[0]}"
+        ) from None
     doubtful, nearest, reasons = doubt(points, labels, min_silhouette)
-    return pd.DataFrame({"cluster": labels, "doubtful": doubtful, "reason": reasons,
-                         "nearest_cluster": nearest[:, 0].astype(int), "distance_to_cluster": nearest[:, 1].round(6)})
+    return pd.DataFrame(
+        {
+            "cluster": labels,
+            "doubtful": doubtful,
+            "reason": reasons,
+            "nearest_cluster": nearest[:, 0].astype(int),
+            "distance_to_cluster": nearest[:, 1].round(6),
+        }
+    )
 
 
 def folder_name(cluster_id: int, doubtful: bool) -> str:
@@ -103,5 +126,5 @@ def output_name(image_id: str) -> str:
     if len(name.encode()) <= MAX_NAME_BYTES:
         return name
     digest = hashlib.sha256(image_id.encode()).hexdigest()[:16]
-    tail = name.encode()[-(MAX_NAME_BYTES - len(digest) - 2):].decode(errors="ignore")
+    tail = name.encode()[-(MAX_NAME_BYTES - len(digest) - 2) :].decode(errors="ignore")
     return f"{digest}__{tail}"

@@ -150,13 +150,17 @@ def free_name(output_dir: Path, relative: str, taken: set[str]) -> str:
 def planned_identity(root: Path, image_id: str, target: Path, mode: str, expected_hash: str | None) -> dict:
     """The record row ``place_one`` would write, without writing (to leave an unchanged file alone)."""
     if mode == "symlink":
-        return {"kind": "symlink", "target": os.path.relpath((root / image_id).resolve(), target.parent),
-                "content_hash": expected_hash or ""}
+        return {
+            "kind": "symlink",
+            "target": os.path.relpath((root / image_id).resolve(), target.parent),
+            "content_hash": expected_hash or "",
+        }
     return {"kind": "copy", "target": "", "content_hash": expected_hash or ""}
 
 
-def update_shared_folder(root: Path | str, plan: pd.DataFrame, output_dir: Path | str,
-                         mode: str) -> tuple[pd.DataFrame, Placed]:
+def update_shared_folder(
+    root: Path | str, plan: pd.DataFrame, output_dir: Path | str, mode: str
+) -> tuple[pd.DataFrame, Placed]:
     """Bring ``output_dir`` to ``plan``, touching only files the workflow wrote there before.
 
     A file of ours that is planned again unchanged is left alone; one no longer planned is removed;
@@ -168,8 +172,10 @@ def update_shared_folder(root: Path | str, plan: pd.DataFrame, output_dir: Path 
     root, output_dir = Path(root), Path(output_dir)
     record = read_record(output_dir)
     hashes = plan["content_hash"] if "content_hash" in plan else [""] * len(plan)
-    wanted = {relative: (image_id, expected or None)
-              for image_id, relative, expected in zip(plan["image_id"], plan["file"], hashes)}
+    wanted = {
+        relative: (image_id, expected or None)
+        for image_id, relative, expected in zip(plan["image_id"], plan["file"], hashes)
+    }
     unchanged, kept_edited = [], []
     for _, row in record.iterrows():
         path = output_dir / row["file"]
@@ -205,14 +211,18 @@ def update_shared_folder(root: Path | str, plan: pd.DataFrame, output_dir: Path 
     write_table(pd.DataFrame(placed.written, columns=RECORD_COLUMNS), record_path(output_dir))
     others = user_files(output_dir, {row["file"] for row in placed.written})
     if kept_edited:
-        placed.notes.append(f"{len(kept_edited)} file(s) the workflow wrote were changed since and are kept: "
-                            f"{kept_edited[:10]}")
+        placed.notes.append(
+            f"{len(kept_edited)} file(s) the workflow wrote were changed since and are kept: {kept_edited[:10]}"
+        )
     if renamed:
-        placed.notes.append(f"{len(renamed)} photo(s) placed under another name because a file of yours holds "
-                            f"theirs: {renamed[:10]}")
+        placed.notes.append(
+            f"{len(renamed)} photo(s) placed under another name because a file of yours holds theirs: {renamed[:10]}"
+        )
     if others:
-        placed.notes.append(f"{len(others)} file(s) in {output_dir} were not written by the workflow and were left "
-                            f"as they are: {others[:10]}")
+        placed.notes.append(
+            f"{len(others)} file(s) in {output_dir} were not written by the workflow and were left "
+            f"as they are: {others[:10]}"
+        )
     return plan, placed
 
 

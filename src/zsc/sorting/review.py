@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from zsc.io import normalise_label, read_user_csv
-from zsc.sorting.placement import Placed, update_shared_folder
 from zsc.sorting.assign import MAX_NAME_BYTES, output_name
+from zsc.sorting.placement import Placed, update_shared_folder
 
 UNREVIEWED = "_unreviewed"
 REVIEW_COLUMNS = ("image_id", "label")
@@ -54,18 +54,25 @@ HELP = (
 
 def review_state_key(assignments: pd.DataFrame) -> str:
     """Identifies one clustering of one set of photos: saved review work applies only to it."""
-    text = "\n".join(f"{i}\t{c}\t{d}" for i, c, d in
-                     zip(assignments["image_id"], assignments["cluster"], assignments["doubtful"]))
+    text = "\n".join(
+        f"{i}\t{c}\t{d}" for i, c, d in zip(assignments["image_id"], assignments["cluster"], assignments["doubtful"])
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def page_data(run: str, assignments: pd.DataFrame, thumbs: dict[str, str]) -> dict:
     """The page's inline data: one compact row per photo."""
-    rows = [[image_id, thumbs.get(image_id, ""), int(c), int(bool(d)), int(n), round(float(dist), 4), reason or ""]
-            for image_id, c, d, n, dist, reason in zip(
-                assignments["image_id"], assignments["cluster"], assignments["doubtful"],
-                assignments["nearest_cluster"], assignments["distance_to_cluster"],
-                assignments["reason"].fillna(""))]
+    rows = [
+        [image_id, thumbs.get(image_id, ""), int(c), int(bool(d)), int(n), round(float(dist), 4), reason or ""]
+        for image_id, c, d, n, dist, reason in zip(
+            assignments["image_id"],
+            assignments["cluster"],
+            assignments["doubtful"],
+            assignments["nearest_cluster"],
+            assignments["distance_to_cluster"],
+            assignments["reason"].fillna(""),
+        )
+    ]
     clusters = sorted(int(c) for c in set(assignments.loc[~assignments["doubtful"].astype(bool), "cluster"]))
     return {"run": run, "key": review_state_key(assignments), "images": rows, "clusters": clusters}
 
@@ -107,13 +114,18 @@ def read_review(path: Path | str, image_ids) -> tuple[pd.Series, list[str]]:
     known = set(image_ids)
     unknown = sorted(set(table["image_id"]) - known)
     if unknown and len(unknown) == table["image_id"].nunique():
-        raise ValueError(f"review CSV {path}: none of its {len(unknown)} image id(s) is a photo of this run, "
-                         f"e.g. {unknown[:3]} (a CSV exported from another run?)")
-    labelled = table.loc[(table["label"] != "") & table["image_id"].isin(known), ["image_id", "label"]].drop_duplicates()
+        raise ValueError(
+            f"review CSV {path}: none of its {len(unknown)} image id(s) is a photo of this run, "
+            f"e.g. {unknown[:3]} (a CSV exported from another run?)"
+        )
+    labelled = table.loc[
+        (table["label"] != "") & table["image_id"].isin(known), ["image_id", "label"]
+    ].drop_duplicates()
     twice = labelled["image_id"][labelled["image_id"].duplicated()]
     if len(twice):
-        raise ValueError(f"review CSV {path}: {twice.nunique()} image(s) have two different labels, "
-                         f"e.g. '{twice.iloc[0]}'")
+        raise ValueError(
+            f"review CSV {path}: {twice.nunique()} image(s) have two different labels, e.g. '{twice.iloc[0]}'"
+        )
     return labelled.set_index("image_id")["label"], unknown
 
 
@@ -127,14 +139,23 @@ def safe_folder_name(label: str) -> str:
         name = "_"
     if name.startswith("."):
         name = "_" + name[1:]
-    if name.split(".")[0].upper() in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
-                                      *(f"LPT{i}" for i in range(10))}:
+    if name.split(".")[0].upper() in {
+        "CON",
+        "PRN",
+        "AUX",
+        "NUL",
+        *(f"COM{i}" for i in range(10)),
+        *(f"LPT{i}" for i in range(10)),
+    }:
         name = "_" + name
     if name.casefold() == UNREVIEWED.casefold():  # '_Unreviewed' is the same folder on macOS, Windows, exFAT
         name = UNREVIEWED + "_label"
     if len(name.encode()) > MAX_NAME_BYTES - 20:
-        name = name.encode()[:MAX_NAME_BYTES - 40].decode(errors="ignore") + "~" + \
-            hashlib.sha256(label.encode()).hexdigest()[:12]
+        name = (
+            name.encode()[: MAX_NAME_BYTES - 40].decode(errors="ignore")
+            + "~"
+            + hashlib.sha256(label.encode()).hexdigest()[:12]
+        )
     return name
 
 
@@ -166,8 +187,9 @@ def label_folders(labels) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", "folder", "changed"])
 
 
-def apply_review(root: Path | str, assignments: pd.DataFrame, review: pd.Series, final_dir: Path | str,
-                 mode: str) -> tuple[pd.DataFrame, pd.DataFrame, Placed]:
+def apply_review(
+    root: Path | str, assignments: pd.DataFrame, review: pd.Series, final_dir: Path | str, mode: str
+) -> tuple[pd.DataFrame, pd.DataFrame, Placed]:
     """Bring final/<label>/ (and final/_unreviewed/) to the review; return (labels, label->folder, placed).
 
     Only files this step wrote into ``final_dir`` before are replaced or removed (see zsc.sorting.placement)."""

@@ -38,6 +38,13 @@ def choose_setting(run: dict, choices: dict, summary_path: str | None, metrics_p
         elif recorded:
             clusterer_spec = {**recorded, **clusterer_spec, "density_rule": f"as used by the benchmark ({source})"}
         else:
-            raise ValueError("a density clusterer without min_cluster_size/min_samples needs sort.<run>.expected_group_size")
-    return {**names, "source": source, "model_spec": choices["models"][names["model"]],
-            "reducer_spec": choices["reducers"][names["reducer"]], "clusterer_spec": clusterer_spec}
+            raise ValueError(
+                "a density clusterer without min_cluster_size/min_samples needs sort.<run>.expected_group_size"
+            )
+    return {
+        **names,
+        "source": source,
+        "model_spec": choices["models"][names["model"]],
+        "reducer_spec": choices["reducers"][names["reducer"]],
+        "clusterer_spec": clusterer_spec,
+    }

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
 
 from zsc.io import write_table
 
 
 def aggregate(cell_paths: list[str], reject_paths: list[str], labels_by_cell: dict[str, str], outputs: dict) -> None:
     """The dataset's tables from its cells; ``labels_by_cell``: a cell's key -> its labels file."""
-    from zsc.evaluation.aggregate import (collect_outliers, collect_rejects, label_free_selection, leaderboard, load_cells,
-                               split_costs, summarise)
+    from zsc.evaluation.aggregate import (
+        collect_outliers,
+        collect_rejects,
+        label_free_selection,
+        leaderboard,
+        load_cells,
+        split_costs,
+        summarise,
+    )
 
     metrics, per_species = load_cells(cell_paths)
     if (metrics["status"] != "ok").all():
-        print(f"warning: every one of the {len(metrics)} cells failed, e.g. {metrics['reason'].iloc[0]} "
-              f"(all reasons in {outputs['csv']})", file=sys.__stderr__, flush=True)
+        print(
+            f"warning: every one of the {len(metrics)} cells failed, e.g. {metrics['reason'].iloc[0]} "
+            f"(all reasons in {outputs['csv']})",
+            file=sys.__stderr__,
+            flush=True,
+        )
     deterministic, costs = split_costs(metrics)
     summary = summarise(metrics)
     write_table(metrics, outputs["parquet"])

@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 
 from zsc.evaluation import metrics as zmetrics
-from zsc.methods.clusterers import DENSITY_METHODS, ClustererError, cell_spec, fit_cluster
 from zsc.io import write_json, write_table
+from zsc.methods.clusterers import DENSITY_METHODS, ClustererError, cell_spec, fit_cluster
 from zsc.methods.reducers import reduced_coordinates
-
 
 RECORDED_PARAMS = ("k", "min_cluster_size", "min_samples", "eps", "density_rule")
 
@@ -28,8 +27,16 @@ def recorded_params(spec: dict, used: dict) -> dict:
     return {**flat, "params": json.dumps(resolved, sort_keys=True, default=str)}
 
 
-def cluster(points_path: str, info_path: str, spec: dict, seed: int, cell: dict,
-                labels_path: str, metrics_path: str, density_preset: dict | None = None) -> None:
+def cluster(
+    points_path: str,
+    info_path: str,
+    spec: dict,
+    seed: int,
+    cell: dict,
+    labels_path: str,
+    metrics_path: str,
+    density_preset: dict | None = None,
+) -> None:
     """Cluster one reduction and score it; any failure becomes a metrics row with a reason.
 
     ``density_preset``: {"name": preset, "fixed": bool} of the sampling; unless fixed, the preset is
@@ -40,8 +47,11 @@ def cluster(points_path: str, info_path: str, spec: dict, seed: int, cell: dict,
     coordinates = reduced_coordinates(points_frame)
     truth = points_frame["label"].to_numpy()
     spec = cell_spec(spec, density_preset, truth)
-    row = {**cell, "reduce_seconds": reduce_info["reduce_seconds"],
-           "reduce_peak_rss_mb": reduce_info.get("reduce_peak_rss_mb")}
+    row = {
+        **cell,
+        "reduce_seconds": reduce_info["reduce_seconds"],
+        "reduce_peak_rss_mb": reduce_info.get("reduce_peak_rss_mb"),
+    }
     started = time.perf_counter()
     predicted = np.full(len(points_frame), zmetrics.NOISE, dtype=np.int64)
     used, diagnostics = {}, {}
@@ -54,8 +64,11 @@ def cluster(points_path: str, info_path: str, spec: dict, seed: int, cell: dict,
         except (ClustererError, ValueError) as error:
             row.update(status="failed", reason=f"cluster: {type(error).__name__}: {error}")
     row["cluster_seconds"] = round(time.perf_counter() - started, 4)
-    row.update(recorded_params(spec, used), **diagnostics,
-               reducer_params=json.dumps(reduce_info.get("params", {}), sort_keys=True, default=str))
+    row.update(
+        recorded_params(spec, used),
+        **diagnostics,
+        reducer_params=json.dumps(reduce_info.get("params", {}), sort_keys=True, default=str),
+    )
     if row["status"] == "ok":
         row.update(zmetrics.external_metrics(truth, predicted))
         row["silhouette"] = zmetrics.silhouette(coordinates, predicted, seed=seed)
@@ -63,8 +76,9 @@ def cluster(points_path: str, info_path: str, spec: dict, seed: int, cell: dict,
         row["dbcv"] = zmetrics.dbcv(coordinates, predicted) if row["density_method"] else float("nan")
         row["group_balanced_v_measure"] = zmetrics.group_balanced_v_measure(truth, predicted, points_frame["group"])
     nearest, distance = zmetrics.nearest_clusters(coordinates, predicted)
-    labels = points_frame[["image_id", "label", "group"]].assign(cluster=predicted, nearest_cluster=nearest,
-                                                                 nearest_distance=distance)
+    labels = points_frame[["image_id", "label", "group"]].assign(
+        cluster=predicted, nearest_cluster=nearest, nearest_distance=distance
+    )
     write_table(labels, labels_path)
     per_species = zmetrics.per_species(truth, predicted) if row["status"] == "ok" and len(truth) else pd.DataFrame()
     row["per_species"] = per_species.to_dict(orient="records")

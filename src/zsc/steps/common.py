@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 
 
-
 @contextlib.contextmanager
 def logged(log_path: str | None):
     """Send stderr (warnings, tqdm, tracebacks) of a job to its Snakemake log file."""

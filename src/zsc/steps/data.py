@@ -6,22 +6,36 @@ import sys
 
 import pandas as pd
 
-from zsc.io import frame_fingerprint, write_table
 from zsc.data.sampling import draw_sample
 from zsc.data.scan import Layout, label_from_table, read_label_table, scan_folder
+from zsc.io import frame_fingerprint, write_table
 from zsc.steps.common import print_rejects
 
 
 def demo_photos(output_dir: str, spec: dict) -> None:
     from zsc.data.demo import generate
 
-    generate(output_dir, n_species=spec["n_species"], per_species=spec["per_species"], seed=spec["seed"],
-             size=spec["size"], nested=spec["nested"])
+    generate(
+        output_dir,
+        n_species=spec["n_species"],
+        per_species=spec["per_species"],
+        seed=spec["seed"],
+        size=spec["size"],
+        nested=spec["nested"],
+    )
 
 
-def scan(root: str, label_level: int, group_level: int | None, min_images_per_species: int,
-         manifest_path: str, rejects_path: str, workers: int = 1, labels_path: str | None = None,
-         split_by_group: bool = False) -> None:
+def scan(
+    root: str,
+    label_level: int,
+    group_level: int | None,
+    min_images_per_species: int,
+    manifest_path: str,
+    rejects_path: str,
+    workers: int = 1,
+    labels_path: str | None = None,
+    split_by_group: bool = False,
+) -> None:
     """Manifest + rejects of a dataset; species from folder names, or from a labels CSV when given.
 
     With ``split_by_group`` every photo needs a group: one without (a blank ``group`` cell) is a reject."""
@@ -35,27 +49,50 @@ def scan(root: str, label_level: int, group_level: int | None, min_images_per_sp
         manifest, rejects = scan_folder(root, Layout(label_level, group_level), workers=workers)
     if split_by_group:
         blank = manifest["group"] == ""
-        rejects = pd.concat([rejects, pd.DataFrame({
-            "image_id": manifest.loc[blank, "image_id"], "stage": "scan",
-            "reason": "no group (split_by: group clusters each group apart; give this photo a group)"})],
-            ignore_index=True).sort_values("image_id", ignore_index=True)
+        rejects = pd.concat(
+            [
+                rejects,
+                pd.DataFrame(
+                    {
+                        "image_id": manifest.loc[blank, "image_id"],
+                        "stage": "scan",
+                        "reason": "no group (split_by: group clusters each group apart; give this photo a group)",
+                    }
+                ),
+            ],
+            ignore_index=True,
+        ).sort_values("image_id", ignore_index=True)
         manifest = manifest[~blank].reset_index(drop=True)
     sizes = manifest.groupby("label").size()
     too_small = sizes[sizes < min_images_per_species].index
     if len(too_small):
         small = manifest[manifest["label"].isin(too_small)]
-        rejects = pd.concat([rejects, pd.DataFrame({
-            "image_id": small["image_id"], "stage": "scan",
-            "reason": [f"species '{label}' has {sizes[label]} usable image(s), fewer than "
-                       f"scan.min_images_per_species={min_images_per_species}" for label in small["label"]],
-        })], ignore_index=True).sort_values("image_id", ignore_index=True)
+        rejects = pd.concat(
+            [
+                rejects,
+                pd.DataFrame(
+                    {
+                        "image_id": small["image_id"],
+                        "stage": "scan",
+                        "reason": [
+                            f"species '{label}' has {sizes[label]} usable image(s), fewer than "
+                            f"scan.min_images_per_species={min_images_per_species}"
+                            for label in small["label"]
+                        ],
+                    }
+                ),
+            ],
+            ignore_index=True,
+        ).sort_values("image_id", ignore_index=True)
         manifest = manifest[~manifest["label"].isin(too_small)].reset_index(drop=True)
     n_species = manifest["label"].nunique()
     write_table(rejects, rejects_path)
     if n_species < 2:
         print_rejects(rejects)  # Snakemake deletes a failed job's outputs; its log stays
-        raise ValueError(f"{root}: {n_species} usable species after the scan (rejects listed in the job's log); "
-                         f"clustering needs at least 2")
+        raise ValueError(
+            f"{root}: {n_species} usable species after the scan (rejects listed in the job's log); "
+            f"clustering needs at least 2"
+        )
     print(f"scan {root}: {len(manifest)} images of {n_species} species, {len(rejects)} rejected", file=sys.stderr)
     write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
 
@@ -65,15 +102,26 @@ def sample(manifest_path: str, spec: dict, seed: int, output_path: str, group: s
     manifest = pd.read_parquet(manifest_path)
     if group is not None:
         if group not in set(manifest["group"]):
-            raise ValueError(f"split '{group}': no usable image in that group; groups found: "
-                             f"{sorted(set(manifest['group']))}")
+            raise ValueError(
+                f"split '{group}': no usable image in that group; groups found: {sorted(set(manifest['group']))}"
+            )
         manifest = manifest[manifest["group"] == group].reset_index(drop=True)
     n_species = manifest["label"].nunique()
     if n_species < 2:
         where = f"split '{group}'" if group is not None else "the dataset"
-        raise ValueError(f"{where} has {n_species} usable species ({sorted(set(manifest['label']))}); clustering "
-                         f"needs at least 2: remove it from the dataset's splits, or unset split_by")
+        raise ValueError(
+            f"{where} has {n_species} usable species ({sorted(set(manifest['label']))}); clustering "
+            f"needs at least 2: remove it from the dataset's splits, or unset split_by"
+        )
     drawn = draw_sample(manifest, spec, seed)
-    write_table(drawn, output_path, metadata={"spec": spec, "seed": seed, "split": group,
-                                              "excluded_species": drawn.attrs["excluded"],
-                                              "counts_per_species": drawn.attrs["counts"]})
+    write_table(
+        drawn,
+        output_path,
+        metadata={
+            "spec": spec,
+            "seed": seed,
+            "split": group,
+            "excluded_species": drawn.attrs["excluded"],
+            "counts_per_species": drawn.attrs["counts"],
+        },
+    )

@@ -15,14 +15,25 @@ from zsc import layout
 from zsc.io import atomic_path, read_embeddings, write_json, write_table
 
 
-def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_path: str, rejects_path: str,
-          stats_path: str, device: str = "auto", workers: int = 2, cache_root: str = layout.EMBED_CACHE,
-          shard: int = 0, n_shards: int = 1) -> None:
+def embed(
+    model_name: str,
+    spec: dict,
+    root: str,
+    manifest_path: str,
+    output_path: str,
+    rejects_path: str,
+    stats_path: str,
+    device: str = "auto",
+    workers: int = 2,
+    cache_root: str = layout.EMBED_CACHE,
+    shard: int = 0,
+    n_shards: int = 1,
+) -> None:
     """Embeddings of a dataset's photos, or of one shard of them (``shard_of``): taken from the
     content-addressed cache where it has them; only the rest run through the model, then join the cache."""
     from zsc.embedding.backbones import build_backbone
-    from zsc.embedding.embed import embed_manifest, pick_device, run_metadata, write_embedding_file
     from zsc.embedding.cache import EmbeddingCache, cache_key, key_digest, shard_of
+    from zsc.embedding.embed import embed_manifest, pick_device, run_metadata, write_embedding_file
     from zsc.io import read_metadata
 
     started = time.perf_counter()
@@ -35,10 +46,14 @@ def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_pat
     metadata = run_metadata(model_name, spec, backbone, fingerprint)
     kind = pick_device(device).type
     numerics = f"{kind}/{spec['precision'] if kind == 'cuda' else 'fp32'}"
-    versions = {name: version for name, version in metadata["versions"].items()
-                if name not in ("python", "torchvision_ops_patched")}
-    cache = EmbeddingCache(cache_root, cache_key(spec, backbone.weights_source, backbone.preprocessing.as_dict(), numerics,
-                                                 versions))
+    versions = {
+        name: version
+        for name, version in metadata["versions"].items()
+        if name not in ("python", "torchvision_ops_patched")
+    }
+    cache = EmbeddingCache(
+        cache_root, cache_key(spec, backbone.weights_source, backbone.preprocessing.as_dict(), numerics, versions)
+    )
     metadata["cache_key"] = key_digest(cache.key)
     found = cache.lookup(manifest["content_hash"])
     # exact duplicates (kept in a sort run) are embedded once: the cache is keyed by content
@@ -47,8 +62,17 @@ def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_pat
     if len(todo):
         fresh = Path(output_path).with_name(f".{Path(output_path).name}.new")
         few = len(todo) <= 4 * spec["batch_size"]  # decoding a few photos in-process beats starting workers
-        rejects = embed_manifest(backbone, todo, Path(root), fresh, dict(metadata), batch_size=spec["batch_size"],
-                                 workers=0 if few else workers, device=device, precision=spec["precision"])
+        rejects = embed_manifest(
+            backbone,
+            todo,
+            Path(root),
+            fresh,
+            dict(metadata),
+            batch_size=spec["batch_size"],
+            workers=0 if few else workers,
+            device=device,
+            precision=spec["precision"],
+        )
         if fresh.exists():
             frame, matrix = read_embeddings(fresh)
             hashes = frame["image_id"].map(todo.set_index("image_id")["content_hash"]).tolist()
@@ -58,13 +82,23 @@ def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_pat
     n_embedded = int(len(todo) - len(rejects))
     if len(rejects):  # a photo that failed takes its exact duplicates with it, each with the reason
         reason_of = dict(zip(todo.set_index("image_id").loc[rejects["image_id"], "content_hash"], rejects["reason"]))
-        twins = manifest[manifest["content_hash"].isin(list(reason_of)) & ~manifest["image_id"].isin(rejects["image_id"])]
-        rejects = pd.concat([rejects, pd.DataFrame({"image_id": twins["image_id"], "stage": "embed",
-                                                    "reason": twins["content_hash"].map(reason_of)})],
-                            ignore_index=True).sort_values("image_id", ignore_index=True)
+        twins = manifest[
+            manifest["content_hash"].isin(list(reason_of)) & ~manifest["image_id"].isin(rejects["image_id"])
+        ]
+        rejects = pd.concat(
+            [
+                rejects,
+                pd.DataFrame(
+                    {"image_id": twins["image_id"], "stage": "embed", "reason": twins["content_hash"].map(reason_of)}
+                ),
+            ],
+            ignore_index=True,
+        ).sort_values("image_id", ignore_index=True)
     embedded = manifest[manifest["content_hash"].isin(list(found))].reset_index(drop=True)
     if embedded.empty and n_shards == 1:
-        raise RuntimeError(f"no image of {len(manifest)} could be embedded; rejects: {rejects.head(20).values.tolist()}")
+        raise RuntimeError(
+            f"no image of {len(manifest)} could be embedded; rejects: {rejects.head(20).values.tolist()}"
+        )
     if len(embedded):
         matrix = np.stack([found[h] for h in embedded["content_hash"]])
     else:  # an empty shard (few photos, many shards): an empty file of the right width
@@ -74,17 +108,26 @@ def embed(model_name: str, spec: dict, root: str, manifest_path: str, output_pat
         matrix = np.zeros((0, metadata["embedding_dim"]), np.float32)
     write_embedding_file(embedded, matrix, metadata, output_path)
     write_table(rejects, rejects_path)
-    stats = {"images": len(manifest), "from_cache": int(len(manifest) - len(todo)),
-             "embedded": n_embedded, "rejected": int(len(rejects)), "cache": str(cache.folder),
-             "seconds": round(time.perf_counter() - started, 2)}
+    stats = {
+        "images": len(manifest),
+        "from_cache": int(len(manifest) - len(todo)),
+        "embedded": n_embedded,
+        "rejected": int(len(rejects)),
+        "cache": str(cache.folder),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
     write_json(stats, stats_path)
-    print(f"embed {model_name}{f' shard {shard}/{n_shards}' if n_shards > 1 else ''}: {stats['images']} images, "
-          f"{stats['from_cache']} from the cache ({cache.folder}), {stats['embedded']} embedded, "
-          f"{stats['rejected']} rejected", file=sys.stderr)
+    print(
+        f"embed {model_name}{f' shard {shard}/{n_shards}' if n_shards > 1 else ''}: {stats['images']} images, "
+        f"{stats['from_cache']} from the cache ({cache.folder}), {stats['embedded']} embedded, "
+        f"{stats['rejected']} rejected",
+        file=sys.stderr,
+    )
 
 
-def merge_shards(manifest_path: str, shard_paths: list[str], shard_rejects: list[str], shard_stats: list[str],
-                outputs: dict) -> None:
+def merge_shards(
+    manifest_path: str, shard_paths: list[str], shard_rejects: list[str], shard_stats: list[str], outputs: dict
+) -> None:
     """The per-dataset embedding file from its shards, in manifest order: the same bytes as unsharded."""
     from zsc.embedding.embed import write_embedding_file
     from zsc.io import read_metadata
@@ -102,8 +145,11 @@ def merge_shards(manifest_path: str, shard_paths: list[str], shard_rejects: list
     rejects = pd.concat([pd.read_csv(path) for path in shard_rejects], ignore_index=True)
     write_table(rejects.sort_values("image_id", ignore_index=True), outputs["rejects"])
     stats = [json.loads(Path(path).read_text()) for path in shard_stats]
-    write_json({key: sum(s[key] for s in stats) for key in ("images", "from_cache", "embedded", "rejected", "seconds")}
-               | {"shards": len(stats), "cache": stats[0]["cache"]}, outputs["stats"])
+    write_json(
+        {key: sum(s[key] for s in stats) for key in ("images", "from_cache", "embedded", "rejected", "seconds")}
+        | {"shards": len(stats), "cache": stats[0]["cache"]},
+        outputs["stats"],
+    )
     remove_stale_shards(shard_paths)
 
 

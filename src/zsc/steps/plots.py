@@ -9,8 +9,14 @@ import pandas as pd
 from zsc.layout import cell_key, reduction_key
 
 
-def plots(summary_path: str, per_species_path: str, metrics_path: str, labels_by_cell: dict[str, str],
-          points_by_reduction: dict[str, str], outputs: dict) -> None:
+def plots(
+    summary_path: str,
+    per_species_path: str,
+    metrics_path: str,
+    labels_by_cell: dict[str, str],
+    points_by_reduction: dict[str, str],
+    outputs: dict,
+) -> None:
     """Heatmap of the grid, per-species bars and the 2-D scatter of the best setting (its first ok seed)."""
     from zsc.evaluation.aggregate import KEYS, first_ok_cell, usable_settings
     from zsc.report import plots as figures

@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 
 
-
 def thumbnails(root: str, manifest_path: str, output_dir: str) -> None:
     from zsc.report.gallery import make_thumbnails
 
@@ -18,8 +17,9 @@ def thumbnails(root: str, manifest_path: str, output_dir: str) -> None:
     print(f"{len(made) - len(failed)} thumbnails; undecodable now: {failed[:20]}", file=sys.stderr)
 
 
-def gallery(summary_path: str, metrics_path: str, labels_by_cell: dict[str, str], thumbs_dir: str, top: int,
-                output_dir: str) -> None:
+def gallery(
+    summary_path: str, metrics_path: str, labels_by_cell: dict[str, str], thumbs_dir: str, top: int, output_dir: str
+) -> None:
     """Galleries of the best ``top`` settings (their first seed) plus an index page."""
     from zsc.evaluation.aggregate import KEYS, first_ok_cell, usable_settings
     from zsc.layout import cell_key
@@ -35,12 +35,21 @@ def gallery(summary_path: str, metrics_path: str, labels_by_cell: dict[str, str]
     for _, setting in usable_settings(summary).head(top).iterrows():
         cell = first_ok_cell(metrics, setting)
         labels = pd.read_parquet(labels_by_cell[cell_key(cell)])
-        paths = {i: f"{relative}/{thumbnail_name(i)}" for i in labels["image_id"]
-                 if (thumbs / thumbnail_name(i)).exists()}
+        paths = {
+            i: f"{relative}/{thumbnail_name(i)}" for i in labels["image_id"] if (thumbs / thumbnail_name(i)).exists()
+        }
         title = " / ".join(str(cell[k]) for k in KEYS)
-        facts = {"rank": setting["rank"], **{k: cell[k] for k in KEYS},
-                 **{k: round(float(cell[k]), 4) for k in ("v_measure_retained", "ari_retained", "noise_fraction")
-                    if k in cell}, "clusters found": cell.get("clusters_found"), "species": cell.get("true_k")}
+        facts = {
+            "rank": setting["rank"],
+            **{k: cell[k] for k in KEYS},
+            **{
+                k: round(float(cell[k]), 4)
+                for k in ("v_measure_retained", "ari_retained", "noise_fraction")
+                if k in cell
+            },
+            "clusters found": cell.get("clusters_found"),
+            "species": cell.get("true_k"),
+        }
         name = "__".join(str(cell[k]) for k in KEYS) + ".html"
         (output / name).write_text(render_page(title, facts, labels, paths))
         pages.append((name, title, f"(rank {setting['rank']}, V-measure {cell['v_measure_retained']:.3f})"))

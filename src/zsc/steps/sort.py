@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zsc.io import frame_fingerprint, read_embeddings, write_json, write_table
 from zsc.data.scan import Layout, scan_folder
+from zsc.io import frame_fingerprint, read_embeddings, write_json, write_table
 from zsc.steps.common import print_rejects
 
 
@@ -25,14 +25,15 @@ def scan(root: str, manifest_path: str, rejects_path: str, workers: int = 1) -> 
     write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
 
 
-def setting(run: dict, choices: dict, summary_path: str | None, metrics_path: str | None,
-                     output_path: str) -> None:
+def setting(run: dict, choices: dict, summary_path: str | None, metrics_path: str | None, output_path: str) -> None:
     """Write the sort run's setting (names and full entries): explicit, or the benchmark's best."""
     from zsc.sorting.setting import choose_setting
 
     setting = choose_setting(run, choices, summary_path, metrics_path)
-    print(f"sort setting: {setting['model']} / {setting['reducer']} / {setting['clusterer']} "
-          f"({setting['source']})", file=sys.stderr)
+    print(
+        f"sort setting: {setting['model']} / {setting['reducer']} / {setting['clusterer']} ({setting['source']})",
+        file=sys.stderr,
+    )
     write_json(setting, output_path)
 
 
@@ -54,37 +55,45 @@ def distinct_photos(frame: pd.DataFrame, hashes: pd.Series) -> tuple[np.ndarray,
     return distinct, np.searchsorted(distinct, follows)
 
 
-def assign(manifest_path: str, embeddings_path: str, setting_path: str, run: dict, root: str,
-                    outputs: dict) -> None:
+def assign(manifest_path: str, embeddings_path: str, setting_path: str, run: dict, root: str, outputs: dict) -> None:
     """Cluster unlabeled photos; write per-cluster folders, then the assignments and the review list.
 
     Exact duplicates are clustered once and filed beside their twin (``duplicate_of``)."""
     from zsc.methods.clusterers import K_GIVEN
-    from zsc.sorting.placement import write_folder
     from zsc.sorting.assign import SortInputError, assign_clusters, folder_name, output_name
+    from zsc.sorting.placement import write_folder
 
     setting = json.loads(Path(setting_path).read_text())
     clusterer_spec = setting["clusterer_spec"]
     if clusterer_spec["method"] in K_GIVEN and "k" not in run:
-        raise ValueError(f"clusterer '{setting['clusterer']}' ({clusterer_spec['method']}) needs k: set "
-                         f"sort.<run>.k to the number of groups you expect (there are no labels to count)")
+        raise ValueError(
+            f"clusterer '{setting['clusterer']}' ({clusterer_spec['method']}) needs k: set "
+            f"sort.<run>.k to the number of groups you expect (there are no labels to count)"
+        )
     frame, matrix = read_embeddings(embeddings_path)
     manifest = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"])
     hashes = frame["image_id"].map(manifest.set_index("image_id")["content_hash"])
     distinct, position = distinct_photos(frame, hashes)
     group_size = run.get("expected_group_size")
     if group_size and group_size > len(distinct) and clusterer_spec["method"] not in K_GIVEN:
-        raise SortInputError(f"sort.<run>.expected_group_size={group_size} is larger than the {len(distinct)} "
-                             f"distinct photo(s) in the inbox; give the photos per species you expect")
+        raise SortInputError(
+            f"sort.<run>.expected_group_size={group_size} is larger than the {len(distinct)} "
+            f"distinct photo(s) in the inbox; give the photos per species you expect"
+        )
     k = run["k"] if clusterer_spec["method"] in K_GIVEN else None
-    assigned = assign_clusters(matrix[distinct], setting["reducer_spec"], clusterer_spec, k, run["seed"], run["min_silhouette"])
+    assigned = assign_clusters(
+        matrix[distinct], setting["reducer_spec"], clusterer_spec, k, run["seed"], run["min_silhouette"]
+    )
     assigned = assigned.iloc[position].reset_index(drop=True)
     assignments = pd.concat([frame[["image_id"]], assigned], axis=1)
     twin = frame["image_id"].to_numpy()[distinct][position]
     assignments["duplicate_of"] = np.where(twin == assignments["image_id"], "", twin)
-    assignments.insert(2, "folder", [folder_name(c, d) for c, d in zip(assignments["cluster"], assignments["doubtful"])])
-    assignments.insert(3, "file", [f"{folder}/{output_name(i)}" for folder, i in zip(assignments["folder"],
-                                                                                     assignments["image_id"])])
+    assignments.insert(
+        2, "folder", [folder_name(c, d) for c, d in zip(assignments["cluster"], assignments["doubtful"])]
+    )
+    assignments.insert(
+        3, "file", [f"{folder}/{output_name(i)}" for folder, i in zip(assignments["folder"], assignments["image_id"])]
+    )
     plan = assignments[["image_id", "file"]].assign(content_hash=hashes.to_numpy())
     placed = write_folder(Path(root), plan, Path(outputs["folders"]), run["link"])
     assignments["problem"] = [placed.refused.get(i, "") for i in assignments["image_id"]]
@@ -92,9 +101,12 @@ def assign(manifest_path: str, embeddings_path: str, setting_path: str, run: dic
     write_table(assignments, outputs["assignments"])
     review = assignments[assignments["doubtful"]].sort_values("distance_to_cluster", ascending=False)
     write_table(review[["image_id", "reason", "nearest_cluster", "distance_to_cluster"]], outputs["review"])
-    print(f"sorted {len(assignments)} photos ({len(distinct)} distinct) with {setting['model']} / "
-          f"{setting['reducer']} / {setting['clusterer']}: {assignments['folder'].nunique()} folders, "
-          f"{len(review)} doubtful, {len(placed.refused)} refused", file=sys.stderr)
+    print(
+        f"sorted {len(assignments)} photos ({len(distinct)} distinct) with {setting['model']} / "
+        f"{setting['reducer']} / {setting['clusterer']}: {assignments['folder'].nunique()} folders, "
+        f"{len(review)} doubtful, {len(placed.refused)} refused",
+        file=sys.stderr,
+    )
 
 
 def report_refused(refused: dict[str, str]) -> None:
@@ -102,32 +114,42 @@ def report_refused(refused: dict[str, str]) -> None:
     for image_id, reason in list(refused.items())[:50]:
         print(f"not placed: {image_id}: {reason}", file=sys.stderr)
     if refused:
-        print(f"warning: {len(refused)} photo(s) not placed, listed with the reason in the run's table "
-              f"(column 'problem'), e.g. {next(iter(refused))}: {next(iter(refused.values()))}",
-              file=sys.__stderr__, flush=True)
+        print(
+            f"warning: {len(refused)} photo(s) not placed, listed with the reason in the run's table "
+            f"(column 'problem'), e.g. {next(iter(refused))}: {next(iter(refused.values()))}",
+            file=sys.__stderr__,
+            flush=True,
+        )
 
 
-def review_page(root: str, assignments_path: str, setting_path: str, run_name: str,
-                         page_path: str, thumbs_dir: str) -> None:
+def review_page(
+    root: str, assignments_path: str, setting_path: str, run_name: str, page_path: str, thumbs_dir: str
+) -> None:
     """The run's review page and the thumbnails it shows (written next to it)."""
     from zsc.report.gallery import make_thumbnails
     from zsc.sorting.review import render_review_page
 
-    assignments = pd.read_csv(assignments_path, dtype={"image_id": str}, keep_default_na=False,
-                              na_values={"distance_to_cluster": [""]})
+    assignments = pd.read_csv(
+        assignments_path, dtype={"image_id": str}, keep_default_na=False, na_values={"distance_to_cluster": [""]}
+    )
     assignments["doubtful"] = assignments["doubtful"].astype(str).str.lower() == "true"
     thumbs = make_thumbnails(Path(root), assignments["image_id"], Path(thumbs_dir))
     setting = json.loads(Path(setting_path).read_text())
-    facts = (f"{len(assignments)} photos sorted with {setting['model']} / {setting['reducer']} / "
-             f"{setting['clusterer']} ({setting['source']}). Name each cluster, fix what is wrong, then export "
-             f"the CSV and set sort.{run_name}.review to it.")
+    facts = (
+        f"{len(assignments)} photos sorted with {setting['model']} / {setting['reducer']} / "
+        f"{setting['clusterer']} ({setting['source']}). Name each cluster, fix what is wrong, then export "
+        f"the CSV and set sort.{run_name}.review to it."
+    )
     Path(page_path).write_text(render_review_page(run_name, assignments, thumbs, facts))
-    print(f"review page: {len(assignments)} photos, {sum(1 for p in thumbs.values() if not p)} without preview",
-          file=sys.stderr)
+    print(
+        f"review page: {len(assignments)} photos, {sum(1 for p in thumbs.values() if not p)} without preview",
+        file=sys.stderr,
+    )
 
 
-def apply_review(root: str, manifest_path: str, assignments_path: str, review_path: str, mode: str,
-                          final_dir: str, outputs: dict) -> None:
+def apply_review(
+    root: str, manifest_path: str, assignments_path: str, review_path: str, mode: str, final_dir: str, outputs: dict
+) -> None:
     """Named folders from an exported review CSV; photos it does not label go to final/_unreviewed/.
 
     ``final/`` is shared with the user: only files this step wrote before are replaced or removed."""
@@ -138,11 +160,17 @@ def apply_review(root: str, manifest_path: str, assignments_path: str, review_pa
     assignments["content_hash"] = assignments["image_id"].map(manifest.set_index("image_id")["content_hash"]).fillna("")
     review, gone = reviewing.read_review(review_path, assignments["image_id"])
     for image_id in gone[:50]:
-        print(f"in the review CSV but no longer a photo of this run (gone from the inbox, or rejected): {image_id}",
-              file=sys.stderr)
+        print(
+            f"in the review CSV but no longer a photo of this run (gone from the inbox, or rejected): {image_id}",
+            file=sys.stderr,
+        )
     if gone:
-        print(f"warning: {len(gone)} reviewed photo(s) are no longer in the inbox and were skipped, e.g. {gone[0]} "
-              f"(full list in the log)", file=sys.__stderr__, flush=True)
+        print(
+            f"warning: {len(gone)} reviewed photo(s) are no longer in the inbox and were skipped, e.g. {gone[0]} "
+            f"(full list in the log)",
+            file=sys.__stderr__,
+            flush=True,
+        )
     labels, folders, placed = reviewing.apply_review(Path(root), assignments, review, Path(final_dir), mode)
     report_refused(placed.refused)
     for note in placed.notes:
@@ -151,5 +179,8 @@ def apply_review(root: str, manifest_path: str, assignments_path: str, review_pa
     write_table(folders, outputs["folders"])
     for _, row in folders[folders["changed"]].iterrows():
         print(f"label '{row['label']}' is not a valid folder name: written to final/{row['folder']}", file=sys.stderr)
-    print(f"applied {review_path}: {(labels['label'] != '').sum()} of {len(labels)} photos labelled, "
-          f"{len(folders)} labels, {len(gone)} reviewed photo(s) gone", file=sys.stderr)
+    print(
+        f"applied {review_path}: {(labels['label'] != '').sum()} of {len(labels)} photos labelled, "
+        f"{len(folders)} labels, {len(gone)} reviewed photo(s) gone",
+        file=sys.stderr,
+    )

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from zsc.io import write_table
 from zsc.methods.reducers import reduced_coordinates
 
 
-def subcluster(points_path: str, info_path: str, spec: dict, attributes_path: str | None, seed: int,
-                   labels_path: str, scores_path: str) -> None:
+def subcluster(
+    points_path: str,
+    info_path: str,
+    spec: dict,
+    attributes_path: str | None,
+    seed: int,
+    labels_path: str,
+    scores_path: str,
+) -> None:
     """Split each species of one reduction into m sub-clusters; score them against the attributes, if any."""
     from zsc.evaluation.subclusters import SCORE_COLUMNS, read_attributes, score_attributes, subcluster_species
 
@@ -20,8 +25,11 @@ def subcluster(points_path: str, info_path: str, spec: dict, attributes_path: st
     labels = points_frame[["image_id", "label", "group"]].copy()
     labels["subcluster"] = subcluster_species(coordinates, labels["label"], spec["m"], {"method": spec["method"]}, seed)
     write_table(labels, labels_path)
-    scores = (score_attributes(labels, read_attributes(attributes_path)) if attributes_path
-              else pd.DataFrame(columns=SCORE_COLUMNS))
+    scores = (
+        score_attributes(labels, read_attributes(attributes_path))
+        if attributes_path
+        else pd.DataFrame(columns=SCORE_COLUMNS)
+    )
     write_table(scores, scores_path)
 
 
@@ -35,7 +43,25 @@ def summary(score_paths: list[str], keys: list[str], output_path: str) -> None:
     for path, key in zip(score_paths, keys):
         reduction = dict(zip(REDUCTION_KEYS, key.split("/")))
         frames.append(pd.read_csv(path).assign(**{**reduction, "seed": int(reduction["seed"])}))
-    columns = ["model", "reducer", "sampling", "split", "seed", "attribute", "n_species", "n_images", "v_measure", "ari"]
+    columns = [
+        "model",
+        "reducer",
+        "sampling",
+        "split",
+        "seed",
+        "attribute",
+        "n_species",
+        "n_images",
+        "v_measure",
+        "ari",
+    ]
     table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
-    write_table(table.sort_values(["v_measure", "model", "reducer", "seed"], ascending=[False, True, True, True],
-                                  na_position="last", ignore_index=True), output_path)
+    write_table(
+        table.sort_values(
+            ["v_measure", "model", "reducer", "seed"],
+            ascending=[False, True, True, True],
+            na_position="last",
+            ignore_index=True,
+        ),
+        output_path,
+    )
