@@ -120,14 +120,14 @@ def test_a_parameter_its_method_does_not_declare_is_a_config_error():
     assert "config key 'reducers.pca.perplexity': not a parameter of pca" in str(raised.value)
 
 
-def test_get_params_lists_every_declared_default():
-    assert CLUSTERERS["gmm"].get_params({"method": "gmm", "k": 4}) == {
+def test_resolved_params_list_every_declared_default():
+    assert CLUSTERERS["gmm"].resolved_params({"method": "gmm", "k": 4}) == {
         "k": 4,
         "covariance_type": "full",
         "n_init": 5,
         "reg_covar": 1e-6,
     }
-    assert REDUCER_METHODS["isomap"].get_params({"method": "isomap"}) == {
+    assert REDUCER_METHODS["isomap"].resolved_params({"method": "isomap"}) == {
         "n_components": 2,
         "standardize": True,
         "n_neighbors": None,

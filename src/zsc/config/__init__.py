@@ -20,7 +20,6 @@ from zsc.data.folders import count_images, root_problem, sample_size_bound, spec
 from zsc.embedding.weights import PACKAGED_WEIGHTS, weights_file_problem
 from zsc.grid import POOLED
 from zsc.methods.clusterers import CLUSTERER_METHODS, DENSITY_KEYS_OF, K_GIVEN
-from zsc.methods.reducers import COMMON_PARAMS as COMMON_REDUCER_PARAMS
 from zsc.methods.reducers import REDUCER_METHODS
 
 GRID_AXES = {"models": "model", "reducers": "reducer", "clusterers": "clusterer", "samplings": "sampling"}
@@ -406,12 +405,9 @@ def _check_samplings(config: dict) -> list[str]:
 def _check_methods(config: dict) -> list[str]:
     """Each entry may set only the parameters its method declares (see the registries)."""
     errors = []
-    for registry, methods, common in (
-        ("clusterers", CLUSTERER_METHODS, ()),
-        ("reducers", REDUCER_METHODS, tuple(COMMON_REDUCER_PARAMS)),
-    ):
+    for registry, methods in (("clusterers", CLUSTERER_METHODS), ("reducers", REDUCER_METHODS)):
         for name, spec in config[registry].items():
-            declared = [*common, *methods[spec["method"]].params]
+            declared = methods[spec["method"]].declared()
             for key in sorted(set(spec) - {"method"} - set(declared)):
                 hint = " (a density method finds k itself)" if key == "k" else ""
                 errors.append(

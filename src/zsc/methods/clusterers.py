@@ -11,10 +11,10 @@ a factor such as ``2x``.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
-from typing import Any, Callable
 
 import numpy as np
+
+from zsc.methods.base import Method, Param
 
 
 class ClustererError(ValueError):
@@ -104,27 +104,9 @@ def resolve_k(k, true_k: int, n_points: int) -> int:
     return resolved
 
 
-@dataclass(frozen=True)
-class Param:
-    """One parameter of a method: its default (None: resolved per cell, see ``doc``) and meaning."""
-
-    default: Any
-    doc: str
-
-
-@dataclass(frozen=True)
-class Method:
-    fit: Callable  # (points, resolved params, true_k, seed) -> (labels, params as used, diagnostics)
-    kind: str  # "density" (finds k, -1 = noise) | "k_given"
-    params: dict[str, Param] = field(default_factory=dict)
-    memory: Callable = None  # (n 2-D points, resolved params) -> peak MB of a cell job (see peak_mb)
-
-    def get_params(self, spec: dict) -> dict:
-        """Declared defaults overlaid with the entry's own values (the entry's ``method`` excluded)."""
-        return {
-            **{name: p.default for name, p in self.params.items()},
-            **{key: value for key, value in spec.items() if key != "method"},
-        }
+def clusterer(fit, kind: str, params=None, memory=None) -> Method:
+    """A clusterer's registry entry (kind: density | k_given)."""
+    return Method(fit, params or {}, memory, kind=kind)
 
 
 def peak_mb(n: int, per_point: float = 0.0, quadratic: float = 0.0) -> float:
@@ -241,7 +223,7 @@ def _kmeans(points, params, true_k, seed):
 
 K_PARAM = Param("true_k", "clusters: true_k (species in the sample), an integer, or a factor of true k such as 2x")
 CLUSTERER_METHODS: dict[str, Method] = {
-    "hdbscan": Method(
+    "hdbscan": clusterer(
         _hdbscan,
         "density",
         {
@@ -253,7 +235,7 @@ CLUSTERER_METHODS: dict[str, Method] = {
         },
         memory=lambda n, p: peak_mb(n, per_point=4_000),
     ),
-    "dbscan": Method(
+    "dbscan": clusterer(
         _dbscan,
         "density",
         {
@@ -273,7 +255,7 @@ CLUSTERER_METHODS: dict[str, Method] = {
         },
         memory=lambda n, p: peak_mb(n, per_point=8_000),
     ),
-    "ward": Method(
+    "ward": clusterer(
         _ward,
         "k_given",
         {
@@ -287,7 +269,7 @@ CLUSTERER_METHODS: dict[str, Method] = {
         },
         memory=lambda n, p: peak_mb(n, quadratic=8) if p["connectivity"] is None else peak_mb(n, per_point=32_000),
     ),
-    "gmm": Method(
+    "gmm": clusterer(
         _gmm,
         "k_given",
         {
@@ -298,7 +280,7 @@ CLUSTERER_METHODS: dict[str, Method] = {
         },
         memory=lambda n, p: peak_mb(n, per_point=8_000),
     ),
-    "kmeans": Method(
+    "kmeans": clusterer(
         _kmeans,
         "k_given",
         {"k": K_PARAM, "n_init": Param(10, "initialisations")},
@@ -316,7 +298,7 @@ def fit_cluster(points: np.ndarray, spec: dict, true_k: int, seed: int) -> tuple
     if method not in CLUSTERER_METHODS:
         raise ClustererError(f"unknown clusterer method '{method}'; known: {sorted(CLUSTERER_METHODS)}")
     declared = CLUSTERER_METHODS[method]
-    params = declared.get_params(spec)
+    params = declared.resolved_params(spec)
     labels, used, diagnostics = declared.fit(np.asarray(points, dtype=np.float64), params, true_k, seed)
     resolved = {key: value for key, value in {**params, **used}.items() if key != "density_rule"}
     return np.asarray(labels, dtype=np.int64), {"method": method, **resolved}, diagnostics

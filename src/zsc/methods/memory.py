@@ -22,12 +22,12 @@ ASSUMED_DIM = 1024  # before a model's embeddings exist; the paper's models have
 
 def reduce_mb(spec: dict, n: int, d: int) -> float:
     method = REDUCER_METHODS[spec["method"]]
-    return method.memory(n, d, method.get_params(spec))
+    return method.memory(n, d, method.resolved_params(spec))
 
 
 def cluster_mb(spec: dict, n: int) -> float:
     method = CLUSTERER_METHODS[spec["method"]]
-    return method.memory(n, method.get_params(spec))
+    return method.memory(n, method.resolved_params(spec))
 
 
 def embedding_dim(path: Path | str) -> int | None:

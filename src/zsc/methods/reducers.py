@@ -9,11 +9,11 @@ with PCA initialisation, UMAP and Isomap n_neighbors min(15, max(5, N//100)), UM
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
-from typing import Any, Callable
 
 import numpy as np
 from sklearn.preprocessing import StandardScaler
+
+from zsc.methods.base import Method, Param
 
 
 def tsne_perplexity(n: int) -> float:
@@ -187,24 +187,9 @@ def _kernel_pca(x, params, seed):
     ).fit_transform(x), {}
 
 
-@dataclass(frozen=True)
-class Param:
-    default: Any  # None: resolved per reduction (see doc)
-    doc: str
-
-
-@dataclass(frozen=True)
-class Method:
-    fit: Callable  # (z-scored x, resolved params, seed) -> (coordinates, values resolved from the data)
-    params: dict[str, Param] = field(default_factory=dict)
-    memory: Callable = None  # (n points, d dims, resolved params) -> peak MB of a reduce job (see peak_mb)
-
-    def get_params(self, spec: dict) -> dict:
-        return {
-            **COMMON_PARAMS,
-            **{name: p.default for name, p in self.params.items()},
-            **{key: value for key, value in spec.items() if key != "method"},
-        }
+def reducer(fit, params=None, memory=None) -> Method:
+    """A reducer's registry entry: it also takes the common parameters (n_components, standardize)."""
+    return Method(fit, params or {}, memory, kind="reducer", common=COMMON_PARAMS)
 
 
 def peak_mb(
@@ -223,7 +208,7 @@ def _landmarks(params) -> int:
 COMMON_PARAMS = {"n_components": 2, "standardize": True}  # every reducer: output dimensions, z-score first
 NEIGHBOURS = Param(None, "min(15, max(5, N // 100)), the reference toolkit's rule")
 REDUCER_METHODS: dict[str, Method] = {
-    "tsne": Method(
+    "tsne": reducer(
         _tsne,
         {
             "perplexity": Param(None, "min(30, max(5, N // 50))"),
@@ -237,13 +222,13 @@ REDUCER_METHODS: dict[str, Method] = {
         },
         memory=lambda n, d, p: peak_mb(n, d, per_point=12_000),
     ),
-    "umap": Method(
+    "umap": reducer(
         _umap,
         {"n_neighbors": NEIGHBOURS, "min_dist": Param(0.1, "UMAP's min_dist")},
         memory=lambda n, d, p: peak_mb(n, d, per_point=16_000),
     ),
-    "pca": Method(_pca, memory=lambda n, d, p: peak_mb(n, d, per_point=2_000)),
-    "isomap": Method(
+    "pca": reducer(_pca, memory=lambda n, d, p: peak_mb(n, d, per_point=2_000)),
+    "isomap": reducer(
         _isomap,
         {
             "n_neighbors": NEIGHBOURS,
@@ -257,7 +242,7 @@ REDUCER_METHODS: dict[str, Method] = {
             else peak_mb(n, d, quadratic=24)
         ),
     ),
-    "kernel_pca": Method(
+    "kernel_pca": reducer(
         _kernel_pca,
         {
             "kernel": Param("rbf", "rbf, poly, sigmoid, cosine or linear"),
@@ -283,7 +268,7 @@ def resolve_reduction(x: np.ndarray, spec: dict, seed: int) -> tuple[np.ndarray,
     method = spec["method"]
     if method not in REDUCER_METHODS:
         raise ReducerError(f"unknown reducer method '{method}'; known: {sorted(REDUCER_METHODS)}")
-    params = REDUCER_METHODS[method].get_params(spec)
+    params = REDUCER_METHODS[method].resolved_params(spec)
     x = np.asarray(x, dtype=np.float64)
     if params["standardize"]:
         x = StandardScaler().fit_transform(x)
