@@ -107,3 +107,24 @@ def species_per_group(spec: dict) -> dict[str, set[str]] | None:
         if any(Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith(".") for f in filenames):
             per_group.setdefault(parts[spec["group_level"]], set()).add(parts[spec["label_level"]])
     return per_group
+
+
+def groups_found(spec: dict) -> list[str] | None:
+    """The groups a dataset's photos have (demo spec, labels table or group folders), or None while
+    they cannot be read (photos or table absent)."""
+    if "demo" in spec:
+        from zsc.data.demo import demo_groups
+
+        return demo_groups(spec["demo"]["n_species"]) if spec["demo"]["nested"] else []
+    if spec.get("labels"):
+        from zsc.data.scan import read_label_table
+
+        if not Path(spec["labels"]).is_file():
+            return None
+        try:
+            return sorted(set(read_label_table(spec["labels"])["group"]) - {""})
+        except ValueError:
+            return None  # reported by the labels table check
+    if spec.get("group_level") is None or not Path(spec["root"]).is_dir() or root_problem(spec["root"]):
+        return None
+    return sorted(species_folders(Path(spec["root"]), spec["group_level"]))

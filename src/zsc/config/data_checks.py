@@ -1,0 +1,171 @@
+"""Pass 4: what the photos on disk allow (from names only: cheap at every parse): folders that exist
+and can be read, enough species, k within the photos, labels tables, splits with two species."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from zsc.data.folders import (
+    count_images,
+    groups_found,
+    root_problem,
+    sample_size_bound,
+    species_folders,
+    species_per_group,
+)
+
+
+def photo_roots(config: dict) -> dict[str, str]:
+    """Dotted config key -> folder, for every user photo folder (datasets and sort runs; not demo data)."""
+    roots = {f"datasets.{name}.root": spec["root"] for name, spec in config["datasets"].items() if "root" in spec}
+    roots.update({f"sort.{name}.root": spec["root"] for name, spec in config.get("sort", {}).items() if "root" in spec})
+    return roots
+
+
+def data_files(config: dict) -> dict[str, str]:
+    """Dotted config key -> CSV the user supplies as data: datasets' labels tables and sort runs' reviews."""
+    files = {
+        f"datasets.{name}.labels": spec["labels"] for name, spec in config["datasets"].items() if spec.get("labels")
+    }
+    files.update(
+        {f"sort.{name}.review": spec["review"] for name, spec in config.get("sort", {}).items() if spec.get("review")}
+    )
+    return files
+
+
+def missing_data(config: dict) -> list[str]:
+    """Photo folders and data CSVs that do not exist yet: a dry run (-n, --dag, --rulegraph) may go on,
+    a real run may not."""
+    folders = [
+        f"config key '{key}': folder '{root}' does not exist"
+        for key, root in photo_roots(config).items()
+        if not Path(root).exists()
+    ]
+    return folders + [
+        f"config key '{key}': file '{path}' does not exist"
+        for key, path in data_files(config).items()
+        if not Path(path).is_file()
+    ]
+
+
+def _check_datasets(config: dict) -> list[str]:
+    errors = []
+    for name, spec in config["datasets"].items():
+        if spec.get("attributes") and not Path(spec["attributes"]).is_file():
+            errors.append(f"config key 'datasets.{name}.attributes': no such file '{spec['attributes']}'")
+        if "demo" in spec or not Path(spec["root"]).exists():
+            continue  # a missing folder: reported by missing_data(), fatal only for a real run
+        root = Path(spec["root"])
+        problem = root_problem(root)
+        if problem:
+            errors.append(f"config key 'datasets.{name}.root': {problem}")
+            continue
+        if spec.get("labels"):
+            if Path(spec["labels"]).is_file():
+                errors.extend(_check_label_table(config, name, spec["labels"]))
+            continue
+        species = species_folders(root, spec["label_level"])
+        if not species:
+            symlinked = [p.name for p in root.iterdir() if p.is_symlink() and p.is_dir()]
+            hint = f" (symlinked folders are not followed: {sorted(symlinked)[:5]})" if symlinked else ""
+            errors.append(
+                f"config key 'datasets.{name}.root': no images found in species folders under '{root}'" + hint
+            )
+        elif len(species) < 2:
+            errors.append(
+                f"config key 'datasets.{name}.root': found {len(species)} species folder "
+                f"({sorted(species)}); clustering needs at least 2"
+            )
+        else:
+            errors.extend(_check_k_against_samples(config, name, species))
+    for key, root in photo_roots(config).items():
+        problem = root_problem(root) if key.startswith("sort.") and Path(root).exists() else None
+        if problem:
+            errors.append(f"config key '{key}': {problem}")
+        if Path(root).exists() and contains(Path(root), Path.cwd()):
+            errors.append(
+                f"config key '{key}': the photo folder '{Path(root).resolve()}' contains the working "
+                f"directory '{Path.cwd()}': every run would sort its own outputs again; put results "
+                f"outside the photos (run snakemake from another folder)"
+            )
+    return errors
+
+
+def contains(folder: Path, path: Path) -> bool:
+    """Is ``path`` inside ``folder`` (or the folder itself), after resolving links?"""
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _check_label_table(config: dict, name: str, path: str) -> list[str]:
+    from zsc.data.scan import read_label_table
+
+    try:
+        table = read_label_table(path)
+    except ValueError as error:
+        return [f"config key 'datasets.{name}.labels': {error}"]
+    species = table.loc[table["label"] != "", "label"].value_counts().to_dict()
+    if len(species) < 2:
+        return [
+            f"config key 'datasets.{name}.labels': {len(species)} labelled species in '{path}'; "
+            f"clustering needs at least 2"
+        ]
+    return _check_k_against_samples(config, name, species)
+
+
+def _check_k_against_samples(config: dict, dataset: str, species: dict[str, int]) -> list[str]:
+    errors = []
+    for (c_name, c_spec), (s_name, s_spec) in itertools.product(
+        config["clusterers"].items(), config["samplings"].items()
+    ):
+        k = c_spec.get("k")
+        if isinstance(k, int):
+            bound = sample_size_bound(s_spec, species)
+            if k > bound:
+                errors.append(
+                    f"config key 'clusterers.{c_name}.k': k={k} exceeds the at most {bound} images "
+                    f"that sampling '{s_name}' draws from dataset '{dataset}'"
+                )
+    return errors
+
+
+def _check_sort_photos(config: dict) -> list[str]:
+    errors = []
+    for name, spec in config.get("sort", {}).items():
+        if spec.get("k") and spec.get("root") and not root_problem(spec["root"]):
+            n_photos = count_images(Path(spec["root"]))
+            if spec["k"] > n_photos:
+                errors.append(
+                    f"config key 'sort.{name}.k': k={spec['k']} exceeds the {n_photos} photos under '{spec['root']}'"
+                )
+    return errors
+
+
+def _check_split_photos(config: dict) -> list[str]:
+    """Listed splits must be groups the photos have, each with at least two species."""
+    errors = []
+    for name, spec in config["datasets"].items():
+        if not spec.get("split_by") or not spec.get("splits"):
+            continue
+        found = groups_found(spec)
+        if found is not None and set(spec["splits"]) - set(found):
+            errors.append(
+                f"config key 'datasets.{name}.splits': {sorted(set(spec['splits']) - set(found))} "
+                f"not among the groups found: {found}"
+            )
+        per_group = species_per_group(spec)
+        for split in spec["splits"]:
+            if per_group is not None and split in per_group and len(per_group[split]) < 2:
+                errors.append(
+                    f"config key 'datasets.{name}.splits': split '{split}' has {len(per_group[split])} "
+                    f"species ({sorted(per_group[split])}); clustering a split needs at least 2"
+                )
+    return errors
+
+
+def data_errors(config: dict) -> list[str]:
+    return _check_datasets(config) + _check_sort_photos(config) + _check_split_photos(config)
