@@ -85,8 +85,9 @@ def test_dbscan_eps_is_the_quantile_of_kth_true_neighbour_distance():
 
 
 def _schema_entry(registry: str) -> dict:
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    return schema["properties"][registry]["additionalProperties"]
+    from zsc.config import load_schema
+
+    return load_schema(SCHEMA_PATH)["properties"][registry]["additionalProperties"]
 
 
 def test_the_schema_and_the_registries_declare_the_same_parameters():
@@ -102,6 +103,20 @@ def test_the_schema_and_the_registries_declare_the_same_parameters():
     # the schema fills no method-specific default: that would put a parameter into every entry
     assert not [name for name, prop in clusterers["properties"].items() if "default" in prop]
     assert [name for name, prop in reducers["properties"].items() if "default" in prop] == sorted(COMMON_PARAMS)
+
+
+def test_every_declared_parameter_has_one_constraint_and_the_yaml_types_none():
+    """The registries are the one home: the YAML file holds no reducer or clusterer parameter."""
+    from zsc.methods import clusterers, reducers
+
+    raw = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]
+    for registry, methods, constraints in (
+        ("reducers", REDUCER_METHODS, reducers.PARAMETER_CONSTRAINTS),
+        ("clusterers", CLUSTERERS, clusterers.PARAMETER_CONSTRAINTS),
+    ):
+        assert "properties" not in raw[registry]["additionalProperties"], registry
+        declared = {name for method in methods.values() for name in method.all_params()}
+        assert declared == set(constraints), (registry, declared ^ set(constraints))
 
 
 def test_a_parameter_its_method_does_not_declare_is_a_config_error():

@@ -15,7 +15,33 @@ SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 
 
 def load_schema(schema_path: Path | str) -> dict:
-    return yaml.safe_load(Path(schema_path).read_text())
+    """The config schema: the YAML file, with the reducer and clusterer entries generated from the
+    method registries (each parameter declared once, with its default and constraint, beside its method)."""
+    from zsc.methods import clusterers, reducers
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    for registry, methods, constraints in (
+        ("reducers", reducers.REDUCER_METHODS, reducers.PARAMETER_CONSTRAINTS),
+        ("clusterers", clusterers.CLUSTERER_METHODS, clusterers.PARAMETER_CONSTRAINTS),
+    ):
+        entry = schema["properties"][registry]["additionalProperties"]
+        entry["properties"] = method_entry_properties(methods, constraints)
+    return schema
+
+
+def method_entry_properties(methods: dict, constraints: dict) -> dict:
+    """JSON-schema properties of a registry entry: ``method`` (the registry's names), then every
+    parameter any method declares, typed by its constraint; only the common ones carry a default
+    (a method-specific default would put that parameter into every entry)."""
+    properties = {"method": {"type": "string", "enum": list(methods)}}
+    for method in methods.values():
+        for name, param in method.all_params().items():
+            if name in properties:
+                continue
+            properties[name] = {**constraints[name], "description": param.doc}
+            if name in method.common:
+                properties[name]["default"] = param.default
+    return properties
 
 
 def _fill_defaults(validator_class):

@@ -29,7 +29,11 @@ class Method:
     params: Mapping[str, Param] = field(default_factory=dict)
     memory: Callable | None = None
     kind: str = "reducer"
-    common: Mapping[str, Any] = field(default_factory=dict)
+    common: Mapping[str, Param] = field(default_factory=dict)
+
+    def all_params(self) -> dict[str, Param]:
+        """The common parameters, then the method's own."""
+        return {**self.common, **self.params}
 
     def declared(self) -> list[str]:
         """Every parameter name a config entry of this method may set."""
@@ -39,7 +43,7 @@ class Method:
         """The family's common values, then the declared defaults, overlaid with the entry's own values
         (its ``method`` key excluded): the values a run uses before data-dependent ones are resolved."""
         return {
-            **self.common,
+            **{name: param.default for name, param in self.common.items()},
             **{name: param.default for name, param in self.params.items()},
             **{key: value for key, value in spec.items() if key != "method"},
         }

@@ -287,6 +287,24 @@ CLUSTERER_METHODS: dict[str, Method] = {
         memory=lambda n, p: peak_mb(n, per_point=2_000),
     ),
 }
+# scikit-learn's _parameter_constraints: each parameter's allowed values (JSON schema), beside its
+# declaration; the config schema's clusterer entries are generated from these (zsc.config.schema)
+PARAMETER_CONSTRAINTS = {
+    "k": {"$ref": "#/definitions/k"},
+    "connectivity": {"type": "string", "enum": ["knn"]},
+    "n_neighbors": {"$ref": "#/definitions/positive_int"},
+    "min_cluster_size": {"type": "integer", "minimum": 2},
+    "min_samples": {"$ref": "#/definitions/positive_int"},
+    "cluster_selection_method": {"type": "string", "enum": ["eom", "leaf"]},
+    "preset": {"type": "string", "enum": ["auto", "relaxed", "very_relaxed"]},
+    "eps": {"type": "number", "exclusiveMinimum": 0},
+    "eps_rule": {"type": "string", "enum": ["reference", "quantile"]},
+    "eps_multiplier": {"type": "number", "exclusiveMinimum": 0},
+    "eps_quantile": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+    "covariance_type": {"type": "string", "enum": ["full", "tied", "diag", "spherical"]},
+    "n_init": {"$ref": "#/definitions/positive_int"},
+    "reg_covar": {"type": "number", "exclusiveMinimum": 0},
+}
 SCALABLE_CLUSTERERS = {"ward": "ward with connectivity: knn (merges along a 10-nearest-neighbour graph)"}
 DENSITY_METHODS = frozenset(name for name, m in CLUSTERER_METHODS.items() if m.kind == "density")
 K_GIVEN = frozenset(name for name, m in CLUSTERER_METHODS.items() if m.kind == "k_given")

@@ -189,7 +189,7 @@ def _kernel_pca(x, params, seed):
 
 def reducer(fit, params=None, memory=None) -> Method:
     """A reducer's registry entry: it also takes the common parameters (n_components, standardize)."""
-    return Method(fit, params or {}, memory, kind="reducer", common=COMMON_PARAMS)
+    return Method(fit, params or {}, memory, kind="reducer", common=COMMON)
 
 
 def peak_mb(
@@ -205,7 +205,26 @@ def _landmarks(params) -> int:
     return int(params.get("landmarks") or 0)
 
 
-COMMON_PARAMS = {"n_components": 2, "standardize": True}  # every reducer: output dimensions, z-score first
+COMMON = {
+    "n_components": Param(2, "output dimensions"),
+    "standardize": Param(True, "z-score every feature first"),
+}  # every reducer takes these
+COMMON_PARAMS = {name: param.default for name, param in COMMON.items()}
+# scikit-learn's _parameter_constraints: each parameter's allowed values (JSON schema), beside its
+# declaration; the config schema's reducer entries are generated from these (zsc.config.schema)
+PARAMETER_CONSTRAINTS = {
+    "n_components": {"$ref": "#/definitions/positive_int"},
+    "standardize": {"type": "boolean"},
+    "perplexity": {"type": "number", "exclusiveMinimum": 0},
+    "implementation": {"type": "string", "enum": ["auto", "sklearn", "opentsne"]},
+    "fft_above": {"$ref": "#/definitions/positive_int"},
+    "n_jobs": {"type": "integer", "minimum": -1},
+    "n_neighbors": {"$ref": "#/definitions/positive_int"},
+    "min_dist": {"type": "number", "minimum": 0},
+    "landmarks": {"type": "integer", "minimum": 10},
+    "kernel": {"type": "string", "enum": ["rbf", "poly", "sigmoid", "cosine", "linear"]},
+    "gamma": {"type": "number", "exclusiveMinimum": 0},
+}
 NEIGHBOURS = Param(None, "min(15, max(5, N // 100)), the reference toolkit's rule")
 REDUCER_METHODS: dict[str, Method] = {
     "tsne": reducer(
