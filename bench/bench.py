@@ -226,7 +226,8 @@ def bench_grid(quick: bool) -> None:
     from zsc.config import SCHEMA_PATH, validate_config
     from zsc.evaluation import metrics as zm
     from zsc.io import read_embeddings, select_rows
-    from zsc.methods.clusterers import cell_spec, cluster, sampling_density_preset
+    from zsc.methods.clusterers import cluster
+    from zsc.methods.density import cell_spec, sampling_density_preset
     from zsc.methods.reducers import reduce
 
     print("\n[2] grid cost: reduce + cluster stage of the demo grid (embeddings already computed)", flush=True)
@@ -633,7 +634,8 @@ def bench_paper_grid(quick: bool) -> None:
 
     from zsc.data.demo import generate
     from zsc.io import read_embeddings, select_rows
-    from zsc.methods.clusterers import cell_spec, cluster, sampling_density_preset
+    from zsc.methods.clusterers import cluster
+    from zsc.methods.density import cell_spec, sampling_density_preset
     from zsc.methods.reducers import reduce
 
     n_species, per = (12, 50) if quick else (12, 1000)

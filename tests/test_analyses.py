@@ -11,7 +11,8 @@ import pytest
 from zsc.data.sampling import draw_sample
 from zsc.evaluation import metrics
 from zsc.evaluation.aggregate import collect_outliers, label_free_selection, summarise
-from zsc.methods.clusterers import DENSITY_PRESETS, PRESET_FOR_SAMPLING, resolve_k, with_density_preset
+from zsc.methods.clusterers import resolve_k
+from zsc.methods.density import DENSITY_PRESETS, PRESET_FOR_SAMPLING, with_density_preset
 
 
 @pytest.fixture
@@ -223,7 +224,7 @@ def test_sort_sets_aside_noise_and_in_between_images():
 
 
 def test_density_preset_steps_down_or_scales_to_the_sample_and_says_why():
-    from zsc.methods.clusterers import choose_density_preset
+    from zsc.methods.density import choose_density_preset
 
     assert choose_density_preset("even", 200) == (
         {"min_cluster_size": 15, "min_samples": 5},
@@ -259,7 +260,7 @@ def test_bare_hdbscan_on_all_images_of_60_per_species_is_not_ruined_by_the_large
     """Issue trap: kind 'all' picked 150/50 for ~60 photos per species: every species became noise."""
     import json as _json
 
-    from zsc.methods.clusterers import sampling_density_preset
+    from zsc.methods.density import sampling_density_preset
     from zsc.steps import cluster as steps_cluster
 
     _blobs_points_file(tmp_path / "points.parquet")

@@ -18,7 +18,7 @@ from zsc.config import (
 )
 from zsc.data.scan import folder_fingerprint
 from zsc.embedding import runtime_env
-from zsc.methods.clusterers import sampling_density_preset
+from zsc.methods.density import sampling_density_preset
 from zsc.methods.memory import memory_problems
 
 SCHEMA = SCHEMA_PATH  # package data: src/zsc/config/config.schema.yaml

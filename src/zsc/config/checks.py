@@ -9,7 +9,8 @@ from pathlib import Path
 from zsc import grid
 from zsc.embedding.weights import PACKAGED_WEIGHTS, weights_file_problem
 from zsc.grid import POOLED
-from zsc.methods.clusterers import CLUSTERER_METHODS, DENSITY_KEYS_OF, K_GIVEN
+from zsc.methods.clusterers import CLUSTERER_METHODS, K_GIVEN
+from zsc.methods.density import DENSITY_KEYS_OF
 from zsc.methods.reducers import REDUCER_METHODS
 
 GRID_AXES = {"models": "model", "reducers": "reducer", "clusterers": "clusterer", "samplings": "sampling"}

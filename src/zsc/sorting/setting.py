@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from zsc.evaluation.aggregate import first_ok_cell, usable_settings
-from zsc.methods.clusterers import DENSITY_KEYS, DENSITY_KEYS_OF, with_density_preset
+from zsc.methods.density import DENSITY_KEYS, DENSITY_KEYS_OF, with_density_preset
 
 
 def top_setting(summary: pd.DataFrame, path) -> pd.Series:

@@ -11,7 +11,8 @@ import pandas as pd
 
 from zsc.evaluation import metrics as zmetrics
 from zsc.io import write_json, write_table
-from zsc.methods.clusterers import DENSITY_METHODS, ClustererError, cell_spec, fit_cluster
+from zsc.methods.clusterers import DENSITY_METHODS, ClustererError, fit_cluster
+from zsc.methods.density import cell_spec
 from zsc.methods.reducers import reduced_coordinates
 
 RECORDED_PARAMS = ("k", "min_cluster_size", "min_samples", "eps", "density_rule")
