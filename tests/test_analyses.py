@@ -190,8 +190,9 @@ def test_subclusters_recover_a_known_attribute_and_not_a_random_one(tmp_path):
     from zsc.evaluation.subclusters import read_attributes, score_attributes, subcluster_species
 
     frame, points = _two_morph_species()
-    frame["subcluster"] = subcluster_species(points, frame["label"], m=2, spec={"method": "ward"}, seed=0)
+    frame["subcluster"], used = subcluster_species(points, frame["label"], m=2, spec={"method": "ward"}, seed=0)
     assert frame.groupby("label")["subcluster"].nunique().eq(2).all()
+    assert used == {"method": "ward", "k": 2, "connectivity": None, "n_neighbors": 10}  # recorded as a cell records it
     frame[["image_id", "morph", "noise_attribute"]].to_csv(tmp_path / "attributes.csv", index=False)
     scores = score_attributes(
         frame[["image_id", "label", "subcluster"]], read_attributes(tmp_path / "attributes.csv")

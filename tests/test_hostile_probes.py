@@ -84,6 +84,7 @@ def sort_run(out: Path, root: Path, k: int | None = 2, link: str = "copy", reduc
     (out / "setting.json").write_text(json.dumps(setting))
     spec = {"seed": 1, "min_silhouette": 0.0, "link": link, **run, **({"k": k} if k is not None else {})}
     outputs = {
+        "info": str(out / "assign.json"),
         "assignments": str(out / "assignments.csv"),
         "review": str(out / "review.csv"),
         "folders": str(out / "clusters"),
@@ -534,6 +535,14 @@ def test_p15_a_sort_with_more_components_than_photos_is_one_line(tmp_path):
     root = inbox(tmp_path / "inbox", 5)
     with pytest.raises(SortInputError, match=r"reducer 'pca' cannot run on 5 distinct photo"):
         sort_run(tmp_path / "run", root, k=2, reducer={"method": "pca", "n_components": 10})
+
+
+def test_a_sort_run_records_the_parameters_it_used_as_a_benchmark_cell_does(tmp_path):
+    sort_run(tmp_path / "run", inbox(tmp_path / "inbox", 12), k=3)
+    info = json.loads((tmp_path / "run/assign.json").read_text())
+    assert info["params"] == {"method": "ward", "k": 3, "connectivity": None, "n_neighbors": 10}
+    assert info["reducer_params"]["method"] == "pca" and info["reducer_params"]["n_components"] == 2
+    assert info["n_photos"] == info["n_distinct"] == 12
 
 
 def test_p16_degenerate_inboxes_are_sorted_or_refused_in_one_line(tmp_path):

@@ -68,6 +68,7 @@ SORT_EMBED_STATS = SORT_RUN + "/embeddings/{model}.stats.json"
 SORT_EMBED_REJECTS = SORT_RUN + "/embed_rejects/{model}.csv"
 SORT_ASSIGNMENTS = SORT_RUN + "/assignments.csv"
 SORT_REVIEW_LIST = SORT_RUN + "/review.csv"
+SORT_ASSIGN_INFO = SORT_RUN + "/assign.json"  # the parameters as used, as a cell records them
 SORT_CLUSTERS = SORT_RUN + "/clusters"
 SORT_REVIEW_PAGE = SORT_RUN + "/review.html"
 SORT_THUMBNAILS = SORT_RUN + "/thumbnails"

@@ -78,6 +78,7 @@ rule sort_assign:
     output:
         assignments=layout.SORT_ASSIGNMENTS,
         review=layout.SORT_REVIEW_LIST,
+        info=layout.SORT_ASSIGN_INFO,
         folders=directory(layout.SORT_CLUSTERS),
     log:
         layout.sort_log("assign"),

@@ -9,23 +9,25 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from zsc.methods.clusterers import cluster
+from zsc.methods.clusterers import fit_cluster
 
 SCORE_COLUMNS = ["attribute", "n_species", "n_images", "v_measure", "ari"]
 
 
-def subcluster_species(points: np.ndarray, labels, m: int, spec: dict, seed: int) -> np.ndarray:
-    """Sub-cluster id (0..m-1) per point, computed separately within each species.
+def subcluster_species(points: np.ndarray, labels, m: int, spec: dict, seed: int) -> tuple[np.ndarray, dict]:
+    """(sub-cluster id 0..m-1 per point, computed separately within each species; the clusterer's
+    parameters as used, recorded as a benchmark cell records them).
 
     Species with fewer than m + 1 points keep a single sub-cluster 0.
     """
     labels = np.asarray(labels)
     result = np.zeros(len(labels), dtype=np.int64)
+    used: dict = {}
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
         if len(members) > m:
-            result[members] = cluster(points[members], {**spec, "k": m}, true_k=m, seed=seed)
-    return result
+            result[members], used, _ = fit_cluster(points[members], {**spec, "k": m}, true_k=m, seed=seed)
+    return result, used
 
 
 def read_attributes(path) -> pd.DataFrame:

@@ -11,8 +11,6 @@ import numpy as np
 import pandas as pd
 
 from zsc.evaluation.metrics import NOISE, nearest_clusters
-from zsc.methods.clusterers import cluster
-from zsc.methods.reducers import reduce
 
 MAX_NAME_BYTES = 255  # NAME_MAX of common file systems
 
@@ -68,15 +66,16 @@ def assign_clusters(
     k: int | None,
     seed: int,
     min_silhouette: float = 0.0,
-) -> pd.DataFrame:
-    """Per image: cluster (-1 = noise), whether it is doubtful and why, its likely cluster and distance.
+) -> tuple[pd.DataFrame, dict]:
+    """(per image: cluster (-1 = noise), whether it is doubtful and why, its likely cluster and distance;
+    the parameters as used, recorded as a benchmark cell records them: ``reducer_params``, ``params``).
 
     ``embeddings`` are distinct photos (exact duplicates follow their twin, see ``sort_assign_job``).
     One photo, or k=1, is one cluster; k above the photo count, or a reducer or clusterer that cannot
     run on this few photos, is a :class:`SortInputError` with a one-line reason.
     """
-    from zsc.methods.clusterers import ClustererError
-    from zsc.methods.reducers import ReducerError
+    from zsc.methods.clusterers import ClustererError, fit_cluster
+    from zsc.methods.reducers import ReducerError, resolve_reduction
 
     n = len(embeddings)
     if k is not None and k > n:
@@ -84,22 +83,22 @@ def assign_clusters(
             f"k={k} groups asked for, but the inbox has only {n} distinct usable photo(s); lower sort.<run>.k"
         )
     if n == 1 or k == 1:
-        return single_cluster(n)
+        return single_cluster(n), {"reducer_params": None, "params": None, "rule": "one distinct photo or k=1"}
     try:
-        points = reduce(embeddings, reducer_spec, seed)
+        points, reducer_params = resolve_reduction(embeddings, reducer_spec, seed)
     except (ReducerError, ValueError, np.linalg.LinAlgError) as error:
         raise SortInputError(
             f"reducer '{reducer_spec['method']}' cannot run on {n} distinct photo(s): {str(error).splitlines()[0]}"
         ) from None
     spec = {**clusterer_spec, "k": k} if k is not None else clusterer_spec
     try:
-        labels = cluster(points, spec, true_k=k or 0, seed=seed)
+        labels, params, diagnostics = fit_cluster(points, spec, true_k=k or 0, seed=seed)
     except (ClustererError, ValueError) as error:
         raise SortInputError(
             f"clusterer '{clusterer_spec['method']}' cannot run on {n} distinct photo(s): {str(error).splitlines()[0]}"
         ) from None
     doubtful, nearest, reasons = doubt(points, labels, min_silhouette)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "cluster": labels,
             "doubtful": doubtful,
@@ -108,6 +107,7 @@ def assign_clusters(
             "distance_to_cluster": nearest[:, 1].round(6),
         }
     )
+    return frame, {"reducer_params": reducer_params, "params": params, **diagnostics}
 
 
 def folder_name(cluster_id: int, doubtful: bool) -> str:

@@ -81,7 +81,7 @@ def assign(manifest_path: str, embeddings_path: str, setting_path: str, run: dic
             f"distinct photo(s) in the inbox; give the photos per species you expect"
         )
     k = run["k"] if clusterer_spec["method"] in K_GIVEN else None
-    assigned = assign_clusters(
+    assigned, used = assign_clusters(
         matrix[distinct], setting["reducer_spec"], clusterer_spec, k, run["seed"], run["min_silhouette"]
     )
     assigned = assigned.iloc[position].reset_index(drop=True)
@@ -101,6 +101,16 @@ def assign(manifest_path: str, embeddings_path: str, setting_path: str, run: dic
     write_table(assignments, outputs["assignments"])
     review = assignments[assignments["doubtful"]].sort_values("distance_to_cluster", ascending=False)
     write_table(review[["image_id", "reason", "nearest_cluster", "distance_to_cluster"]], outputs["review"])
+    kept = assignments.loc[~assignments["doubtful"], "cluster"]
+    info = {
+        **used,
+        "n_photos": len(assignments),
+        "n_distinct": len(distinct),
+        "n_doubtful": len(review),
+        "n_refused": len(placed.refused),
+        "clusters_found": int(kept.nunique()),
+    }
+    write_json(info, outputs["info"])
     print(
         f"sorted {len(assignments)} photos ({len(distinct)} distinct) with {setting['model']} / "
         f"{setting['reducer']} / {setting['clusterer']}: {assignments['folder'].nunique()} folders, "

@@ -23,8 +23,10 @@ def subcluster(
     points_frame = pd.read_parquet(points_path)
     coordinates = reduced_coordinates(points_frame)
     labels = points_frame[["image_id", "label", "group"]].copy()
-    labels["subcluster"] = subcluster_species(coordinates, labels["label"], spec["m"], {"method": spec["method"]}, seed)
-    write_table(labels, labels_path)
+    labels["subcluster"], used = subcluster_species(
+        coordinates, labels["label"], spec["m"], {"method": spec["method"]}, seed
+    )
+    write_table(labels, labels_path, metadata={"params": used, "seed": seed})
     scores = (
         score_attributes(labels, read_attributes(attributes_path))
         if attributes_path
