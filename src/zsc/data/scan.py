@@ -288,3 +288,33 @@ def label_from_table(
     kept["group"] = kept["image_id"].map(known["group"])
     rejects = pd.concat([rejects, extra], ignore_index=True).sort_values("image_id", ignore_index=True)
     return kept.reset_index(drop=True), rejects
+
+
+NO_GROUP = "no group (split_by: group clusters each group apart; give this photo a group)"
+
+
+def reject_where(manifest: pd.DataFrame, rejects: pd.DataFrame, mask, reason) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Move the manifest rows under ``mask`` to the rejects, each with ``reason(row)`` (stage scan)."""
+    moved = manifest[mask]
+    extra = pd.DataFrame(
+        {"image_id": moved["image_id"], "stage": "scan", "reason": [reason(row) for row in moved.itertuples()]},
+        columns=REJECT_COLUMNS,
+    )
+    rejects = pd.concat([rejects, extra], ignore_index=True).sort_values("image_id", ignore_index=True)
+    return manifest[~mask].reset_index(drop=True), rejects
+
+
+def drop_small_species(
+    manifest: pd.DataFrame, rejects: pd.DataFrame, minimum: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A species with fewer than ``minimum`` usable images is rejected whole, each image with the reason."""
+    sizes = manifest.groupby("label").size()
+    return reject_where(
+        manifest,
+        rejects,
+        manifest["label"].map(sizes) < minimum,
+        lambda row: (
+            f"species '{row.label}' has {sizes[row.label]} usable image(s), fewer than "
+            f"scan.min_images_per_species={minimum}"
+        ),
+    )

@@ -206,3 +206,15 @@ def per_species(truth, predicted) -> pd.DataFrame:
             row.update(dominant_cluster=NOISE, dominant_share=0.0, dominant_purity=float("nan"), merged_with="")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def cell_scores(truth, predicted, coordinates, groups, density: bool, seed: int) -> dict:
+    """Every score of one benchmark cell, in the metrics table's column order: the external metrics
+    against the species, the label-free silhouette, DBCV for density clusterers, the group-balanced V."""
+    return {
+        **external_metrics(truth, predicted),
+        "silhouette": silhouette(coordinates, predicted, seed=seed),
+        "density_method": density,
+        "dbcv": dbcv(coordinates, predicted) if density else float("nan"),
+        "group_balanced_v_measure": group_balanced_v_measure(truth, predicted, groups),
+    }

@@ -123,3 +123,38 @@ def render_index(pages: list[tuple[str, str, str]]) -> str:
         f"<style>{PAGE_STYLE}</style></head><body><h1>Cluster galleries</h1><ul>{items}</ul>"
         f"{LOAD_CHECK}</body></html>"
     )
+
+
+def write_galleries(
+    summary: pd.DataFrame, metrics: pd.DataFrame, labels_by_cell: dict[str, str], thumbs: Path, top: int, output: Path
+) -> None:
+    """One page per best ``top`` setting (its first seed that succeeded) plus an index page, in ``output``;
+    ``labels_by_cell``: a cell's key (zsc.layout.cell_key) -> its labels file."""
+    from zsc.evaluation.aggregate import KEYS, first_ok_cell, usable_settings
+    from zsc.layout import cell_key
+
+    output.mkdir(parents=True, exist_ok=True)
+    relative = f"../{thumbs.name}"
+    pages = []
+    for _, setting in usable_settings(summary).head(top).iterrows():
+        cell = first_ok_cell(metrics, setting)
+        labels = pd.read_parquet(labels_by_cell[cell_key(cell)])
+        paths = {
+            i: f"{relative}/{thumbnail_name(i)}" for i in labels["image_id"] if (thumbs / thumbnail_name(i)).exists()
+        }
+        title = " / ".join(str(cell[k]) for k in KEYS)
+        facts = {
+            "rank": setting["rank"],
+            **{k: cell[k] for k in KEYS},
+            **{
+                k: round(float(cell[k]), 4)
+                for k in ("v_measure_retained", "ari_retained", "noise_fraction")
+                if k in cell
+            },
+            "clusters found": cell.get("clusters_found"),
+            "species": cell.get("true_k"),
+        }
+        name = "__".join(str(cell[k]) for k in KEYS) + ".html"
+        (output / name).write_text(render_page(title, facts, labels, paths))
+        pages.append((name, title, f"(rank {setting['rank']}, V-measure {cell['v_measure_retained']:.3f})"))
+    (output / "index.html").write_text(render_index(pages))

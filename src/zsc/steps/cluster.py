@@ -71,11 +71,16 @@ def cluster(
         reducer_params=json.dumps(reduce_info.get("params", {}), sort_keys=True, default=str),
     )
     if row["status"] == "ok":
-        row.update(zmetrics.external_metrics(truth, predicted))
-        row["silhouette"] = zmetrics.silhouette(coordinates, predicted, seed=seed)
-        row["density_method"] = spec["method"] in DENSITY_METHODS
-        row["dbcv"] = zmetrics.dbcv(coordinates, predicted) if row["density_method"] else float("nan")
-        row["group_balanced_v_measure"] = zmetrics.group_balanced_v_measure(truth, predicted, points_frame["group"])
+        row.update(
+            zmetrics.cell_scores(
+                truth,
+                predicted,
+                coordinates,
+                points_frame["group"],
+                density=spec["method"] in DENSITY_METHODS,
+                seed=seed,
+            )
+        )
     nearest, distance = zmetrics.nearest_clusters(coordinates, predicted)
     labels = points_frame[["image_id", "label", "group"]].assign(
         cluster=predicted, nearest_cluster=nearest, nearest_distance=distance

@@ -7,7 +7,15 @@ import sys
 import pandas as pd
 
 from zsc.data.sampling import draw_sample
-from zsc.data.scan import Layout, label_from_table, read_label_table, scan_folder
+from zsc.data.scan import (
+    NO_GROUP,
+    Layout,
+    drop_small_species,
+    label_from_table,
+    read_label_table,
+    reject_where,
+    scan_folder,
+)
 from zsc.io import frame_fingerprint, write_table
 from zsc.steps.common import print_rejects
 
@@ -48,43 +56,8 @@ def scan(
     else:
         manifest, rejects = scan_folder(root, Layout(label_level, group_level), workers=workers)
     if split_by_group:
-        blank = manifest["group"] == ""
-        rejects = pd.concat(
-            [
-                rejects,
-                pd.DataFrame(
-                    {
-                        "image_id": manifest.loc[blank, "image_id"],
-                        "stage": "scan",
-                        "reason": "no group (split_by: group clusters each group apart; give this photo a group)",
-                    }
-                ),
-            ],
-            ignore_index=True,
-        ).sort_values("image_id", ignore_index=True)
-        manifest = manifest[~blank].reset_index(drop=True)
-    sizes = manifest.groupby("label").size()
-    too_small = sizes[sizes < min_images_per_species].index
-    if len(too_small):
-        small = manifest[manifest["label"].isin(too_small)]
-        rejects = pd.concat(
-            [
-                rejects,
-                pd.DataFrame(
-                    {
-                        "image_id": small["image_id"],
-                        "stage": "scan",
-                        "reason": [
-                            f"species '{label}' has {sizes[label]} usable image(s), fewer than "
-                            f"scan.min_images_per_species={min_images_per_species}"
-                            for label in small["label"]
-                        ],
-                    }
-                ),
-            ],
-            ignore_index=True,
-        ).sort_values("image_id", ignore_index=True)
-        manifest = manifest[~manifest["label"].isin(too_small)].reset_index(drop=True)
+        manifest, rejects = reject_where(manifest, rejects, manifest["group"] == "", lambda row: NO_GROUP)
+    manifest, rejects = drop_small_species(manifest, rejects, min_images_per_species)
     n_species = manifest["label"].nunique()
     write_table(rejects, rejects_path)
     if n_species < 2:
