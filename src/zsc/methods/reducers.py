@@ -275,7 +275,6 @@ REDUCER_METHODS: dict[str, Method] = {
         ),
     ),
 }
-REDUCERS = {name: method.fit for name, method in REDUCER_METHODS.items()}
 SCALABLE_REDUCERS = {
     "isomap": "isomap with landmarks: 1000 (landmark Isomap)",
     "kernel_pca": "kernel_pca with landmarks: 1000 (Nystroem)",
