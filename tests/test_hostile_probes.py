@@ -84,10 +84,10 @@ def sort_run(out: Path, root: Path, k: int | None = 2, link: str = "copy", reduc
     (out / "setting.json").write_text(json.dumps(setting))
     spec = {"seed": 1, "min_silhouette": 0.0, "link": link, **run, **({"k": k} if k is not None else {})}
     outputs = {
-        "info": str(out / "assign.json"),
-        "assignments": str(out / "assignments.csv"),
-        "review": str(out / "review.csv"),
-        "folders": str(out / "clusters"),
+        "info_path": str(out / "assign.json"),
+        "assignments_path": str(out / "assignments.csv"),
+        "review_path": str(out / "review.csv"),
+        "folders_dir": str(out / "clusters"),
     }
     steps_sort.assign(
         str(out / "manifest.parquet"),
@@ -95,7 +95,7 @@ def sort_run(out: Path, root: Path, k: int | None = 2, link: str = "copy", reduc
         str(out / "setting.json"),
         spec,
         str(root),
-        outputs,
+        **outputs,
     )
     return pd.read_csv(out / "assignments.csv", keep_default_na=False)
 
@@ -108,7 +108,8 @@ def apply(out: Path, root: Path, review_csv: Path, link: str = "copy") -> pd.Dat
         str(review_csv),
         link,
         str(out / "final"),
-        {"labels": str(out / "labels.csv"), "folders": str(out / "label_folders.csv")},
+        labels_path=str(out / "labels.csv"),
+        label_folders_path=str(out / "label_folders.csv"),
     )
     return pd.read_csv(out / "labels.csv", keep_default_na=False)
 
@@ -427,19 +428,16 @@ def test_p12_an_empty_shard_is_an_empty_file_and_the_merge_works(tmp_path):
         )
         paths.append(stem)
     assert sum(len(read_embeddings(f"{p}.parquet")[0]) == 0 for p in paths) >= 17  # 3 photos, 20 shards
-    outputs = {
-        "embeddings": str(tmp_path / "merged.parquet"),
-        "rejects": str(tmp_path / "merged.csv"),
-        "stats": str(tmp_path / "merged.json"),
-    }
     steps_embed.merge_shards(
         str(tmp_path / "manifest.parquet"),
         [f"{p}.parquet" for p in paths],
         [f"{p}.rejects.csv" for p in paths],
         [f"{p}.stats.json" for p in paths],
-        outputs,
+        embeddings_path=str(tmp_path / "merged.parquet"),
+        rejects_path=str(tmp_path / "merged.csv"),
+        stats_path=str(tmp_path / "merged.json"),
     )
-    frame, matrix = read_embeddings(outputs["embeddings"])
+    frame, matrix = read_embeddings(tmp_path / "merged.parquet")
     assert len(frame) == 3 and matrix.shape[0] == 3 and np.isfinite(matrix).all()
 
 

@@ -6,5 +6,5 @@ with logged(snakemake.log[0]):
         cell_paths=list(snakemake.input.cells),
         reject_paths=[snakemake.input.scan_rejects, *snakemake.input.embed_rejects],
         labels_by_cell=dict(zip(snakemake.params.cells, snakemake.input.labels)),
-        outputs=dict(snakemake.output.items()),
+        tables=dict(snakemake.output.items()),
     )

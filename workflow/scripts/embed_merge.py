@@ -7,5 +7,7 @@ with logged(snakemake.log[0]):
         shard_paths=list(snakemake.input.shards),
         shard_rejects=list(snakemake.input.rejects),
         shard_stats=list(snakemake.input.stats),
-        outputs=dict(snakemake.output.items()),
+        embeddings_path=snakemake.output.embeddings,
+        rejects_path=snakemake.output.rejects,
+        stats_path=snakemake.output.stats,
     )

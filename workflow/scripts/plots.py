@@ -8,5 +8,7 @@ with logged(snakemake.log[0]):
         metrics_path=snakemake.input.metrics,
         labels_by_cell=dict(zip(snakemake.params.cell_keys, snakemake.input.labels)),
         points_by_reduction=dict(zip(snakemake.params.reduction_keys, snakemake.input.points)),
-        outputs=dict(snakemake.output.items()),
+        heatmap_path=snakemake.output.heatmap,
+        per_species_plot_path=snakemake.output.per_species,
+        scatter_path=snakemake.output.scatter,
     )

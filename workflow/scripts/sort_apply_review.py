@@ -9,5 +9,6 @@ with logged(snakemake.log[0]):
         review_path=snakemake.input.review,
         mode=snakemake.params.mode,
         final_dir=snakemake.params.final,
-        outputs=dict(snakemake.output.items()),
+        labels_path=snakemake.output.labels,
+        label_folders_path=snakemake.output.folders,
     )

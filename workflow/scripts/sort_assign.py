@@ -8,5 +8,8 @@ with logged(snakemake.log[0]):
         setting_path=snakemake.input.setting,
         run=snakemake.params.run,
         root=snakemake.params.root,
-        outputs=dict(snakemake.output.items()),
+        assignments_path=snakemake.output.assignments,
+        review_path=snakemake.output.review,
+        info_path=snakemake.output.info,
+        folders_dir=snakemake.output.folders,
     )

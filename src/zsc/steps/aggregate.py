@@ -7,8 +7,9 @@ import sys
 from zsc.io import write_table
 
 
-def aggregate(cell_paths: list[str], reject_paths: list[str], labels_by_cell: dict[str, str], outputs: dict) -> None:
-    """The dataset's tables from its cells; ``labels_by_cell``: a cell's key -> its labels file."""
+def aggregate(cell_paths: list[str], reject_paths: list[str], labels_by_cell: dict[str, str], tables: dict) -> None:
+    """The dataset's tables from its cells. ``labels_by_cell``: a cell's key -> its labels file; ``tables``:
+    each table's path by its name in zsc.layout.TABLES (metrics csv/parquet, summary, leaderboard, ...)."""
     from zsc.evaluation.aggregate import (
         collect_outliers,
         collect_rejects,
@@ -23,20 +24,20 @@ def aggregate(cell_paths: list[str], reject_paths: list[str], labels_by_cell: di
     if (metrics["status"] != "ok").all():
         print(
             f"warning: every one of the {len(metrics)} cells failed, e.g. {metrics['reason'].iloc[0]} "
-            f"(all reasons in {outputs['csv']})",
+            f"(all reasons in {tables['csv']})",
             file=sys.__stderr__,
             flush=True,
         )
     deterministic, costs = split_costs(metrics)
     summary = summarise(metrics)
-    write_table(metrics, outputs["parquet"])
-    write_table(deterministic, outputs["csv"])
-    write_table(costs, outputs["costs"])
-    write_table(summary, outputs["summary"])
-    write_table(label_free_selection(summary), outputs["label_free"])
+    write_table(metrics, tables["parquet"])
+    write_table(deterministic, tables["csv"])
+    write_table(costs, tables["costs"])
+    write_table(summary, tables["summary"])
+    write_table(label_free_selection(summary), tables["label_free"])
     settings, models = leaderboard(metrics)
-    write_table(settings, outputs["leaderboard"])
-    write_table(models, outputs["leaderboard_models"])
-    write_table(collect_outliers(metrics, labels_by_cell), outputs["outliers"])
-    write_table(per_species, outputs["per_species"])
-    write_table(collect_rejects(reject_paths), outputs["rejects"])
+    write_table(settings, tables["leaderboard"])
+    write_table(models, tables["leaderboard_models"])
+    write_table(collect_outliers(metrics, labels_by_cell), tables["outliers"])
+    write_table(per_species, tables["per_species"])
+    write_table(collect_rejects(reject_paths), tables["rejects"])

@@ -126,7 +126,13 @@ def embed(
 
 
 def merge_shards(
-    manifest_path: str, shard_paths: list[str], shard_rejects: list[str], shard_stats: list[str], outputs: dict
+    manifest_path: str,
+    shard_paths: list[str],
+    shard_rejects: list[str],
+    shard_stats: list[str],
+    embeddings_path: str,
+    rejects_path: str,
+    stats_path: str,
 ) -> None:
     """The per-dataset embedding file from its shards, in manifest order: the same bytes as unsharded."""
     from zsc.embedding.embed import write_embedding_file
@@ -141,14 +147,14 @@ def merge_shards(
     matrix = np.concatenate([matrix for _, _, matrix in parts])
     rows = pd.Series(np.arange(len(frame)), index=frame["image_id"]).reindex(order).dropna().astype(int).to_numpy()
     metadata = read_metadata(parts[0][0])  # every shard records the same metadata
-    write_embedding_file(frame.iloc[rows].reset_index(drop=True), matrix[rows], metadata, outputs["embeddings"])
+    write_embedding_file(frame.iloc[rows].reset_index(drop=True), matrix[rows], metadata, embeddings_path)
     rejects = pd.concat([pd.read_csv(path) for path in shard_rejects], ignore_index=True)
-    write_table(rejects.sort_values("image_id", ignore_index=True), outputs["rejects"])
+    write_table(rejects.sort_values("image_id", ignore_index=True), rejects_path)
     stats = [json.loads(Path(path).read_text()) for path in shard_stats]
     write_json(
         {key: sum(s[key] for s in stats) for key in ("images", "from_cache", "embedded", "rejected", "seconds")}
         | {"shards": len(stats), "cache": stats[0]["cache"]},
-        outputs["stats"],
+        stats_path,
     )
     remove_stale_shards(shard_paths)
 

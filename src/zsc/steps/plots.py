@@ -15,7 +15,9 @@ def plots(
     metrics_path: str,
     labels_by_cell: dict[str, str],
     points_by_reduction: dict[str, str],
-    outputs: dict,
+    heatmap_path: str,
+    per_species_plot_path: str,
+    scatter_path: str,
 ) -> None:
     """Heatmap of the grid, per-species bars and the 2-D scatter of the best setting (its first ok seed)."""
     from zsc.evaluation.aggregate import KEYS, first_ok_cell, usable_settings
@@ -23,16 +25,16 @@ def plots(
 
     summary = pd.read_csv(summary_path)
     metrics = pd.read_csv(metrics_path)
-    figures.heatmap(summary, Path(outputs["heatmap"]))
+    figures.heatmap(summary, Path(heatmap_path))
     if usable_settings(summary).empty:
         text = f"every cell failed: no setting to draw (reasons in {metrics_path}, column 'reason')"
-        for key in ("per_species", "scatter"):
-            figures.notice(text, Path(outputs[key]))
+        for path in (per_species_plot_path, scatter_path):
+            figures.notice(text, Path(path))
         return
     cell = first_ok_cell(metrics, usable_settings(summary).iloc[0])
     keys = {key: cell[key] for key in KEYS}
-    figures.per_species_bars(pd.read_csv(per_species_path), keys, Path(outputs["per_species"]))
+    figures.per_species_bars(pd.read_csv(per_species_path), keys, Path(per_species_plot_path))
     points = pd.read_parquet(points_by_reduction[reduction_key(cell)])
     labels = pd.read_parquet(labels_by_cell[cell_key(cell)])
     title = " / ".join(str(v) for v in keys.values()) + f"  (V-measure {cell['v_measure_retained']:.3f})"
-    figures.scatter(points, labels, title, Path(outputs["scatter"]))
+    figures.scatter(points, labels, title, Path(scatter_path))

@@ -55,7 +55,17 @@ def distinct_photos(frame: pd.DataFrame, hashes: pd.Series) -> tuple[np.ndarray,
     return distinct, np.searchsorted(distinct, follows)
 
 
-def assign(manifest_path: str, embeddings_path: str, setting_path: str, run: dict, root: str, outputs: dict) -> None:
+def assign(
+    manifest_path: str,
+    embeddings_path: str,
+    setting_path: str,
+    run: dict,
+    root: str,
+    assignments_path: str,
+    review_path: str,
+    info_path: str,
+    folders_dir: str,
+) -> None:
     """Cluster unlabeled photos; write per-cluster folders, then the assignments and the review list.
 
     Exact duplicates are clustered once and filed beside their twin (``duplicate_of``)."""
@@ -95,12 +105,12 @@ def assign(manifest_path: str, embeddings_path: str, setting_path: str, run: dic
         3, "file", [f"{folder}/{output_name(i)}" for folder, i in zip(assignments["folder"], assignments["image_id"])]
     )
     plan = assignments[["image_id", "file"]].assign(content_hash=hashes.to_numpy())
-    placed = write_folder(Path(root), plan, Path(outputs["folders"]), run["link"])
+    placed = write_folder(Path(root), plan, Path(folders_dir), run["link"])
     assignments["problem"] = [placed.refused.get(i, "") for i in assignments["image_id"]]
     report_refused(placed.refused)
-    write_table(assignments, outputs["assignments"])
+    write_table(assignments, assignments_path)
     review = assignments[assignments["doubtful"]].sort_values("distance_to_cluster", ascending=False)
-    write_table(review[["image_id", "reason", "nearest_cluster", "distance_to_cluster"]], outputs["review"])
+    write_table(review[["image_id", "reason", "nearest_cluster", "distance_to_cluster"]], review_path)
     kept = assignments.loc[~assignments["doubtful"], "cluster"]
     info = {
         **used,
@@ -110,7 +120,7 @@ def assign(manifest_path: str, embeddings_path: str, setting_path: str, run: dic
         "n_refused": len(placed.refused),
         "clusters_found": int(kept.nunique()),
     }
-    write_json(info, outputs["info"])
+    write_json(info, info_path)
     print(
         f"sorted {len(assignments)} photos ({len(distinct)} distinct) with {setting['model']} / "
         f"{setting['reducer']} / {setting['clusterer']}: {assignments['folder'].nunique()} folders, "
@@ -158,7 +168,14 @@ def review_page(
 
 
 def apply_review(
-    root: str, manifest_path: str, assignments_path: str, review_path: str, mode: str, final_dir: str, outputs: dict
+    root: str,
+    manifest_path: str,
+    assignments_path: str,
+    review_path: str,
+    mode: str,
+    final_dir: str,
+    labels_path: str,
+    label_folders_path: str,
 ) -> None:
     """Named folders from an exported review CSV; photos it does not label go to final/_unreviewed/.
 
@@ -185,8 +202,8 @@ def apply_review(
     report_refused(placed.refused)
     for note in placed.notes:
         print(note, file=sys.stderr)
-    write_table(labels[["image_id", "label", "folder", "cluster", "file", "problem"]], outputs["labels"])
-    write_table(folders, outputs["folders"])
+    write_table(labels[["image_id", "label", "folder", "cluster", "file", "problem"]], labels_path)
+    write_table(folders, label_folders_path)
     for _, row in folders[folders["changed"]].iterrows():
         print(f"label '{row['label']}' is not a valid folder name: written to final/{row['folder']}", file=sys.stderr)
     print(
