@@ -291,3 +291,61 @@ def run_metadata(model_name: str, spec: dict, backbone: Backbone, manifest_finge
             "torchvision_ops_patched": torchvision_compat.patched,
         },
     }
+
+
+def embed_with_cache(
+    backbone: Backbone,
+    manifest: pd.DataFrame,
+    root: Path,
+    cache,
+    metadata: dict,
+    spec: dict,
+    device: str,
+    workers: int,
+    scratch: Path,
+) -> tuple[dict, pd.DataFrame, int, int]:
+    """(content hash -> embedding for every photo of ``manifest`` that has one, rejects, photos found in
+    the cache, photos embedded now). Only photos the cache lacks run through the model, each content
+    once (exact duplicates share it); they join the cache as one new segment. ``scratch`` is where the
+    new embeddings stream to (bounded memory) before they join the cache."""
+    found = cache.lookup(manifest["content_hash"])
+    n_cached = int(manifest["content_hash"].isin(list(found)).sum())
+    todo = manifest[~manifest["content_hash"].isin(list(found))].drop_duplicates("content_hash").reset_index(drop=True)
+    rejects = pd.DataFrame(columns=REJECT_COLUMNS)
+    if len(todo):
+        few = len(todo) <= 4 * spec["batch_size"]  # decoding a few photos in-process beats starting workers
+        rejects = embed_manifest(
+            backbone,
+            todo,
+            root,
+            scratch,
+            dict(metadata),
+            batch_size=spec["batch_size"],
+            workers=0 if few else workers,
+            device=device,
+            precision=spec["precision"],
+        )
+        if scratch.exists():
+            from zsc.io import read_embeddings
+
+            frame, matrix = read_embeddings(scratch)
+            hashes = frame["image_id"].map(todo.set_index("image_id")["content_hash"]).tolist()
+            cache.add(hashes, matrix)
+            found.update(zip(hashes, matrix))
+            scratch.unlink()
+    n_embedded = int(len(todo) - len(rejects))
+    if len(rejects):  # a photo that failed takes its exact duplicates with it, each with the reason
+        reason_of = dict(zip(todo.set_index("image_id").loc[rejects["image_id"], "content_hash"], rejects["reason"]))
+        twins = manifest[
+            manifest["content_hash"].isin(list(reason_of)) & ~manifest["image_id"].isin(rejects["image_id"])
+        ]
+        rejects = pd.concat(
+            [
+                rejects,
+                pd.DataFrame(
+                    {"image_id": twins["image_id"], "stage": "embed", "reason": twins["content_hash"].map(reason_of)}
+                ),
+            ],
+            ignore_index=True,
+        ).sort_values("image_id", ignore_index=True)
+    return found, rejects, n_cached, n_embedded

@@ -33,7 +33,7 @@ def embed(
     content-addressed cache where it has them; only the rest run through the model, then join the cache."""
     from zsc.embedding.backbones import build_backbone
     from zsc.embedding.cache import EmbeddingCache, cache_key, key_digest, shard_of
-    from zsc.embedding.embed import embed_manifest, pick_device, run_metadata, write_embedding_file
+    from zsc.embedding.embed import embed_with_cache, pick_device, run_metadata, write_embedding_file
     from zsc.io import read_metadata
 
     started = time.perf_counter()
@@ -55,45 +55,10 @@ def embed(
         cache_root, cache_key(spec, backbone.weights_source, backbone.preprocessing.as_dict(), numerics, versions)
     )
     metadata["cache_key"] = key_digest(cache.key)
-    found = cache.lookup(manifest["content_hash"])
-    # exact duplicates (kept in a sort run) are embedded once: the cache is keyed by content
-    todo = manifest[~manifest["content_hash"].isin(list(found))].drop_duplicates("content_hash").reset_index(drop=True)
-    rejects = pd.DataFrame(columns=["image_id", "stage", "reason"])
-    if len(todo):
-        fresh = Path(output_path).with_name(f".{Path(output_path).name}.new")
-        few = len(todo) <= 4 * spec["batch_size"]  # decoding a few photos in-process beats starting workers
-        rejects = embed_manifest(
-            backbone,
-            todo,
-            Path(root),
-            fresh,
-            dict(metadata),
-            batch_size=spec["batch_size"],
-            workers=0 if few else workers,
-            device=device,
-            precision=spec["precision"],
-        )
-        if fresh.exists():
-            frame, matrix = read_embeddings(fresh)
-            hashes = frame["image_id"].map(todo.set_index("image_id")["content_hash"]).tolist()
-            cache.add(hashes, matrix)
-            found.update(zip(hashes, matrix))
-            fresh.unlink()
-    n_embedded = int(len(todo) - len(rejects))
-    if len(rejects):  # a photo that failed takes its exact duplicates with it, each with the reason
-        reason_of = dict(zip(todo.set_index("image_id").loc[rejects["image_id"], "content_hash"], rejects["reason"]))
-        twins = manifest[
-            manifest["content_hash"].isin(list(reason_of)) & ~manifest["image_id"].isin(rejects["image_id"])
-        ]
-        rejects = pd.concat(
-            [
-                rejects,
-                pd.DataFrame(
-                    {"image_id": twins["image_id"], "stage": "embed", "reason": twins["content_hash"].map(reason_of)}
-                ),
-            ],
-            ignore_index=True,
-        ).sort_values("image_id", ignore_index=True)
+    scratch = Path(output_path).with_name(f".{Path(output_path).name}.new")
+    found, rejects, n_cached, n_embedded = embed_with_cache(
+        backbone, manifest, Path(root), cache, metadata, spec, device, workers, scratch
+    )
     embedded = manifest[manifest["content_hash"].isin(list(found))].reset_index(drop=True)
     if embedded.empty and n_shards == 1:
         raise RuntimeError(
@@ -110,7 +75,7 @@ def embed(
     write_table(rejects, rejects_path)
     stats = {
         "images": len(manifest),
-        "from_cache": int(len(manifest) - len(todo)),
+        "from_cache": n_cached,
         "embedded": n_embedded,
         "rejected": int(len(rejects)),
         "cache": str(cache.folder),
