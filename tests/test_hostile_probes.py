@@ -70,7 +70,7 @@ def fake_embeddings(manifest: pd.DataFrame, path: Path, dim: int = 16) -> None:
 def sort_run(out: Path, root: Path, k: int | None = 2, link: str = "copy", reducer=None, clusterer=None, **run):
     """scan -> (content-following) embeddings -> assign, the sort run's jobs called as its scripts call them."""
     out.mkdir(parents=True, exist_ok=True)
-    steps_sort.scan(str(root), str(out / "manifest.parquet"), str(out / "rejects.csv"))
+    steps_data.scan_inbox(str(root), str(out / "manifest.parquet"), str(out / "rejects.csv"))
     manifest = pd.read_parquet(out / "manifest.parquet")
     fake_embeddings(manifest, out / "embeddings.parquet")
     setting = {
@@ -408,7 +408,7 @@ def test_p11_control_characters_in_names_are_rejected_and_tables_stay_readable(t
 
 def test_p12_an_empty_shard_is_an_empty_file_and_the_merge_works(tmp_path):
     root = inbox(tmp_path / "inbox", 3)
-    steps_sort.scan(str(root), str(tmp_path / "manifest.parquet"), str(tmp_path / "rejects.csv"))
+    steps_data.scan_inbox(str(root), str(tmp_path / "manifest.parquet"), str(tmp_path / "rejects.csv"))
     n_shards, paths = 20, []
     for shard in range(n_shards):
         stem = tmp_path / "shards" / f"{shard}-of-{n_shards}"
@@ -632,7 +632,7 @@ def test_p21_a_weights_file_that_is_not_weights_is_a_config_error(tmp_path):
 
 def _embed(tmp_path, root, name, cache, shard=0, n_shards=1, only=None):
     manifest_path = tmp_path / f"{name}.manifest.parquet"
-    steps_sort.scan(str(root), str(manifest_path), str(tmp_path / f"{name}.rejects.csv"))
+    steps_data.scan_inbox(str(root), str(manifest_path), str(tmp_path / f"{name}.rejects.csv"))
     if only is not None:
         manifest = pd.read_parquet(manifest_path)
         manifest[manifest["image_id"].isin(only)].to_parquet(manifest_path)

@@ -32,6 +32,7 @@ rule scan:
         min_images_per_species=config["scan"]["min_images_per_species"],
         fingerprint=get_scan_fingerprint,
         split_by_group=lambda wildcards: bool(config["datasets"][wildcards.dataset].get("split_by")),
+        unlabeled=False,
     script:
         "../scripts/scan.py"
 

@@ -12,7 +12,8 @@ use rule demo_data as sort_demo_data with:
         spec=lambda wildcards: config["sort"][wildcards.run]["demo"],
 
 
-rule sort_scan:
+# the benchmark's scan, in unlabeled mode: any layout, no species, every photo (duplicates too)
+use rule scan as sort_scan with:
     input:
         get_sort_demo_folder,
     output:
@@ -20,14 +21,14 @@ rule sort_scan:
         rejects=layout.SORT_REJECTS,
     log:
         layout.sort_log("scan"),
-    conda:
-        "../envs/zsc.yaml"
-    threads: 2
     params:
         root=lambda wildcards: sort_root(wildcards.run),
+        label_level=None,
+        group_level=None,
+        min_images_per_species=1,
         fingerprint=get_sort_fingerprint,
-    script:
-        "../scripts/sort_scan.py"
+        split_by_group=False,
+        unlabeled=True,
 
 
 localrules:

@@ -12,4 +12,5 @@ with logged(snakemake.log[0]):
         workers=snakemake.threads,
         labels_path=snakemake.input.get("labels"),
         split_by_group=snakemake.params.split_by_group,
+        unlabeled=snakemake.params.unlabeled,
     )

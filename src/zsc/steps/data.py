@@ -43,10 +43,15 @@ def scan(
     workers: int = 1,
     labels_path: str | None = None,
     split_by_group: bool = False,
+    unlabeled: bool = False,
 ) -> None:
     """Manifest + rejects of a dataset; species from folder names, or from a labels CSV when given.
 
-    With ``split_by_group`` every photo needs a group: one without (a blank ``group`` cell) is a reject."""
+    With ``split_by_group`` every photo needs a group: one without (a blank ``group`` cell) is a reject.
+    ``unlabeled`` (a sort run's inbox): any layout, no species; exact duplicates are kept, since each
+    must land in a folder (the sort clusters one copy and files the others beside it)."""
+    if unlabeled:
+        return scan_inbox(root, manifest_path, rejects_path, workers)
     if labels_path:
         manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers)
         try:
@@ -67,6 +72,17 @@ def scan(
             f"clustering needs at least 2"
         )
     print(f"scan {root}: {len(manifest)} images of {n_species} species, {len(rejects)} rejected", file=sys.stderr)
+    write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
+
+
+def scan_inbox(root: str, manifest_path: str, rejects_path: str, workers: int = 1) -> None:
+    """Scan unlabeled photos: every usable photo, at any depth, duplicates included."""
+    manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers, keep_duplicates=True)
+    write_table(rejects, rejects_path)
+    if manifest.empty:
+        print_rejects(rejects)
+        raise ValueError(f"{root}: no usable photos to sort (rejects listed in the job's log)")
+    print(f"scan {root}: {len(manifest)} photos to sort, {len(rejects)} rejected", file=sys.stderr)
     write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
 
 

@@ -9,20 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zsc.data.scan import Layout, scan_folder
-from zsc.io import frame_fingerprint, read_embeddings, write_json, write_table
-from zsc.steps.common import print_rejects
-
-
-def scan(root: str, manifest_path: str, rejects_path: str, workers: int = 1) -> None:
-    """Scan unlabeled photos: any layout, no species folders needed; exact duplicates are kept
-    (each must land in a folder; sort_assign clusters one copy and files the others beside it)."""
-    manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers, keep_duplicates=True)
-    write_table(rejects, rejects_path)
-    if manifest.empty:
-        print_rejects(rejects)
-        raise ValueError(f"{root}: no usable photos to sort (rejects listed in the job's log)")
-    write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
+from zsc.io import read_embeddings, write_json, write_table
 
 
 def setting(run: dict, choices: dict, summary_path: str | None, metrics_path: str | None, output_path: str) -> None:
