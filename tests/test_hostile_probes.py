@@ -201,6 +201,21 @@ def test_p02_reapplying_a_review_keeps_the_users_files_in_final(tmp_path):
     assert "~zsc1" in moved and (out / "final" / moved).read_bytes() == (root / ids[4]).read_bytes()
 
 
+def test_p02_an_apply_killed_after_its_record_still_knows_its_own_links(tmp_path):
+    """The record is extended before any write: links a killed apply wrote are the workflow's, not the user's."""
+    from zsc.sorting.placement import record_path
+
+    root = inbox(tmp_path / "inbox", 4)
+    out = tmp_path / "run"
+    ids = sort_run(out, root, link="symlink")["image_id"].tolist()
+    apply(out, root, review_csv(tmp_path / "r1.csv", {ids[0]: "fox"}), link="symlink")
+    record = pd.read_csv(record_path(out / "final"), dtype=str, keep_default_na=False)
+    record["target"] = ""  # as the record stands while a killed apply was writing
+    record.to_csv(record_path(out / "final"), index=False)
+    apply(out, root, review_csv(tmp_path / "r2.csv", {ids[0]: "hare"}), link="symlink")
+    assert not (out / "final/fox").exists() and (out / "final/hare" / output_name(ids[0])).is_symlink()
+
+
 def test_p02_the_log_says_which_files_of_the_user_were_left(tmp_path, capsys):
     root = inbox(tmp_path / "inbox", 6)
     out = tmp_path / "run"

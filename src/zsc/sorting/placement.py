@@ -117,8 +117,8 @@ def read_record(output_dir: Path | str) -> pd.DataFrame:
 
 def still_ours(path: Path, row) -> bool:
     """Is the file at ``path`` still exactly what the workflow wrote there (not replaced or edited)?"""
-    if row["kind"] == "symlink":
-        return path.is_symlink() and os.readlink(path) == row["target"]
+    if row["kind"] == "symlink":  # an empty target: recorded before the write (a killed apply), any link of ours
+        return path.is_symlink() and (not row["target"] or os.readlink(path) == row["target"])
     if path.is_symlink() or not path.is_file():
         return False
     return not row["content_hash"] or content_hash(path) == row["content_hash"]
