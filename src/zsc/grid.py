@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 POOLED = "pooled"  # the split name of a dataset clustered as a whole
 CELL_AXES = ("models", "reducers", "clusterers", "samplings")
@@ -47,6 +47,11 @@ class Reduction:
 
     def wildcards(self) -> dict[str, str]:
         return asdict(self)
+
+
+# a cell's and a reduction's keys within a dataset, in path order (zsc.layout, the metrics table)
+CELL_KEYS = tuple(field.name for field in fields(Cell) if field.name != "dataset")
+REDUCTION_KEYS = tuple(field.name for field in fields(Reduction) if field.name != "dataset")
 
 
 def names(config: dict, axis: str) -> list[str]:
@@ -96,3 +101,13 @@ def reductions(config: dict, dataset: str, reducers: list[str] | None = None) ->
     """The reductions the cells of ``dataset`` need (optionally only those of ``reducers``), sorted."""
     wanted = set(reducers) if reducers else None
     return sorted({cell.reduction() for cell in cells(config, dataset) if wanted is None or cell.reducer in wanted})
+
+
+def cell_key(cell) -> str:
+    """``model/reducer/clusterer/sampling/split/seed`` of a cell (a mapping or a metrics row): the key
+    a step looks a cell's files up by, among the paths its rule gave it."""
+    return "/".join(str(cell[key]) for key in CELL_KEYS)
+
+
+def reduction_key(reduction) -> str:
+    return "/".join(str(reduction[key]) for key in REDUCTION_KEYS)

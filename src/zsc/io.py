@@ -60,6 +60,14 @@ def _writer_is_gone(name: str) -> bool:
     return False
 
 
+def _remove(path: Path | str) -> None:
+    """Remove a temporary file or folder (a folder is built under a temporary name too)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        os.unlink(path)
+
+
 def remove_stale_partials(folder: Path, name: str, max_age_s: float = STALE_PARTIAL_SECONDS) -> None:
     """Delete ``.<name>.partial-*`` files of killed writers: on this machine, those whose process is
     gone; from another machine (a SLURM node), those older than ``max_age_s``. A live writer's stays."""
@@ -67,10 +75,7 @@ def remove_stale_partials(folder: Path, name: str, max_age_s: float = STALE_PART
     for stale in folder.glob(f".{name}.partial-*"):
         try:
             if _writer_is_gone(stale.name) or now - stale.lstat().st_mtime > max_age_s:
-                if stale.is_dir() and not stale.is_symlink():
-                    shutil.rmtree(stale)
-                else:
-                    stale.unlink(missing_ok=True)
+                _remove(stale)
         except OSError:
             pass  # another process removed or renamed it
 
@@ -103,10 +108,7 @@ def atomic_path(path: Path | str):
             os.replace(temporary, path)
     finally:
         if os.path.lexists(temporary):
-            if os.path.isdir(temporary) and not os.path.islink(temporary):
-                shutil.rmtree(temporary, ignore_errors=True)
-            else:
-                os.unlink(temporary)
+            _remove(temporary)
 
 
 CONTENT_HASH_CHARS = 24

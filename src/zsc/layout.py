@@ -7,9 +7,6 @@ these paths: a step receives the paths its rule lists.
 
 from __future__ import annotations
 
-REDUCTION_KEYS = ("model", "reducer", "sampling", "split", "seed")
-CELL_KEYS = ("model", "reducer", "clusterer", "sampling", "split", "seed")
-
 # ------------------------------------------------------------------ a benchmark dataset
 DATASET = "results/{dataset}"
 DEMO_PHOTOS = "resources/demo/{dataset}"
@@ -104,13 +101,3 @@ def embed_job_paths(n_shards: int) -> dict[str, str]:
 def fill(pattern: str, **wildcards) -> str:
     """A pattern with its wildcards filled (keys the pattern does not name are ignored)."""
     return pattern.format(**wildcards)
-
-
-def cell_key(cell) -> str:
-    """``model/reducer/clusterer/sampling/split/seed`` of a cell (a mapping or a metrics row): the key
-    a step looks a cell's files up by, among the paths its rule gave it."""
-    return "/".join(str(cell[key]) for key in CELL_KEYS)
-
-
-def reduction_key(reduction) -> str:
-    return "/".join(str(reduction[key]) for key in REDUCTION_KEYS)

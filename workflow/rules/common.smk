@@ -189,7 +189,7 @@ def cell_files(pattern):
 
 def cell_keys(wildcards):
     """The cells of the dataset, in the order of cell_files(): a step looks a cell's files up by its key."""
-    return [layout.cell_key(cell.wildcards()) for cell in grid.cells(config, wildcards.dataset)]
+    return [grid.cell_key(cell.wildcards()) for cell in grid.cells(config, wildcards.dataset)]
 
 
 SUBCLUSTER_REDUCERS = config.get("subclusters", {}).get("reducers") or REDUCERS
@@ -206,7 +206,7 @@ def subcluster_files(pattern):
 def subcluster_keys(wildcards):
     """model/reducer/sampling/split/seed of each file of subcluster_files(), in the same order."""
     return [
-        layout.reduction_key(reduction.wildcards())
+        grid.reduction_key(reduction.wildcards())
         for reduction in grid.reductions(config, wildcards.dataset, SUBCLUSTER_REDUCERS)
     ]
 
@@ -219,7 +219,7 @@ def reduction_files(pattern):
 
 
 def reduction_keys(wildcards):
-    return [layout.reduction_key(reduction.wildcards()) for reduction in grid.reductions(config, wildcards.dataset)]
+    return [grid.reduction_key(reduction.wildcards()) for reduction in grid.reductions(config, wildcards.dataset)]
 
 
 # ---------------------------------------------------------------- sort runs (their own path space)

@@ -112,8 +112,8 @@ def _check_models(config: dict) -> list[str]:
                 f"config key 'models.{name}.weights': no such weights file '{weights}' "
                 f"(use hub, random, package:<name> or a file path)"
             )
-        elif weights not in ("hub", "random") and weights_file_problem(weights):
-            errors.append(f"config key 'models.{name}.weights': '{weights}' {weights_file_problem(weights)}")
+        elif weights not in ("hub", "random") and (problem := weights_file_problem(weights)):
+            errors.append(f"config key 'models.{name}.weights': '{weights}' {problem}")
     return errors
 
 

@@ -102,8 +102,8 @@ def list_entries(root: Path, labeled: bool = True) -> tuple[list[Path], list[tup
                 skipped.append((relative, "symlinked folder not followed (could loop)"))
             elif dirname.startswith("."):
                 skipped.append((relative, "hidden folder not scanned"))
-            elif name_problem(dirname):
-                skipped.append((relative, f"folder {name_problem(dirname)}; its files are not scanned"))
+            elif bad_name := name_problem(dirname):
+                skipped.append((relative, f"folder {bad_name}; its files are not scanned"))
             else:
                 problem = _folder_problem(sub)
                 if problem:

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-KEYS = ["model", "reducer", "clusterer", "sampling", "split", "seed"]
-SETTING = ["model", "reducer", "clusterer", "sampling", "split"]
+from zsc.grid import CELL_KEYS
+
+KEYS = list(CELL_KEYS)  # a metrics row's cell (grid.Cell without the dataset)
+SETTING = [key for key in KEYS if key != "seed"]
 COST_COLUMNS = ["reduce_seconds", "reduce_peak_rss_mb", "cluster_seconds"]
 SUMMARY_METRICS = [
     "v_measure_retained",
@@ -165,8 +167,8 @@ def first_ok_cell(metrics: pd.DataFrame, setting) -> pd.Series:
 def collect_outliers(metrics: pd.DataFrame, labels_by_cell: dict[str, str]) -> pd.DataFrame:
     """Every noise image of every density-clusterer cell, with its nearest cluster and distance.
 
-    ``labels_by_cell``: a cell's key (zsc.layout.cell_key) -> its labels file, as the rule lists them."""
-    from zsc.layout import cell_key
+    ``labels_by_cell``: a cell's key (zsc.grid.cell_key) -> its labels file, as the rule lists them."""
+    from zsc.grid import cell_key
 
     frames = []
     density = metrics.get("density_method", pd.Series(False, index=metrics.index)).fillna(False).astype(bool)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from zsc.io import read_user_csv
 from zsc.methods.clusterers import fit_cluster
 
 SCORE_COLUMNS = ["attribute", "n_species", "n_images", "v_measure", "ari"]
@@ -32,7 +33,7 @@ def subcluster_species(points: np.ndarray, labels, m: int, spec: dict, seed: int
 
 def read_attributes(path) -> pd.DataFrame:
     """The attributes table: image_id plus attribute columns (sex, age_class, pelage, ...)."""
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = read_user_csv(path, "attributes CSV")
     if "image_id" not in table.columns or len(table.columns) < 2:
         raise ValueError(f"{path}: an attributes CSV needs an image_id column and at least one attribute column")
     duplicated = table["image_id"][table["image_id"].duplicated()].tolist()

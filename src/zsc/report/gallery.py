@@ -129,9 +129,9 @@ def write_galleries(
     summary: pd.DataFrame, metrics: pd.DataFrame, labels_by_cell: dict[str, str], thumbs: Path, top: int, output: Path
 ) -> None:
     """One page per best ``top`` setting (its first seed that succeeded) plus an index page, in ``output``;
-    ``labels_by_cell``: a cell's key (zsc.layout.cell_key) -> its labels file."""
+    ``labels_by_cell``: a cell's key (zsc.grid.cell_key) -> its labels file."""
     from zsc.evaluation.aggregate import KEYS, first_ok_cell, usable_settings
-    from zsc.layout import cell_key
+    from zsc.grid import cell_key
 
     output.mkdir(parents=True, exist_ok=True)
     relative = f"../{thumbs.name}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from zsc.layout import cell_key, reduction_key
+from zsc.grid import cell_key, reduction_key
 
 
 def plots(

@@ -39,7 +39,7 @@ def summary(score_paths: list[str], keys: list[str], output_path: str) -> None:
     """One table: which attributes the sub-clusters recover, per reduction, best first.
 
     ``keys``: each score file's reduction key (model/reducer/sampling/split/seed), in the same order."""
-    from zsc.layout import REDUCTION_KEYS
+    from zsc.grid import REDUCTION_KEYS
 
     frames = []
     for path, key in zip(score_paths, keys):
