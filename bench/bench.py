@@ -42,15 +42,56 @@ def row(name: str, ours: float, baseline: float, unit: str, target: str, met: bo
 
 
 def print_table() -> None:
+    review_rows = [r for r in ROWS if "page" in r]
+    if review_rows:
+        print_review_table(review_rows)
+    rows = [r for r in ROWS if "page" not in r]
+    if not rows:
+        return
     print("\n| comparison | ours | baseline | ratio | target | met |\n|---|---|---|---|---|---|")
-    for r in ROWS:
+    for r in rows:
         print(
             f"| {r['name']} | {r['ours']:.3g} {r['unit']} | {r['baseline']:.3g} {r['unit']} | "
             f"{r['ratio']:.2f} | {r['target']} | {'yes' if r['met'] else 'no'} |"
         )
-    for r in ROWS:
+    for r in rows:
         if r["note"]:
             print(f"- {r['name']}: {r['note']}")
+
+
+REVIEW_TARGETS = {  # issue 19: actions per photo (scrolls apart) of the current page on the Oxford photos
+    ("oxford", "ward k=37"): 0.45,
+    ("oxford", "hdbscan"): 0.55,
+}
+
+
+def print_review_table(rows: list[dict]) -> None:
+    print(
+        "\n| inbox | clusterer | page | photos | actions | per photo | naming | fixing | misfiled after naming "
+        "| fixing per misfiled | scrolls | accuracy before | final/ accuracy | target |\n" + "|---" * 14 + "|"
+    )
+    for r in rows:
+        target = REVIEW_TARGETS.get((r["inbox"], r["clusterer"])) if r["page"] == "current" else None
+        verdict = ""
+        if target is not None:
+            met = r["actions_per_photo"] <= target and r["fix_actions_per_misfiled"] <= 1.0 and r["final_accuracy"] == 1
+            verdict = f"<= {target} and <= 1.0 per misfiled: {'met' if met else 'NOT met'}"
+        print(
+            f"| {r['inbox']} | {r['clusterer']} | {r['page']} | {r['photos']} | {r['actions']} | "
+            f"{r['actions_per_photo']:.2f} | {r['naming_actions']} | {r['fix_actions']} | {r['misfiled_after_naming']} | "
+            f"{r['fix_actions_per_misfiled']:.2f} | {r['scrolls']} | {r['accuracy_before_review']:.3f} | "
+            f"{r['final_accuracy']:.3f} | {verdict} |"
+        )
+
+
+# ------------------------------------------------------------------ review: a scripted reviewer
+def bench_review(quick: bool) -> None:
+    """The review page driven in Chromium by a scripted expert (bench/review_bench.py), today's page
+    against the page before issue 19, on the Oxford photos (ZSC_OXFORD_PETS) and a generated set."""
+    from review_bench import bench_review as run_review_bench
+
+    print("review: scripted reviewer (actions per photo, baseline page and current page in the same run)")
+    ROWS.extend(run_review_bench(OUT / "review", PETS if PETS.is_dir() else None, quick))
 
 
 # ------------------------------------------------------------------ 1. embedding throughput
@@ -704,8 +745,9 @@ BENCHES = {
     "scale": bench_scale,
     "incremental": bench_incremental,
     "paper_grid": bench_paper_grid,
+    "review": bench_review,
 }
-TAKES_QUICK = {"embed", "grid", "tsne", "memory", "scale", "incremental", "paper_grid"}
+TAKES_QUICK = {"embed", "grid", "tsne", "memory", "scale", "incremental", "paper_grid", "review"}
 
 
 def main() -> None:

@@ -229,3 +229,23 @@ def read_user_csv(path: Path, what: str) -> pd.DataFrame:
 def normalise_label(label: str) -> str:
     """One spelling per label: NFC (``Bécasse`` typed with a combining accent is the same label), trimmed."""
     return unicodedata.normalize("NFC", label).strip()
+
+
+SPECIES_LIST_HEADERS = {"species", "name", "label", "scientific_name", "vernacular_name"}
+
+
+def read_species_list(path: Path | str) -> list[str]:
+    """Names from a text file, one per line (a one-column CSV too: a header such as 'species' is
+    skipped, as are blank lines and '#' comments); UTF-8, a BOM allowed."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"species list {path} is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
+    names = [line.strip().strip('"').strip() for line in text.splitlines()]
+    names = [name for name in names if name and not name.startswith("#")]
+    if names and names[0].casefold() in SPECIES_LIST_HEADERS:
+        names = names[1:]
+    if not names:
+        raise ValueError(f"species list {path} holds no names (one name per line)")
+    return names

@@ -73,6 +73,8 @@ SORT_FINAL = SORT_RUN + "/final"  # shared with the user: not a Snakemake output
 SORT_LABELS = SORT_RUN + "/labels.csv"
 SORT_LABEL_FOLDERS = SORT_RUN + "/label_folders.csv"
 SORT_LOGS = SORT_RUN + "/logs"
+# where a reviewer saves the page's export: picked up without a config edit (sort.<run>.review wins)
+REVIEW_INBOX = "reviews/{run}.csv"
 
 # ------------------------------------------------------------------ shared resources
 WEIGHTS = "resources/weights/{model}.safetensors"

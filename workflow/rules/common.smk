@@ -1,6 +1,7 @@
 # Shared helpers: validated config, wildcard constraints, input functions. The grid's cells come
 # from zsc.grid, every path pattern from zsc.layout: nothing here multiplies axes or spells a path.
 import json
+import os
 import re
 import sys
 
@@ -17,6 +18,7 @@ from zsc.config import (
     validate_config,
 )
 from zsc.data.scan import folder_fingerprint
+from zsc.io import read_species_list
 from zsc.embedding import runtime_env
 from zsc.methods.density import sampling_density_preset
 from zsc.methods.memory import memory_problems
@@ -232,9 +234,38 @@ def sort_root(run):
 
 
 def sort_run_spec(run):
-    """What sorting depends on: the run's entry without its review CSV, so applying a review
-    (or updating it) never re-clusters."""
-    return {key: value for key, value in config["sort"][run].items() if key != "review"}
+    """What sorting depends on: the run's entry without its review CSV and species list, so applying
+    a review (or updating either) never re-clusters."""
+    return {key: value for key, value in config["sort"][run].items() if key not in ("review", "species")}
+
+
+def sort_review_csv(run):
+    """The run's review CSV: sort.<run>.review, else reviews/<run>.csv once a reviewer saved it there."""
+    given = config["sort"][run].get("review")
+    if given:
+        return given
+    conventional = layout.fill(layout.REVIEW_INBOX, run=run)
+    return conventional if os.path.isfile(conventional) else None
+
+
+def sort_vocabulary(run):
+    """The names a reviewer may give (sort.<run>.species: a list, or a file of one name per line)."""
+    species = config["sort"][run].get("species") or []
+    if isinstance(species, str):
+        try:
+            return read_species_list(species)
+        except (OSError, ValueError) as error:
+            raise WorkflowError(f"config key 'sort.{run}.species': {error}") from None
+    return list(species)
+
+
+def sort_apply_hint(run):
+    """What the review page tells the reviewer: where to save the export and the command that applies it."""
+    csv = config["sort"][run].get("review") or layout.fill(layout.REVIEW_INBOX, run=run)
+    command = "snakemake --cores all"
+    if workflow.overwrite_configfiles:
+        command += " --configfile " + " ".join(os.path.relpath(path) for path in workflow.overwrite_configfiles)
+    return {"csv": csv, "file": os.path.basename(csv), "project": os.getcwd(), "command": command}
 
 
 def get_sort_demo_folder(wildcards):
@@ -291,7 +322,7 @@ def sort_targets():
         for run in SORT_RUNS
         for pattern in (layout.SORT_ASSIGNMENTS, layout.SORT_REVIEW_PAGE)
     ]
-    return targets + [layout.fill(layout.SORT_LABELS, run=run) for run in SORT_RUNS if "review" in config["sort"][run]]
+    return targets + [layout.fill(layout.SORT_LABELS, run=run) for run in SORT_RUNS if sort_review_csv(run)]
 
 
 def all_targets():

@@ -97,6 +97,7 @@ rule sort_review_page:
         get_sort_demo_folder,
         assignments=rules.sort_assign.output.assignments,
         setting=rules.sort_setting.output[0],
+        embeddings=get_sort_embeddings,
     output:
         page=layout.SORT_REVIEW_PAGE,
         thumbnails=directory(layout.SORT_THUMBNAILS),
@@ -106,16 +107,19 @@ rule sort_review_page:
         "../envs/zsc.yaml"
     params:
         root=lambda wildcards: sort_root(wildcards.run),
+        vocabulary=lambda wildcards: sort_vocabulary(wildcards.run),
+        apply=lambda wildcards: sort_apply_hint(wildcards.run),
     script:
         "../scripts/sort_review_page.py"
 
 
-# A reviewer's exported CSV (sort.<run>.review) becomes named folders; nothing is re-embedded or re-clustered.
+# A reviewer's exported CSV (sort.<run>.review, or reviews/<run>.csv) becomes named folders; nothing is
+# re-embedded or re-clustered.
 rule sort_apply_review:
     input:
         manifest=rules.sort_scan.output.manifest,
         assignments=rules.sort_assign.output.assignments,
-        review=lambda wildcards: config["sort"][wildcards.run]["review"],
+        review=lambda wildcards: sort_review_csv(wildcards.run),
     output:
         labels=layout.SORT_LABELS,
         folders=layout.SORT_LABEL_FOLDERS,
@@ -126,6 +130,7 @@ rule sort_apply_review:
     params:
         root=lambda wildcards: sort_root(wildcards.run),
         mode=lambda wildcards: config["sort"][wildcards.run]["link"],
+        vocabulary=lambda wildcards: sort_vocabulary(wildcards.run),
         # not an output: Snakemake would delete it before each apply, and the user's own files with it;
         # the step replaces or removes only files it recorded writing there (final.written.csv)
         final=lambda wildcards: layout.fill(layout.SORT_FINAL, run=wildcards.run),

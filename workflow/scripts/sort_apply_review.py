@@ -11,4 +11,5 @@ with logged(snakemake.log[0]):
         final_dir=snakemake.params.final,
         labels_path=snakemake.output.labels,
         label_folders_path=snakemake.output.folders,
+        vocabulary=snakemake.params.vocabulary,
     )

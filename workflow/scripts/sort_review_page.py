@@ -5,8 +5,11 @@ with logged(snakemake.log[0]):
     step.review_page(
         root=snakemake.params.root,
         assignments_path=snakemake.input.assignments,
+        embeddings_path=snakemake.input.embeddings,
         setting_path=snakemake.input.setting,
         run_name=snakemake.wildcards.run,
         page_path=snakemake.output.page,
         thumbs_dir=snakemake.output.thumbnails,
+        vocabulary=snakemake.params.vocabulary,
+        apply=snakemake.params.apply,
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from zsc.config.checks import cross_key_errors
 from zsc.config.data_checks import data_errors, missing_data
-from zsc.config.normalise import canonicalise, default_k, resolve_splits
+from zsc.config.normalise import canonicalise, default_k, nothing_to_do, resolve_splits, sort_only_defaults
 from zsc.config.schema import SCHEMA_PATH, coerce_overrides, load_schema, schema_errors
 from zsc.config.source import duplicate_keys, load_file
 
@@ -35,8 +35,9 @@ class ConfigError(ValueError):
 def validate_config(config: dict, schema_path: Path | str = SCHEMA_PATH) -> dict:
     """A validated copy of ``config`` with defaults filled; raise ConfigError listing every problem."""
     config = copy.deepcopy(dict(config))
-    errors = schema_errors(config, load_schema(schema_path))
+    errors = nothing_to_do(config) or schema_errors(config, load_schema(schema_path))
     if not errors:
+        sort_only_defaults(config)
         default_k(config)
         errors = resolve_splits(config) + cross_key_errors(config) + data_errors(config)
     if errors:

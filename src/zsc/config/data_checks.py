@@ -28,9 +28,11 @@ def data_files(config: dict) -> dict[str, str]:
     files = {
         f"datasets.{name}.labels": spec["labels"] for name, spec in config["datasets"].items() if spec.get("labels")
     }
-    files.update(
-        {f"sort.{name}.review": spec["review"] for name, spec in config.get("sort", {}).items() if spec.get("review")}
-    )
+    for name, spec in config.get("sort", {}).items():
+        if spec.get("review"):
+            files[f"sort.{name}.review"] = spec["review"]
+        if isinstance(spec.get("species"), str):
+            files[f"sort.{name}.species"] = spec["species"]
     return files
 
 

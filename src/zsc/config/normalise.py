@@ -6,6 +6,22 @@ from zsc.data.folders import groups_found
 from zsc.methods.clusterers import K_GIVEN
 
 
+def nothing_to_do(config: dict) -> list[str]:
+    """A config must hold a benchmark (``datasets``) or sort runs (``sort``); asked before the schema."""
+    if config.get("datasets") or config.get("sort"):
+        return []
+    return ["config key '<top level>': nothing to run: give 'datasets' (a benchmark) or 'sort' (sort runs), or both"]
+
+
+def sort_only_defaults(config: dict) -> None:
+    """A config of sort runs only has no benchmark: empty datasets, samplings and seeds, so every
+    later pass reads them as in any config."""
+    if "datasets" not in config:
+        config["datasets"] = {}
+        config.setdefault("samplings", {})
+        config.setdefault("seeds", [])
+
+
 def default_k(config: dict) -> None:
     """A k-given clusterer without k clusters into the sample's species count."""
     for spec in config["clusterers"].values():

@@ -40,20 +40,21 @@ def thumbnail_name(image_id: str) -> str:
     return hashlib.sha1(image_id.encode()).hexdigest()[:20] + ".jpg"
 
 
-def make_thumbnails(image_root: Path, image_ids, thumbs_dir: Path) -> dict[str, str]:
-    """Write missing thumbnails; return image_id -> relative thumbnail path (or '' if undecodable)."""
+def make_thumbnails(image_root: Path, image_ids, thumbs_dir: Path, size: int = THUMB_SIZE) -> dict[str, str]:
+    """Write missing thumbnails (``size`` px on the long side); return image_id -> path relative to
+    ``thumbs_dir``'s parent (or '' if undecodable)."""
     thumbs_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
     for image_id in image_ids:
         target = thumbs_dir / thumbnail_name(image_id)
         if not target.exists():
             try:
-                image = open_rgb(Path(image_root) / image_id, draft_size=THUMB_SIZE)
+                image = open_rgb(Path(image_root) / image_id, draft_size=size)
             except (ImageRejected, OSError):
                 paths[image_id] = ""
                 continue
-            image.thumbnail((THUMB_SIZE, THUMB_SIZE))
-            image.save(target, quality=85)
+            image.thumbnail((size, size))
+            image.save(target, quality=85)  # the folder is a job's output: removed whole if the job fails
         paths[image_id] = f"{thumbs_dir.name}/{target.name}"
     return paths
 

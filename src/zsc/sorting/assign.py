@@ -55,6 +55,8 @@ def single_cluster(n: int) -> pd.DataFrame:
             "reason": "",
             "nearest_cluster": np.zeros(n, int),
             "distance_to_cluster": np.zeros(n),
+            "map_x": np.zeros(n),
+            "map_y": np.zeros(n),
         }
     )
 
@@ -105,6 +107,9 @@ def assign_clusters(
             "reason": reasons,
             "nearest_cluster": nearest[:, 0].astype(int),
             "distance_to_cluster": nearest[:, 1].round(6),
+            # the reduction's first two axes: the review page's map
+            "map_x": points[:, 0].round(4),
+            "map_y": (points[:, 1] if points.shape[1] > 1 else np.zeros(n)).round(4),
         }
     )
     return frame, {"reducer_params": reducer_params, "params": params, **diagnostics}

@@ -16,6 +16,7 @@ import unicodedata
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from zsc.io import normalise_label, read_user_csv
@@ -24,31 +25,59 @@ from zsc.sorting.placement import Placed, update_shared_folder
 
 UNREVIEWED = "_unreviewed"
 REVIEW_COLUMNS = ("image_id", "label")
+PREVIEW_SIZE = 1024  # the large view's image: long side in px (never the original bytes)
+MAP_SCALE = 10_000  # map coordinates travel as integers 0..MAP_SCALE
 PAGE_STYLE = """
 body{font-family:system-ui,sans-serif;margin:0;color:#222}
-header{position:sticky;top:0;z-index:2;background:#f6f6f6;border-bottom:1px solid #ccc;padding:.5em 1em;
- display:flex;flex-wrap:wrap;gap:.6em;align-items:center;font-size:.9em}
-#progress{font-weight:600} #saved,#selection{color:#555}
-main{padding:0 1em 4em}
-h2{font-size:1em;margin:1.4em 0 .4em;border-bottom:1px solid #ccc;padding-bottom:.3em;display:flex;gap:.5em;align-items:center;flex-wrap:wrap}
-h2 .count{color:#666;font-weight:normal} h2 input.name{font-size:1em;padding:2px 4px;min-width:14em}
-section.doubtful h2{color:#a33}
+header{position:sticky;top:0;z-index:3;background:#f6f6f6;border-bottom:1px solid #ccc;padding:.4em 1em;
+ display:flex;flex-wrap:wrap;gap:.5em;align-items:center;font-size:.9em}
+#progress{font-weight:600} #saved,#selection{color:#555} #selection{font-weight:600;color:#1769e0}
+#panel{position:fixed;top:3.2em;bottom:0;left:0;width:15em;overflow-y:auto;border-right:1px solid #ccc;
+ background:#fafafa;font-size:.85em;z-index:2}
+#panel input{width:calc(100% - 1em);margin:.4em .5em;box-sizing:border-box}
+#entries div{display:flex;gap:.3em;padding:2px .5em;cursor:pointer;border-bottom:1px solid #eee}
+#entries div:hover,#entries div.over{background:#e8f0fd} #entries .n{margin-left:auto;color:#666}
+#entries .done{color:#2a7d2a} #entries .unnamed{color:#777;font-style:italic}
+main{padding:0 1em 4em 16em}
+h2{font-size:1em;margin:1.2em 0 .4em;border-bottom:1px solid #ccc;padding-bottom:.3em;display:flex;gap:.5em;
+ align-items:center;flex-wrap:wrap}
+h2 .title{font-weight:700} h2 .sub{color:#777;font-weight:normal} h2 .count{color:#666;font-weight:normal}
+h2 input.name{font-size:1em;padding:2px 4px;min-width:14em} .warn{color:#b35c00;font-weight:normal}
+section.doubtful h2,section.suggest h2{color:#a33} section.done h2{color:#2a7d2a}
+body.hidedone section.done{display:none}
 .grid{display:flex;flex-wrap:wrap;gap:8px}
 figure{margin:0;width:160px;font-size:.7em;word-break:break-all;cursor:pointer;border:3px solid transparent;border-radius:4px}
 figure.sel{border-color:#1769e0;background:#e8f0fd}
 figure img,.noimg{width:160px;height:160px;object-fit:cover;display:block;background:#eee}
 .noimg{display:flex;align-items:center;justify-content:center;color:#888}
-.hint{color:#666;display:block} .accept{font-size:.95em;margin-top:2px}
+.hint{color:#666;display:block} figcaption button{font-size:1em;margin:1px 1px 0 0;padding:0 3px}
+.coreend{flex-basis:100%;border-top:2px dashed #d9a400;color:#8a6d00;font-size:.8em;padding-top:2px}
 button.more{align-self:center;height:3em}
 .notice{background:#fff4d6;border:1px solid #d9a400;padding:.6em;border-radius:4px}
 details{font-size:.9em} kbd{border:1px solid #aaa;border-radius:3px;padding:0 3px;background:#fff}
+#viewer,#mapbox{position:fixed;inset:0;background:rgba(20,20,20,.92);z-index:10;color:#eee;display:flex;
+ flex-direction:column;align-items:center;padding:1em;box-sizing:border-box}
+#viewer[hidden],#mapbox[hidden],#mover[hidden]{display:none}
+#viewer img.big{max-width:96vw;max-height:68vh;object-fit:contain;background:#333}
+#viewer .facts{margin:.5em;text-align:center} #viewer .strip{display:flex;gap:4px;overflow-x:auto;max-width:96vw}
+#viewer .strip img{width:96px;height:96px;object-fit:cover;cursor:pointer}
+#mapbox canvas{background:#fff;cursor:crosshair} #maptip{position:fixed;pointer-events:none;z-index:11}
+#maptip img{width:120px;height:120px;object-fit:cover;border:2px solid #fff}
+#mover{position:fixed;top:4em;left:50%;transform:translateX(-50%);z-index:12;background:#fff;border:2px solid #1769e0;
+ padding:.6em;border-radius:6px;box-shadow:0 4px 20px rgba(0,0,0,.3)} #mover input{font-size:1.1em;width:20em}
 """
 HELP = (
-    "<details id=help><summary>Shortcuts</summary>click a photo to select it, <kbd>shift</kbd>-click for a range, "
-    "drag selected photos onto a cluster to move them · <kbd>n</kbd> name the cluster of the last clicked photo · "
-    "<kbd>m</kbd> choose where to move the selection (<kbd>Enter</kbd> moves) · <kbd>a</kbd> accept suggestions for "
-    "selected doubtful photos · <kbd>u</kbd> or <kbd>Ctrl</kbd>+<kbd>z</kbd> undo · <kbd>e</kbd> export CSV · "
-    "<kbd>j</kbd>/<kbd>k</kbd> next/previous cluster · <kbd>Esc</kbd> clear selection · <kbd>?</kbd> this help</details>"
+    "<details id=help><summary>How to review (shortcuts)</summary>"
+    "Name each cluster in its heading (<kbd>Enter</kbd> goes to the next unnamed one); giving two clusters the same "
+    "name makes them one group. Inside a cluster, photos are in similarity order; those after the dashed line are "
+    "the ones whose neighbours lie elsewhere. Click a photo to select it, <kbd>shift</kbd>-click for a range, then "
+    "click a name in the left panel (or drop there, or <kbd>m</kbd>, type a name, <kbd>Enter</kbd>) to move them. "
+    "A photo's <em>→ name</em> button moves it to what its nearest photos are named. "
+    "<kbd>Space</kbd> or double-click: large view (<kbd>←</kbd>/<kbd>→</kbd> step, <kbd>Esc</kbd> closes) · "
+    "<kbd>n</kbd> name this cluster · <kbd>a</kbd> accept the selection's suggestions · <kbd>d</kbd> mark this "
+    "cluster done · <kbd>p</kbd> map (drag to lasso) · <kbd>v</kbd> strip: the whole run in one similarity order · "
+    "<kbd>u</kbd> or <kbd>Ctrl</kbd>+<kbd>z</kbd> undo · <kbd>e</kbd> export · <kbd>j</kbd>/<kbd>k</kbd> next/previous "
+    "cluster · <kbd>Esc</kbd> clear selection · <kbd>?</kbd> this help</details>"
 )
 
 
@@ -60,36 +89,104 @@ def review_state_key(assignments: pd.DataFrame) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def page_data(run: str, assignments: pd.DataFrame, thumbs: dict[str, str]) -> dict:
-    """The page's inline data: one compact row per photo."""
-    rows = [
-        [image_id, thumbs.get(image_id, ""), int(c), int(bool(d)), int(n), round(float(dist), 4), reason or ""]
-        for image_id, c, d, n, dist, reason in zip(
-            assignments["image_id"],
-            assignments["cluster"],
-            assignments["doubtful"],
-            assignments["nearest_cluster"],
-            assignments["distance_to_cluster"],
-            assignments["reason"].fillna(""),
-        )
-    ]
-    clusters = sorted(int(c) for c in set(assignments.loc[~assignments["doubtful"].astype(bool), "cluster"]))
-    return {"run": run, "key": review_state_key(assignments), "images": rows, "clusters": clusters}
+def page_places(assignments: pd.DataFrame) -> np.ndarray:
+    """Where each photo starts on the page: its cluster, or -1 for the doubtful section."""
+    return np.where(assignments["doubtful"].astype(bool), -1, assignments["cluster"].astype(int))
 
 
-def render_review_page(run: str, assignments: pd.DataFrame, thumbs: dict[str, str], facts: str = "") -> str:
-    """The review page's HTML (thumbnail paths relative to the page)."""
-    data = json.dumps(page_data(run, assignments, thumbs), separators=(",", ":")).replace("</", "<\\/")
+def review_extras(assignments: pd.DataFrame, embeddings: np.ndarray) -> dict:
+    """Neighbours, similarity order, core flags and split sub-groups of a run's photos (rows as assignments')."""
+    from zsc.sorting import similarity
+
+    places = page_places(assignments)
+    neighbours, _ = similarity.nearest_neighbours(embeddings)
+    order, core = similarity.similarity_order(embeddings, places, neighbours)
+    return {
+        "neighbours": neighbours,
+        "order": order,
+        "core": core,
+        "sub": similarity.subgroups(embeddings, places),
+        "centres": similarity.nearest_other_centres(embeddings, places, 3),
+    }
+
+
+def _map_coordinates(assignments: pd.DataFrame) -> list[int]:
+    """The run's 2-D map as integers 0..MAP_SCALE, x and y interleaved (empty when not recorded)."""
+    if "map_x" not in assignments:
+        return []
+    points = assignments[["map_x", "map_y"]].to_numpy(dtype=float)
+    low, span = points.min(axis=0), np.ptp(points, axis=0)
+    scaled = (points - low) / np.where(span > 0, span, 1) * MAP_SCALE
+    return np.round(scaled).astype(int).ravel().tolist()
+
+
+def page_data(
+    run: str,
+    assignments: pd.DataFrame,
+    thumbs: dict[str, str],
+    extras: dict | None = None,
+    previews: dict[str, str] | None = None,
+    vocabulary: list[str] | None = None,
+    apply: dict | None = None,
+) -> dict:
+    """The page's inline data, one array per field (compact for 100,000 photos)."""
+    extras = extras or {}
+    previews = previews or {}
+    ids = assignments["image_id"].tolist()
+    n = len(ids)
+    reasons = assignments["reason"].fillna("").tolist()
+    neighbours = extras.get("neighbours")
+    return {
+        "run": run,
+        "key": review_state_key(assignments),
+        "ids": ids,
+        "thumbs": [thumbs.get(i, "") for i in ids],
+        "previews": [previews.get(i, "") for i in ids],
+        "cluster": assignments["cluster"].astype(int).tolist(),
+        "doubtful": assignments["doubtful"].astype(bool).astype(int).tolist(),
+        "nearest": assignments["nearest_cluster"].astype(int).tolist(),
+        "distance": assignments["distance_to_cluster"].astype(float).round(4).tolist(),
+        "reasons": {str(i): reason for i, reason in enumerate(reasons) if reason},
+        "order": np.asarray(extras.get("order", np.arange(n))).tolist(),
+        "core": np.asarray(extras.get("core", np.ones(n, bool))).astype(int).tolist(),
+        "sub": np.asarray(extras.get("sub", np.full(n, -1))).tolist(),
+        "centres": [] if "centres" not in extras else np.asarray(extras["centres"]).ravel().tolist(),
+        "k": 0 if neighbours is None else int(neighbours.shape[1]),
+        "neighbours": [] if neighbours is None else np.asarray(neighbours).ravel().tolist(),
+        "map": _map_coordinates(assignments),
+        "vocabulary": list(vocabulary or []),
+        "apply": apply or {},
+    }
+
+
+def render_review_page(
+    run: str,
+    assignments: pd.DataFrame,
+    thumbs: dict[str, str],
+    facts: str = "",
+    **page_extras,
+) -> str:
+    """The review page's HTML (thumbnail paths relative to the page); ``page_extras`` as ``page_data``'s."""
+    data = json.dumps(page_data(run, assignments, thumbs, **page_extras), separators=(",", ":")).replace("</", "<\\/")
     script = resources.files("zsc.sorting").joinpath("assets/review.js").read_text()
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>Review: {html.escape(run)}</title><style>{PAGE_STYLE}</style></head><body>"
         f"<header><strong>Review {html.escape(run)}</strong> <span id=progress></span>"
-        "<label>move selected to <select id=moveTo></select></label>"
-        "<input id=newName placeholder='new group name' hidden> <button id=moveBtn>move (m)</button>"
-        "<button id=acceptBtn>accept suggestions (a)</button> <button id=undoBtn>undo (u)</button>"
-        "<button id=exportBtn>export CSV (e)</button> <span id=selection></span> <span id=saved></span>"
-        f"{HELP}</header><main><p id=notice class=notice hidden></p><p>{html.escape(facts)}</p><div id=sections></div></main>"
+        "<button id=stripBtn>strip (v)</button><button id=mapBtn>map (p)</button>"
+        "<span>accept all suggestions with ≥ <input id=threshold type=number min=1 step=1 style='width:3.2em'>"
+        " of <span id=kcount></span> neighbours agreeing: <button id=acceptAllBtn>accept <span id=candidates>0</span></button></span>"
+        "<button id=undoBtn>undo (u)</button><button id=exportBtn>export CSV (e)</button>"
+        "<label><input type=checkbox id=hideDone> hide done</label>"
+        f"<span id=selection></span> <span id=saved></span>{HELP}</header>"
+        "<aside id=panel><input id=search placeholder='find a cluster or name' autocomplete=off>"
+        "<div id=entries></div></aside>"
+        f"<main><p id=notice class=notice hidden></p><p id=facts>{html.escape(facts)}</p>"
+        "<p id=applyHelp class=notice hidden></p><div id=sections></div></main>"
+        "<div id=viewer hidden></div><div id=mapbox hidden></div><div id=maptip></div>"
+        "<div id=mover hidden><label>move <span id=moverCount></span> to <input id=moveName list=names "
+        "autocomplete=off placeholder='a name: existing or new'></label> <span id=moverWarn class=warn></span></div>"
+        "<datalist id=names></datalist>"
         f"<script type='application/json' id=zsc-data>{data}</script><script>{script}</script></body></html>"
     )
 
@@ -127,6 +224,22 @@ def read_review(path: Path | str, image_ids) -> tuple[pd.Series, list[str]]:
             f"review CSV {path}: {twice.nunique()} image(s) have two different labels, e.g. '{twice.iloc[0]}'"
         )
     return labelled.set_index("image_id")["label"], unknown
+
+
+def label_key(label: str) -> str:
+    """Labels with the same key are one label: NFC, whitespace collapsed, case folded (``Fox`` = ``fox``)."""
+    return " ".join(unicodedata.normalize("NFC", label).split()).casefold()
+
+
+def merge_spellings(review: pd.Series, vocabulary: list[str] | None = None) -> tuple[pd.Series, list[str]]:
+    """(the review with one spelling per label key, what was merged). The species list's spelling wins,
+    else the first spelling met in the CSV."""
+    spelling = {label_key(name): " ".join(name.split()) for name in reversed(vocabulary or [])}
+    for label in review:
+        spelling.setdefault(label_key(label), label)
+    merged = review.map(lambda label: spelling[label_key(label)])
+    changes = sorted({(label, merged_label) for label, merged_label in zip(review, merged) if label != merged_label})
+    return merged, [f"label '{label}' is the same name as '{kept}': filed as '{kept}'" for label, kept in changes]
 
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\<>:"|?*]')

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zsc.io import read_embeddings, write_json, write_table
+from zsc.io import atomic_path, read_embeddings, write_json, write_table
 
 
 def setting(run: dict, choices: dict, summary_path: str | None, metrics_path: str | None, output_path: str) -> None:
@@ -130,24 +130,46 @@ def report_refused(refused: dict[str, str]) -> None:
 
 
 def review_page(
-    root: str, assignments_path: str, setting_path: str, run_name: str, page_path: str, thumbs_dir: str
+    root: str,
+    assignments_path: str,
+    embeddings_path: str,
+    setting_path: str,
+    run_name: str,
+    page_path: str,
+    thumbs_dir: str,
+    vocabulary: list[str] | None = None,
+    apply: dict | None = None,
 ) -> None:
-    """The run's review page and the thumbnails it shows (written next to it)."""
+    """The run's review page, the thumbnails and large previews it shows (written next to it), and the
+    neighbours, similarity order and sub-groups it carries (from the model's full embeddings)."""
     from zsc.report.gallery import make_thumbnails
-    from zsc.sorting.review import render_review_page
+    from zsc.sorting.review import PREVIEW_SIZE, render_review_page, review_extras
 
     assignments = pd.read_csv(
         assignments_path, dtype={"image_id": str}, keep_default_na=False, na_values={"distance_to_cluster": [""]}
     )
     assignments["doubtful"] = assignments["doubtful"].astype(str).str.lower() == "true"
+    frame, matrix = read_embeddings(embeddings_path)
+    row_of = {image_id: row for row, image_id in enumerate(frame["image_id"])}
+    extras = review_extras(assignments, matrix[[row_of[i] for i in assignments["image_id"]]])
     thumbs = make_thumbnails(Path(root), assignments["image_id"], Path(thumbs_dir))
+    previews = {
+        image_id: f"{Path(thumbs_dir).name}/{path}"
+        for image_id, path in make_thumbnails(
+            Path(root), assignments["image_id"], Path(thumbs_dir) / "large", PREVIEW_SIZE
+        ).items()
+        if path
+    }
     setting = json.loads(Path(setting_path).read_text())
     facts = (
         f"{len(assignments)} photos sorted with {setting['model']} / {setting['reducer']} / "
-        f"{setting['clusterer']} ({setting['source']}). Name each cluster, fix what is wrong, then export "
-        f"the CSV and set sort.{run_name}.review to it."
+        f"{setting['clusterer']} ({setting['source']}). Name each cluster, fix what is wrong, then export the CSV."
     )
-    Path(page_path).write_text(render_review_page(run_name, assignments, thumbs, facts))
+    page = render_review_page(
+        run_name, assignments, thumbs, facts, extras=extras, previews=previews, vocabulary=vocabulary, apply=apply
+    )
+    with atomic_path(page_path) as partial:
+        Path(partial).write_text(page)
     print(
         f"review page: {len(assignments)} photos, {sum(1 for p in thumbs.values() if not p)} without preview",
         file=sys.stderr,
@@ -163,6 +185,7 @@ def apply_review(
     final_dir: str,
     labels_path: str,
     label_folders_path: str,
+    vocabulary: list[str] | None = None,
 ) -> None:
     """Named folders from an exported review CSV; photos it does not label go to final/_unreviewed/.
 
@@ -173,6 +196,11 @@ def apply_review(
     manifest = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"])
     assignments["content_hash"] = assignments["image_id"].map(manifest.set_index("image_id")["content_hash"]).fillna("")
     review, gone = reviewing.read_review(review_path, assignments["image_id"])
+    review, merges = reviewing.merge_spellings(review, vocabulary)
+    for merge in merges:
+        print(merge, file=sys.stderr)
+    if merges:
+        print(f"note: {merges[0]} ({len(merges)} spelling(s) merged, listed in the log)", file=sys.__stderr__, flush=True)
     for image_id in gone[:50]:
         print(
             f"in the review CSV but no longer a photo of this run (gone from the inbox, or rejected): {image_id}",
