@@ -377,7 +377,10 @@ class CurrentReviewer(Reviewer):
                 return wrong
             figure, to = hit
             self.ops["suggestion button"] += 1
-            self.click(self.page.locator(f'section[data-g="{g}"] figure[data-i="{figure["i"]}"] button.sg[data-to="{to}"]'))
+            photo = self.page.locator(f'section[data-g="{g}"] figure[data-i="{figure["i"]}"]')
+            self.reach(photo)
+            photo.hover()  # a photo in its cluster's core shows its alternatives under the pointer (not an action)
+            self.click(photo.locator(f'button.sg[data-to="{to}"]'))
 
     def gather_and_move(self, species: str, groups: list[str]) -> None:
         """Select every misfiled photo of ``species`` in ``groups`` (runs: click, shift-click), then move

@@ -212,22 +212,24 @@ def test_review_page_name_merge_move_reload_export_then_apply_with_the_workflow(
         page.wait_for_selector("body[data-ready]")
         assert page.locator("figure img").count() >= 1
         assert "0 / %d photos named" % len(assignments) in page.inner_text("#progress")
-        # name two clusters, merge the third into the second
+        # name two clusters; the third gets the second's name: one group (one panel line, one folder)
         page.fill(f'input[data-name="{first}"]', "alpha")
         page.press(f'input[data-name="{first}"]', "Enter")
         page.fill(f'input[data-name="{second}"]', "beta")
         page.press(f'input[data-name="{second}"]', "Enter")
-        page.select_option(f'select[data-merge="{third}"]', second)
-        expect(page.locator(f'section[data-g="{third}"]')).to_have_count(0)
-        # move one photo with the keyboard: select it, m, choose the target, Enter
+        page.fill(f'input[data-name="{third}"]', "Beta")
+        page.press(f'input[data-name="{third}"]', "Enter")
+        expect(page.locator('#entries div[data-label="beta"]')).to_have_count(1)
+        # move one photo with the keyboard: select it, m, type the name, Enter
         figure_of(page, index_of[moved]).click()
         page.keyboard.press("m")
-        page.select_option("#moveTo", second)
-        page.press("#moveTo", "Enter")
-        expect(figure_of(page, index_of[moved], second)).to_have_count(1)
+        page.keyboard.type("beta")
+        page.keyboard.press("Enter")
+        beta_sections = f'section[data-g="{second}"], section[data-g="{third}"]'
+        expect(page.locator(beta_sections).locator(f'figure[data-i="{index_of[moved]}"]')).to_have_count(1)
         # drag another one, then undo the drag with the shortcut
-        figure_of(page, index_of[dragged]).drag_to(page.locator(f'section[data-g="{second}"] h2'))
-        expect(figure_of(page, index_of[dragged], second)).to_have_count(1)
+        figure_of(page, index_of[dragged]).drag_to(page.locator('#entries div[data-label="beta"]'))
+        expect(page.locator(beta_sections).locator(f'figure[data-i="{index_of[dragged]}"]')).to_have_count(1)
         page.keyboard.press("u")
         expect(figure_of(page, index_of[dragged], first)).to_have_count(1)
         named = int(page.get_attribute("#progress", "data-named"))

@@ -39,6 +39,7 @@ header{position:sticky;top:0;z-index:3;background:#f6f6f6;border-bottom:1px soli
 #entries div:hover,#entries div.over{background:#e8f0fd} #entries .n{margin-left:auto;color:#666}
 #entries .done{color:#2a7d2a} #entries .unnamed{color:#777;font-style:italic}
 main{padding:0 1em 4em 16em}
+section{content-visibility:auto;contain-intrinsic-size:auto 400px} #panel{contain:strict}
 h2{font-size:1em;margin:1.2em 0 .4em;border-bottom:1px solid #ccc;padding-bottom:.3em;display:flex;gap:.5em;
  align-items:center;flex-wrap:wrap}
 h2 .title{font-weight:700} h2 .sub{color:#777;font-weight:normal} h2 .count{color:#666;font-weight:normal}
@@ -50,12 +51,14 @@ figure{margin:0;width:160px;font-size:.7em;word-break:break-all;cursor:pointer;b
 figure.sel{border-color:#1769e0;background:#e8f0fd}
 figure img,.noimg{width:160px;height:160px;object-fit:cover;display:block;background:#eee}
 .noimg{display:flex;align-items:center;justify-content:center;color:#888}
-.hint{color:#666;display:block} figcaption button{font-size:1em;margin:1px 1px 0 0;padding:0 3px}
+.hint{color:#666;display:block}
+figcaption button{font-size:1em;margin:1px 1px 0 0;padding:0 3px;border:1px solid #bcd;background:#f3f7fc;border-radius:3px}
+figure.quiet .extra .sg{visibility:hidden} figure.quiet:hover .extra .sg{visibility:visible}
 .coreend{flex-basis:100%;border-top:2px dashed #d9a400;color:#8a6d00;font-size:.8em;padding-top:2px}
 button.more{align-self:center;height:3em}
 .notice{background:#fff4d6;border:1px solid #d9a400;padding:.6em;border-radius:4px}
 details{font-size:.9em} kbd{border:1px solid #aaa;border-radius:3px;padding:0 3px;background:#fff}
-#viewer,#mapbox{position:fixed;inset:0;background:rgba(20,20,20,.92);z-index:10;color:#eee;display:flex;
+#viewer,#mapbox{position:fixed;inset:0;background:#1e1e1e;z-index:10;color:#eee;display:flex;
  flex-direction:column;align-items:center;padding:1em;box-sizing:border-box}
 #viewer[hidden],#mapbox[hidden],#mover[hidden]{display:none}
 #viewer img.big{max-width:96vw;max-height:68vh;object-fit:contain;background:#333}
@@ -120,6 +123,13 @@ def _map_coordinates(assignments: pd.DataFrame) -> list[int]:
     return np.round(scaled).astype(int).ravel().tolist()
 
 
+def _paths(kind: str, paths: list[str]) -> dict:
+    """Relative paths as one shared folder prefix plus per-photo rests (a season's page stays small)."""
+    folders = {path.rsplit("/", 1)[0] + "/" for path in paths if "/" in path}
+    prefix = folders.pop() if len(folders) == 1 and all("/" in path or not path for path in paths) else ""
+    return {f"{kind}_prefix": prefix, f"{kind}s": [path[len(prefix) :] for path in paths]}
+
+
 def page_data(
     run: str,
     assignments: pd.DataFrame,
@@ -140,12 +150,10 @@ def page_data(
         "run": run,
         "key": review_state_key(assignments),
         "ids": ids,
-        "thumbs": [thumbs.get(i, "") for i in ids],
-        "previews": [previews.get(i, "") for i in ids],
+        **_paths("thumb", [thumbs.get(i, "") for i in ids]),
+        **_paths("preview", [previews.get(i, "") for i in ids]),
         "cluster": assignments["cluster"].astype(int).tolist(),
         "doubtful": assignments["doubtful"].astype(bool).astype(int).tolist(),
-        "nearest": assignments["nearest_cluster"].astype(int).tolist(),
-        "distance": assignments["distance_to_cluster"].astype(float).round(4).tolist(),
         "reasons": {str(i): reason for i, reason in enumerate(reasons) if reason},
         "order": np.asarray(extras.get("order", np.arange(n))).tolist(),
         "core": np.asarray(extras.get("core", np.ones(n, bool))).astype(int).tolist(),
@@ -234,9 +242,12 @@ def label_key(label: str) -> str:
 def merge_spellings(review: pd.Series, vocabulary: list[str] | None = None) -> tuple[pd.Series, list[str]]:
     """(the review with one spelling per label key, what was merged). The species list's spelling wins,
     else the first spelling met in the CSV."""
-    spelling = {label_key(name): " ".join(name.split()) for name in reversed(vocabulary or [])}
+    def tidy(name: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", name).split())
+
+    spelling = {label_key(name): tidy(name) for name in reversed(vocabulary or [])}
     for label in review:
-        spelling.setdefault(label_key(label), label)
+        spelling.setdefault(label_key(label), tidy(label))
     merged = review.map(lambda label: spelling[label_key(label)])
     changes = sorted({(label, merged_label) for label, merged_label in zip(review, merged) if label != merged_label})
     return merged, [f"label '{label}' is the same name as '{kept}': filed as '{kept}'" for label, kept in changes]

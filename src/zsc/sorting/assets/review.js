@@ -4,6 +4,7 @@
 // and the suggestions (linear in photos x neighbours); nothing is quadratic in the number of clusters.
 (function () {
   'use strict';
+  var STARTED = performance.now();
   var D = JSON.parse(document.getElementById('zsc-data').textContent);
   var N = D.ids.length, K = D.k, PAGE = 120, DOUBTFUL = 'doubtful', SUGGEST = 'suggest', STRIP = 'strip';
   var STORE = 'zsc-review:' + D.run + ':' + D.key;
@@ -25,6 +26,7 @@
       return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
     });
   }
+  function thumbOf(i) { return D.thumbs[i] ? D.thumb_prefix + D.thumbs[i] : ''; }
   function baseName(id) { return id.slice(id.lastIndexOf('/') + 1); }
 
   // ------------------------------------------------------------------ state: initial + replayed steps
@@ -68,7 +70,18 @@
     try { var saved = JSON.parse(localStorage.getItem(STORE) || '[]'); return Array.isArray(saved) ? saved : []; }
     catch (e) { return []; }
   }
+  // Saving serialises every photo's label (megabytes for a season): done when the browser is idle,
+  // after the edit has painted, and at the latest when the page is left.
+  var saveTimer = null;
   function save() {
+    $('saved').textContent = 'saving…';
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = setTimeout(saveNow, 400);
+  }
+  window.addEventListener('pagehide', function () { if (saveTimer) saveNow(); });
+  document.addEventListener('visibilitychange', function () { if (document.hidden && saveTimer) saveNow(); });
+  function saveNow() {
+    saveTimer = null;
     try {
       localStorage.setItem(STORE, JSON.stringify(steps));
       var named = {};
@@ -158,26 +171,27 @@
     if (!step.length) return;
     var dirty = new Set([SUGGEST]);
     step.forEach(function (op) { touched(op).forEach(function (g) { dirty.add(g); }); });
-    var newGroups = step.some(function (op) { return op.op === 'create'; });
     steps.push(step);
     step.forEach(function (op) { OPS[op.op](state, op); });
     step.forEach(function (op) { touched(op).forEach(function (g) { dirty.add(g); }); });
     save();
     derive(Array.from(dirty).filter(function (g) { return g !== SUGGEST && g !== STRIP; }));
-    if (newGroups) render(); else repaint(dirty);
+    repaint(dirty);
   }
   function undo() {
     if (!steps.length) return;
-    steps.pop();
+    var step = steps.pop(), dirty = new Set([SUGGEST]);
+    step.forEach(function (op) { touched(op).forEach(function (g) { dirty.add(g); }); });
     save();
     replay();
-    derive();
-    render();
+    step.forEach(function (op) { touched(op).forEach(function (g) { dirty.add(g); }); });
+    derive(Array.from(dirty).filter(function (g) { return g !== SUGGEST && g !== STRIP; }));
+    repaint(dirty);
   }
 
   // ------------------------------------------------------------------ painting
   function title(g) {
-    if (g === DOUBTFUL) return 'Doubtful (farthest first)';
+    if (g === DOUBTFUL) return 'Doubtful';
     if (g === SUGGEST) return 'Neighbours suggest another name';
     if (g === STRIP) return 'All photos in one similarity order';
     return g.charAt(0) === 'c' ? 'Cluster ' + g.slice(1) : 'New group ' + g.slice(1);
@@ -218,12 +232,14 @@
     return found;
   }
   function figure(i, where) {
-    var thumb = D.thumbs[i];
-    return '<figure draggable="true" data-i="' + i + '" class="' + (selected.has(i) ? 'sel' : '') +
+    var thumb = thumbOf(i);
+    // a photo in its cluster's core whose neighbours agree shows its alternatives only under the pointer
+    return '<figure draggable="true" data-i="' + i + '" class="' + (selected.has(i) ? 'sel' : '') + (isQuiet(i, where) ? ' quiet' : '') +
       '" title="' + esc(D.ids[i] + (D.reasons[i] ? '\n' + D.reasons[i] : '')) + '">' +
       (thumb ? '<img loading="lazy" decoding="async" src="' + esc(thumb) + '" alt="">' : '<div class="noimg">no preview</div>') +
       '<figcaption>' + esc(baseName(D.ids[i])) + '<span class="extra">' + captionExtra(i, where) + '</span></figcaption></figure>';
   }
+  function isQuiet(i, where) { return isCore(i, state.group[i]) && !disagrees(i) && where !== SUGGEST && where !== STRIP; }
   function isCore(i, g) { return g.charAt(0) === 'c' && D.cluster[i] === +g.slice(1) && D.core[i]; }
 
   var observer = new IntersectionObserver(function (entries) {
@@ -235,7 +251,7 @@
     var g = body.dataset.g, list = buckets[g] || [], limit = shown[g] || PAGE, html = [];
     var marked = g.charAt(0) !== 'c';
     for (var k = 0; k < Math.min(limit, list.length); k++) {
-      if (!marked && !isCore(list[k], g) && k > 0) {
+      if (!marked && k > 0 && !isCore(list[k], g) && isCore(list[k - 1], g)) {
         html.push('<div class="coreend">below: photos whose nearest neighbours lie mostly in other clusters</div>');
         marked = true;
       }
@@ -249,7 +265,11 @@
     body.style.minHeight = '';
     body.dataset.filled = '1';
   }
-  function perRow() { return Math.max(1, Math.floor((main.clientWidth || 1000) / 174)); }
+  // photos per row, for the placeholder height of a section not filled yet (measured once per render:
+  // reading a width forces a layout of the whole page)
+  var photosPerRow = 6;
+  function perRow() { return photosPerRow; }
+  function measureRow() { photosPerRow = Math.max(1, Math.floor((main.clientWidth || 1000) / 174)); }
   function heading(g) {
     var list = buckets[g] || [], l = label(g), html = '';
     if (g === SUGGEST) {
@@ -282,17 +302,19 @@
     var gs = state.order.filter(function (g) { return (buckets[g] || []).length || (g.charAt(0) === 'g' && g !== DOUBTFUL); });
     return buckets[SUGGEST].length ? [SUGGEST].concat(gs) : gs;
   }
-  function observeAll(bodies) {
-    var rects = bodies.map(function (body) { return body.getBoundingClientRect(); });
-    bodies.forEach(function (body, k) {
-      if (rects[k].top < window.innerHeight + 800 && rects[k].bottom > -800) fill(body);
-      observer.observe(body);
-    });
+  function observeAll(bodies) {  // sections new to the page are small (a new group, a split part): filled now
+    bodies.forEach(function (body) { fill(body); observer.observe(body); });
   }
   function render() {
+    measureRow();
     observer.disconnect();
     main.innerHTML = visibleGroups().map(sectionHtml).join('');
-    observeAll(Array.prototype.slice.call(main.querySelectorAll('.grid')));
+    // the first sections now, the rest when they come near the screen (no layout of a whole season)
+    var bodies = main.querySelectorAll('.grid');
+    for (var k = 0; k < bodies.length; k++) {
+      if (k < 3) fill(bodies[k]);
+      observer.observe(bodies[k]);
+    }
     paintChrome();
   }
   function sectionElement(g) { return main.querySelector('section[data-g="' + cssEsc(g) + '"]'); }
@@ -301,11 +323,24 @@
   // changed, the suggestions section, the panel and the counts.
   function repaint(dirty) {
     var fresh = [];
-    var wanted = visibleGroups(), present = {};
+    var wanted = visibleGroups(), present = {}, wantedSet = new Set(wanted);
     Array.prototype.forEach.call(main.children, function (s) { present[s.dataset.g] = s; });
-    var missing = wanted.some(function (g) { return !present[g]; });
-    var extra = Object.keys(present).some(function (g) { return wanted.indexOf(g) < 0; });
-    if (missing || extra) { render(); return; }
+    Object.keys(present).forEach(function (g) {  // sections emptied or undone: removed
+      if (!wantedSet.has(g)) { observer.unobserve(present[g].querySelector('.grid')); present[g].remove(); delete present[g]; }
+    });
+    var previous = null;
+    wanted.forEach(function (g) {  // sections new to the page (a new group, the suggestions): inserted in place
+      if (!present[g]) {
+        var holder = document.createElement('div');
+        holder.innerHTML = sectionHtml(g);
+        var section = holder.firstChild;
+        if (previous) previous.after(section); else main.prepend(section);
+        present[g] = section;
+        fresh.push(section.querySelector('.grid'));
+        dirty.delete(g);
+      }
+      previous = present[g];
+    });
     dirty.forEach(function (g) {
       var s = present[g];
       if (!s) return;
@@ -324,6 +359,7 @@
       var i = +f.dataset.i, where = f.parentNode.dataset.g, html = captionExtra(i, where), span = f.querySelector('.extra');
       if (span.innerHTML !== html) span.innerHTML = html;
       f.classList.toggle('sel', selected.has(i));
+      f.classList.toggle('quiet', isQuiet(i, where));
     });
     paintChrome();
   }
@@ -355,19 +391,33 @@
     list.sort(function (a, b) { return a.text.localeCompare(b.text); });
     return list.concat(unnamed);
   }
+  // One line per group; an edit rewrites only the lines that changed (the list is rebuilt only when
+  // its order changes: a new name, a search).
+  var panelKeys = '', panelLines = [];
   function paintPanel() {
-    var query = canon($('search').value), html = [];
+    var query = canon($('search').value), lines = [];
     panelEntries().forEach(function (e) {
       if (query && canon(e.text).indexOf(query) < 0) return;
       var unnamedClass = label(e.g) ? '' : ' class="unnamed"';
-      html.push('<div data-target="' + esc(e.g) + '" data-label="' + esc(label(e.g)) + '" title="click: move the selection here (or go to it)">' +
-        (e.done ? '<span class="done">✓</span>' : '') + '<span' + unnamedClass + '>' + esc(e.text) + '</span>' +
-        '<span class="n">' + e.n + '</span></div>');
+      lines.push({g: e.g, attrs: 'data-target="' + esc(e.g) + '" data-label="' + esc(label(e.g)) + '"',
+        inner: (e.done ? '<span class="done">✓</span>' : '') + '<span' + unnamedClass + '>' + esc(e.text) + '</span>' +
+        '<span class="n">' + e.n + '</span>'});
     });
     if ((buckets[DOUBTFUL] || []).length && !query) {
-      html.push('<div data-target="' + DOUBTFUL + '"><span class="unnamed">doubtful</span><span class="n">' + buckets[DOUBTFUL].length + '</span></div>');
+      lines.push({g: DOUBTFUL, attrs: 'data-target="' + DOUBTFUL + '" data-label=""',
+        inner: '<span class="unnamed">doubtful</span><span class="n">' + buckets[DOUBTFUL].length + '</span>'});
     }
-    $('entries').innerHTML = html.join('');
+    var keys = lines.map(function (l) { return l.attrs; }).join('\n'), box = $('entries');
+    if (keys !== panelKeys) {
+      box.innerHTML = lines.map(function (l) {
+        return '<div ' + l.attrs + ' title="click: move the selection here (or go to it)">' + l.inner + '</div>';
+      }).join('');
+    } else {
+      var children = box.children;
+      lines.forEach(function (l, k) { if (panelLines[k].inner !== l.inner) children[k].innerHTML = l.inner; });
+    }
+    panelKeys = keys;
+    panelLines = lines;
   }
   function paintNames() {  // the type-ahead list of names: given ones and the species list, alphabetical
     var seen = {}, names = [];
@@ -509,11 +559,11 @@
   function openViewer(i, where) {
     viewing = {i: i, where: where || state.group[i]};
     selected.clear(); selected.add(i); lastClicked = i; updateSelection();
-    var src = D.previews[i] || D.thumbs[i], g = state.group[i], list = listAround(i), at = list.indexOf(i);
+    var src = D.previews[i] ? D.preview_prefix + D.previews[i] : thumbOf(i), g = state.group[i], list = listAround(i), at = list.indexOf(i);
     var strip = [];
     for (var j = 0; j < K; j++) {
       var n = D.neighbours[i * K + j];
-      strip.push('<img data-open="' + n + '" src="' + esc(D.thumbs[n]) + '" title="' + esc(D.ids[n] + ' · ' + display(state.group[n])) + '">');
+      strip.push('<img data-open="' + n + '" src="' + esc(thumbOf(n)) + '" title="' + esc(D.ids[n] + ' · ' + display(state.group[n])) + '">');
     }
     $('viewer').innerHTML = (src ? '<img class="big" src="' + esc(src) + '" alt="">' : '<div class="noimg">no preview</div>') +
       '<div class="facts"><strong>' + esc(D.ids[i]) + '</strong><br>in ' + esc(display(g)) +
@@ -537,7 +587,12 @@
 
   // ------------------------------------------------------------------ map with lasso
   var mapState = null;
-  function colour(l) { return l < 0 ? '#bbb' : 'hsl(' + ((l * 137.508) % 360) + ',70%,45%)'; }
+  function rgbColour(l) {  // unnamed grey; named: hues spread by the golden angle (hsl(h, 70%, 45%))
+    if (l < 0) return [187, 187, 187];
+    var h = (l * 137.508) % 360 / 60, c = 0.63, x = c * (1 - Math.abs(h % 2 - 1)), m = 0.135;
+    var rgb = h < 1 ? [c, x, 0] : h < 2 ? [x, c, 0] : h < 3 ? [0, c, x] : h < 4 ? [0, x, c] : h < 5 ? [x, 0, c] : [c, 0, x];
+    return rgb.map(function (v) { return Math.round((v + m) * 255); });
+  }
   function openMap() {
     if (!D.map.length) { notice('This run has no 2-D map.'); return; }
     var box = $('mapbox');
@@ -546,21 +601,35 @@
     box.hidden = false;
     var canvas = $('mapCanvas'), size = Math.min(window.innerWidth - 40, window.innerHeight - 90);
     canvas.width = canvas.height = size;
-    mapState = {canvas: canvas, size: size, lasso: null, grid: {}};
-    for (var i = 0; i < N; i++) {
-      var cell = Math.floor(px(i, 0) / 12) + ':' + Math.floor(px(i, 1) / 12);
-      (mapState.grid[cell] = mapState.grid[cell] || []).push(i);
-    }
+    mapState = {canvas: canvas, size: size, lasso: null, grid: null};
     drawMap();
+  }
+  function mapGrid() {  // points by 12-px cell, for hovering: built on the first hover
+    if (!mapState.grid) {
+      mapState.grid = {};
+      for (var i = 0; i < N; i++) {
+        var cell = Math.floor(px(i, 0) / 12) * 4096 + Math.floor(px(i, 1) / 12);
+        (mapState.grid[cell] = mapState.grid[cell] || []).push(i);
+      }
+    }
+    return mapState.grid;
   }
   function px(i, axis) { return 8 + D.map[2 * i + axis] / 10000 * (mapState.size - 16); }
   function drawMap() {
     var ctx = mapState.canvas.getContext('2d');
     ctx.clearRect(0, 0, mapState.size, mapState.size);
+    // pixels written straight into one image: 100,000 points draw in milliseconds
+    var size = mapState.size, image = ctx.createImageData(size, size), pixels = image.data, rgbOf = {};
     for (var i = 0; i < N; i++) {
-      ctx.fillStyle = selected.has(i) ? '#000' : colour(labelOf[i]);
-      ctx.fillRect(px(i, 0) - 2, px(i, 1) - 2, 4, 4);
+      var key = selected.has(i) ? -2 : labelOf[i], rgb = rgbOf[key] || (rgbOf[key] = key === -2 ? [0, 0, 0] : rgbColour(key));
+      var x0 = Math.round(px(i, 0)) - 1, y0 = Math.round(px(i, 1)) - 1;
+      for (var y = y0; y < y0 + 3; y++) for (var x = x0; x < x0 + 3; x++) {
+        if (x < 0 || y < 0 || x >= size || y >= size) continue;
+        var at = (y * size + x) * 4;
+        pixels[at] = rgb[0]; pixels[at + 1] = rgb[1]; pixels[at + 2] = rgb[2]; pixels[at + 3] = 255;
+      }
     }
+    ctx.putImageData(image, 0, 0);
     var lasso = mapState.lasso;
     if (lasso && lasso.length > 1) {
       ctx.strokeStyle = '#1769e0'; ctx.lineWidth = 2; ctx.beginPath();
@@ -592,12 +661,12 @@
     var near = null, best = 36;
     var cx = Math.floor(p[0] / 12), cy = Math.floor(p[1] / 12);
     for (var dx = -1; dx <= 1; dx++) for (var dy = -1; dy <= 1; dy++) {
-      (mapState.grid[(cx + dx) + ':' + (cy + dy)] || []).forEach(function (i) {
+      (mapGrid()[(cx + dx) * 4096 + cy + dy] || []).forEach(function (i) {
         var d = Math.pow(px(i, 0) - p[0], 2) + Math.pow(px(i, 1) - p[1], 2);
         if (d < best) { best = d; near = i; }
       });
     }
-    tip.innerHTML = near === null ? '' : '<img src="' + esc(D.thumbs[near]) + '"><div>' + esc(D.ids[near] + ' · ' + display(state.group[near])) + '</div>';
+    tip.innerHTML = near === null ? '' : '<img src="' + esc(thumbOf(near)) + '"><div>' + esc(D.ids[near] + ' · ' + display(state.group[near])) + '</div>';
     tip.style.left = (event.clientX + 14) + 'px'; tip.style.top = (event.clientY + 14) + 'px';
   });
   $('mapbox').addEventListener('pointerup', function () {
@@ -796,5 +865,6 @@
   noticeEarlierWork();
   $('applyHelp').innerHTML = applyHelp();
   $('applyHelp').hidden = false;
+  document.body.setAttribute('data-script-ms', String(Math.round(performance.now() - STARTED)));
   document.body.setAttribute('data-ready', String(Math.round(performance.now())));
 })();
