@@ -16,7 +16,8 @@ Strategies, written out:
   each wrong suggestion *keep* and accept the rest in one click, when that is cheaper than one click per
   right one. Then, cluster by cluster, each photo still misfiled: its "-> name" button when it names
   the right species; else runs of consecutive photos of one species are selected (click, shift-click)
-  and moved with one click on the name in the side panel, or with m, the name, Enter for a new name.
+  and moved with one click on the name in the side panel (a lone photo: dragged there, one gesture),
+  or with m, the name, Enter for a new name.
 """
 
 from __future__ import annotations
@@ -62,7 +63,11 @@ def flat_inbox(photos: list[tuple[Path, str]], dest: Path, seed: int = 0) -> dic
 
 
 def oxford_inbox(pets: Path, dest: Path) -> dict[str, str]:
-    photos = [(path, path.parent.name) for path in sorted(pets.glob("*/*/*")) if path.suffix.lower() in (".jpg", ".jpeg", ".png")]
+    photos = [
+        (path, path.parent.name)
+        for path in sorted(pets.glob("*/*/*"))
+        if path.suffix.lower() in (".jpg", ".jpeg", ".png")
+    ]
     return flat_inbox(photos, dest)
 
 
@@ -385,20 +390,27 @@ class CurrentReviewer(Reviewer):
     def gather_and_move(self, species: str, groups: list[str]) -> None:
         """Select every misfiled photo of ``species`` in ``groups`` (runs: click, shift-click), then move
         them in one go: a click on the name in the side panel, or m, the name, Enter."""
-        selected = 0
+        found = []
         for g in groups:
             if self.section(g) is None:
                 continue
             section = self.look_at(g)
-            if section["label"] == species:
-                continue
-            for run in self.runs(section["figures"], species):
-                self.select_run(g, run)
-                selected += len(run)
-                self.ops[f"run of {min(len(run), 3)}{'+' if len(run) >= 3 else ''}"] += 1
-        if not selected:
+            if section["label"] != species:
+                found += [(g, run) for run in self.runs(section["figures"], species)]
+        if not found:
             return
         entry = self.page.locator(f"#entries div[data-label={json.dumps(species)}]")
+        if entry.count() and len(found) == 1 and len(found[0][1]) == 1:
+            g, run = found[0]
+            photo = self.page.locator(f'section[data-g="{g}"] figure[data-i="{run[0]["i"]}"]')
+            self.reach(photo)
+            self.ops["drag to the panel"] += 1
+            photo.drag_to(entry)  # one gesture: press, move, release
+            self.act()
+            return
+        for g, run in found:
+            self.select_run(g, run)
+            self.ops[f"run of {min(len(run), 3)}{'+' if len(run) >= 3 else ''}"] += 1
         if entry.count():
             self.ops["panel move"] += 1
             self.click(entry)
@@ -430,7 +442,9 @@ def review_once(workdir: Path, config_path: Path, page_path: Path, truth: dict, 
 
     run_dir = workdir / "results/sort/inbox"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"]
+        )
         context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
         page = context.new_page()
         errors = []
@@ -451,8 +465,13 @@ def review_once(workdir: Path, config_path: Path, page_path: Path, truth: dict, 
     accuracy, found = final_accuracy(run_dir, truth)
     if reviewer.ops:
         print(f"    operations ({page_name}): {dict(reviewer.ops)}", flush=True)
-    return {"actions": reviewer.actions, "scrolls": reviewer.scrolls, "final_accuracy": accuracy,
-            "photos_in_final": found, "drive_s": seconds}
+    return {
+        "actions": reviewer.actions,
+        "scrolls": reviewer.scrolls,
+        "final_accuracy": accuracy,
+        "photos_in_final": found,
+        "drive_s": seconds,
+    }
 
 
 def bench_inbox(name: str, inbox: Path, truth: dict, clusterer: dict, run: dict, workdir: Path) -> list[dict]:
@@ -539,7 +558,9 @@ def bench_review(out: Path, pets: Path | None, quick: bool = False) -> list[dict
     truth_file = out / f"generated-{10 * per_species}-truth.json"
     if not generated.exists():
         truth_file.write_text(json.dumps(generated_inbox(generated, per_species=per_species)))
-    inboxes.append((f"generated{10 * per_species}", generated, json.loads(truth_file.read_text()), {"method": "ward"}, {"k": 10}))
+    inboxes.append(
+        (f"generated{10 * per_species}", generated, json.loads(truth_file.read_text()), {"method": "ward"}, {"k": 10})
+    )
     for name, inbox, truth, clusterer, run in inboxes:
         rows += bench_inbox(name, inbox, truth, clusterer, run, out / f"review-{name}-{clusterer['method']}")
     return rows

@@ -159,3 +159,51 @@ def test_snakemake_refuses_a_bad_config_before_any_job(tmp_path):
     assert result.returncode != 0
     assert "config key 'reducers.tsne.perplexity'" in result.stderr + result.stdout
     assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
+
+
+def sort_only() -> dict:
+    config = yaml.safe_load((REPO / "config" / "sort-only.yaml").read_text())
+    assert not {"datasets", "samplings", "seeds"} & set(config)
+    return config
+
+
+def test_a_config_of_sort_runs_only_is_valid_and_plans_no_benchmark():
+    validated = validate_config(sort_only(), SCHEMA)
+    assert validated["datasets"] == {} and validated["seeds"] == [] and validated["samplings"] == {}
+    assert validated["sort"]["inbox"]["k"] == 6
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda c: c.pop("sort"), r"nothing to run: give 'datasets' \(a benchmark\) or 'sort'"),
+        (lambda c: c.update(datasets={"d": {"demo": {}}}), r"'samplings' is a dependency of 'datasets'"),
+        (
+            lambda c: c["sort"]["inbox"].pop("setting") and c["sort"]["inbox"].update(benchmark="demo"),
+            r"config key 'sort.inbox.benchmark': unknown dataset 'demo'",
+        ),
+        (lambda c: c["sort"]["inbox"].update(species=[]), r"config key 'sort.inbox.species'"),
+    ],
+)
+def test_a_sort_only_config_names_what_it_lacks(mutate, message):
+    config = sort_only()
+    mutate(config)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, SCHEMA)
+
+
+def test_a_species_list_file_is_read_and_must_exist(tmp_path):
+    from zsc.config.data_checks import missing_data
+    from zsc.io import read_species_list
+
+    path = tmp_path / "species.csv"
+    path.write_text("\ufeffspecies\nRed fox\n\n# deer\nRoe deer\n", encoding="utf-8")
+    assert read_species_list(path) == ["Red fox", "Roe deer"]
+    config = sort_only()
+    config["sort"]["inbox"]["species"] = str(tmp_path / "absent.txt")
+    assert missing_data(validate_config(config, SCHEMA)) == [
+        f"config key 'sort.inbox.species': file '{tmp_path / 'absent.txt'}' does not exist"
+    ]
+    (tmp_path / "empty.txt").write_text("species\n")
+    with pytest.raises(ValueError, match="holds no names"):
+        read_species_list(tmp_path / "empty.txt")

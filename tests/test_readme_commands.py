@@ -186,3 +186,21 @@ def test_adding_a_model_to_a_finished_run_runs_only_the_new_models_jobs(user_run
     assert run.returncode == 0, run.stderr[-3000:]
     assert job_counts(run.stdout + run.stderr) == planned
     assert (clone / "results" / "birds" / "metrics.csv").read_text().count("\n") == 1 + 8
+
+
+def test_a_sort_only_config_runs_on_a_fresh_clone_and_targets_go_before_configfile(tmp_path, numba_cache):
+    """config/sort-only.yaml: no datasets, samplings or seeds; then a target typed before --configfile."""
+    clone = fresh_clone(tmp_path)
+    result = typed(clone, "snakemake --cores all --configfile config/sort-only.yaml")
+    assert result.returncode == 0, result.stderr[-4000:]
+    counts = job_counts(result.stdout + result.stderr)
+    assert {"sort_scan", "sort_assign", "sort_review_page"} <= set(counts), counts  # sort_embed: after the checkpoint
+    assert (clone / "results/sort/inbox/embeddings/efficientnet_lite0.parquet").is_file()
+    assert not any(rule in counts for rule in ("scan", "embed", "reduce", "cluster", "aggregate")), counts
+    assert sorted(p.name for p in (clone / "results").iterdir()) == ["sort"]
+    assert (clone / "results/sort/inbox/review.html").is_file()
+    # the same config as the user's own file, with the sort runs' target before --configfile
+    (clone / "my.yaml").write_text((clone / "config/sort-only.yaml").read_text())
+    again = typed(clone, "snakemake --cores all sort_all --configfile my.yaml")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "Nothing to be done" in again.stdout + again.stderr

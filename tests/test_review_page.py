@@ -28,7 +28,13 @@ SPECIES = ["Red fox", "Roe deer", "Wild boar", "Bécasse"]  # the run's vocabula
 def sort_only_config() -> dict:
     return {
         "models": {
-            "rand_mnv2": {"backend": "timm", "id": "mobilenetv2_100", "weights": "random", "img_size": 64, "batch_size": 16}
+            "rand_mnv2": {
+                "backend": "timm",
+                "id": "mobilenetv2_100",
+                "weights": "random",
+                "img_size": 64,
+                "batch_size": 16,
+            }
         },
         "reducers": {"pca": {"method": "pca", "n_components": 2}},
         "clusterers": {"ward": {"method": "ward"}},
@@ -247,7 +253,9 @@ def test_side_panel_drop_search_and_type_ahead_move(sorted_run, browser):
     )
     assert dragged in section_ids(page, second)
     # the panel lists names alphabetically, with counts; search filters it
-    labels = page.evaluate("() => Array.from(document.querySelectorAll('#entries div')).map(e => e.dataset.label).filter(Boolean)")
+    labels = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#entries div')).map(e => e.dataset.label).filter(Boolean)"
+    )
     assert labels == ["Red fox", "Roe deer"]
     page.fill("#search", "roe")
     assert page.locator("#entries div").count() == 1

@@ -261,10 +261,10 @@ def sort_vocabulary(run):
 
 def sort_apply_hint(run):
     """What the review page tells the reviewer: where to save the export and the command that applies it."""
+    # not the config file's name: a job's params are part of what reruns it, and naming the same
+    # config differently must not rebuild a season's thumbnails
     csv = config["sort"][run].get("review") or layout.fill(layout.REVIEW_INBOX, run=run)
-    command = "snakemake --cores all"
-    if workflow.overwrite_configfiles:
-        command += " --configfile " + " ".join(os.path.relpath(path) for path in workflow.overwrite_configfiles)
+    command = "snakemake --cores all (with the same --configfile as this run, if it had one)"
     return {"csv": csv, "file": os.path.basename(csv), "project": os.getcwd(), "command": command}
 
 

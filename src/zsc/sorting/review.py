@@ -242,6 +242,7 @@ def label_key(label: str) -> str:
 def merge_spellings(review: pd.Series, vocabulary: list[str] | None = None) -> tuple[pd.Series, list[str]]:
     """(the review with one spelling per label key, what was merged). The species list's spelling wins,
     else the first spelling met in the CSV."""
+
     def tidy(name: str) -> str:
         return " ".join(unicodedata.normalize("NFC", name).split())
 

@@ -101,9 +101,7 @@ def _majority_elsewhere(neighbours: np.ndarray, clusters: np.ndarray, index: int
     return int(values[np.argmax(counts)])
 
 
-def similarity_order(
-    matrix: np.ndarray, clusters: np.ndarray, neighbours: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def similarity_order(matrix: np.ndarray, clusters: np.ndarray, neighbours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the photos in one similarity path, per photo whether it is in its cluster's core).
 
     ``clusters`` is each photo's place on the page (its cluster; doubtful photos their own key).
@@ -185,7 +183,11 @@ def nearest_other_centres(matrix: np.ndarray, clusters: np.ndarray, n: int = 2) 
 def adjacent_same_share(order: np.ndarray, labels: np.ndarray, blocks: np.ndarray | None = None) -> float:
     """Share of adjacent pairs in ``order`` with the same label (only pairs inside one block, if given)."""
     labels = np.asarray(labels)[order]
-    pairs = np.ones(len(order) - 1, bool) if blocks is None else np.asarray(blocks)[order][1:] == np.asarray(blocks)[order][:-1]
+    pairs = (
+        np.ones(len(order) - 1, bool)
+        if blocks is None
+        else np.asarray(blocks)[order][1:] == np.asarray(blocks)[order][:-1]
+    )
     if len(order) < 2 or not pairs.any():
         return float("nan")
     return float((labels[1:] == labels[:-1])[pairs].mean())

@@ -200,7 +200,9 @@ def apply_review(
     for merge in merges:
         print(merge, file=sys.stderr)
     if merges:
-        print(f"note: {merges[0]} ({len(merges)} spelling(s) merged, listed in the log)", file=sys.__stderr__, flush=True)
+        print(
+            f"note: {merges[0]} ({len(merges)} spelling(s) merged, listed in the log)", file=sys.__stderr__, flush=True
+        )
     for image_id in gone[:50]:
         print(
             f"in the review CSV but no longer a photo of this run (gone from the inbox, or rejected): {image_id}",
