@@ -529,6 +529,7 @@ def bench_inbox(name: str, inbox: Path, truth: dict, clusterer: dict, run: dict,
             flush=True,
         )
     if name == "oxford" and clusterer["method"] == "ward":
+        print("  screenshots:", ", ".join(str(p) for p in screenshots(run_dir / "review.html", truth, workdir)))
         print("  adjacent pairs of the same species:", flush=True)
         for key, value in order_measures(data, truth).items():
             print(f"    {key}: {value:.3f}", flush=True)
@@ -564,3 +565,44 @@ def bench_review(out: Path, pets: Path | None, quick: bool = False) -> list[dict
     for name, inbox, truth, clusterer, run in inboxes:
         rows += bench_inbox(name, inbox, truth, clusterer, run, out / f"review-{name}-{clusterer['method']}")
     return rows
+
+
+def screenshots(page_path: Path, truth: dict[str, str], out: Path) -> list[Path]:
+    """The page as the README shows it: a few clusters named, the large view, the map with a lasso."""
+    from playwright.sync_api import sync_playwright
+
+    shots = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"]
+        )
+        page = browser.new_context(viewport=VIEWPORT).new_page()
+        page.goto(page_path.as_uri())
+        page.wait_for_selector("body[data-ready]")
+        reviewer = Reviewer(page, truth)
+        for section in [s for s in reviewer.snapshot() if s["g"].startswith("c")][:6]:
+            figures = reviewer.look_at(section["g"])["figures"]
+            page.fill(f'input[data-name="{section["g"]}"]', reviewer.majority(figures))
+            page.press(f'input[data-name="{section["g"]}"]', "Enter")
+        page.evaluate("() => window.scrollTo(0, 0)")
+        marker = page.locator(".coreend").first
+        marker.scroll_into_view_if_needed()
+        page.evaluate("() => window.scrollBy(0, -420)")
+        shots.append(out / "review-page.jpg")
+        page.screenshot(path=str(shots[-1]), quality=80, type="jpeg")
+        page.locator("section[data-g^='c'] figure").nth(2).dblclick()
+        shots.append(out / "review-large-view.jpg")
+        page.screenshot(path=str(shots[-1]), quality=80, type="jpeg")
+        page.keyboard.press("Escape")
+        page.keyboard.press("p")
+        box = page.locator("#mapCanvas").bounding_box()
+        x, y, w = box["x"], box["y"], box["width"]
+        page.mouse.move(x + w * 0.30, y + w * 0.30)
+        page.mouse.down()
+        for fx, fy in ((0.45, 0.28), (0.5, 0.45), (0.38, 0.52), (0.28, 0.42), (0.30, 0.30)):
+            page.mouse.move(x + w * fx, y + w * fy, steps=6)
+        page.mouse.up()
+        shots.append(out / "review-map.jpg")
+        page.screenshot(path=str(shots[-1]), quality=80, type="jpeg")
+        browser.close()
+    return shots

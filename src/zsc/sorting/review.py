@@ -57,7 +57,7 @@ figure.quiet .extra .sg{visibility:hidden} figure.quiet:hover .extra .sg{visibil
 .coreend{flex-basis:100%;border-top:2px dashed #d9a400;color:#8a6d00;font-size:.8em;padding-top:2px}
 button.more{align-self:center;height:3em}
 .notice{background:#fff4d6;border:1px solid #d9a400;padding:.6em;border-radius:4px}
-details{font-size:.9em} kbd{border:1px solid #aaa;border-radius:3px;padding:0 3px;background:#fff}
+details{font-size:.9em} kbd{border:1px solid #aaa;border-radius:3px;padding:0 3px;background:#fff;color:#222}
 #viewer,#mapbox{position:fixed;inset:0;background:#1e1e1e;z-index:10;color:#eee;display:flex;
  flex-direction:column;align-items:center;padding:1em;box-sizing:border-box}
 #viewer[hidden],#mapbox[hidden],#mover[hidden]{display:none}
