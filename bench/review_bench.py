@@ -123,7 +123,7 @@ def majority_names(assignments: pd.DataFrame, truth: dict[str, str]) -> pd.Serie
 
 
 def neighbour_votes(neighbours: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(top label, its count) of each photo's named neighbours, as the page computes them."""
+    """(top label, its count) of each photo's named neighbours, as the page counts them (ties here: alphabetical)."""
     top, support = np.full(len(labels), "", dtype=object), np.zeros(len(labels), int)
     for i, row in enumerate(neighbours):
         votes = Counter(labels[j] for j in row if labels[j])

@@ -35,7 +35,7 @@ header{position:sticky;top:0;z-index:3;background:#f6f6f6;border-bottom:1px soli
 #panel{position:fixed;top:3.2em;bottom:0;left:0;width:15em;overflow-y:auto;border-right:1px solid #ccc;
  background:#fafafa;font-size:.85em;z-index:2}
 #panel input{width:calc(100% - 1em);margin:.4em .5em;box-sizing:border-box}
-#entries div{display:flex;gap:.3em;padding:2px .5em;cursor:pointer;border-bottom:1px solid #eee}
+#entries div{display:flex;gap:.3em;padding:0 .5em;height:20px;line-height:20px;overflow:hidden;cursor:pointer;border-bottom:1px solid #eee}
 #entries div:hover,#entries div.over{background:#e8f0fd} #entries .n{margin-left:auto;color:#666}
 #entries .done{color:#2a7d2a} #entries .unnamed{color:#777;font-style:italic}
 main{padding:0 1em 4em 16em}

@@ -63,7 +63,7 @@
 
   var steps = load(), state, selected = new Set(), lastClicked = null, shown = {}, buckets = {};
   var labelOf = new Int32Array(N), labels = [], labelIndex = {}, homeOf = {};
-  var sugA = new Int32Array(N), sugAn = new Int8Array(N), sugB = new Int32Array(N), sugBn = new Int8Array(N);
+  var sugA = new Int32Array(N).fill(-1), sugAn = new Int8Array(N), sugB = new Int32Array(N).fill(-1), sugBn = new Int8Array(N);
   var threshold = Math.max(1, Math.ceil(K * 0.6)), view = 'groups';
 
   function load() {
@@ -365,7 +365,7 @@
   }
   function paintChrome() {
     paintPanel();
-    paintNames();
+    namesPainted = false;  // the type-ahead list: rebuilt when a name box or the move box is used
     var named = 0, doubtful = (buckets[DOUBTFUL] || []).length, done = 0;
     for (var i = 0; i < N; i++) if (labelOf[i] >= 0) named++;
     state.order.forEach(function (g) { if (state.done[g] && (buckets[g] || []).length) done++; });
@@ -392,8 +392,12 @@
     return list.concat(unnamed);
   }
   // One line per group; an edit rewrites only the lines that changed (the list is rebuilt only when
-  // its order changes: a new name, a search).
-  var panelKeys = '', panelLines = [];
+  // its order changes: a new name, a search). A long list (a season's clusters) shows only the lines
+  // near its scroll position, so a rebuild costs the same for 40 groups or 4,000.
+  var panelKeys = '', panelLines = [], ROW = 21, FULL_PANEL = 300, panelWindow = [0, 0];
+  function lineHtml(l) {
+    return '<div ' + l.attrs + ' title="click: move the selection here (or go to it)">' + l.inner + '</div>';
+  }
   function paintPanel() {
     var query = canon($('search').value), lines = [];
     panelEntries().forEach(function (e) {
@@ -408,18 +412,40 @@
         inner: '<span class="unnamed">doubtful</span><span class="n">' + buckets[DOUBTFUL].length + '</span>'});
     }
     var keys = lines.map(function (l) { return l.attrs; }).join('\n'), box = $('entries');
-    if (keys !== panelKeys) {
-      box.innerHTML = lines.map(function (l) {
-        return '<div ' + l.attrs + ' title="click: move the selection here (or go to it)">' + l.inner + '</div>';
-      }).join('');
+    var range = panelRange(lines.length);
+    if (keys !== panelKeys || range[0] !== panelWindow[0] || range[1] !== panelWindow[1]) {
+      box.style.paddingTop = range[0] * ROW + 'px';
+      box.style.paddingBottom = (lines.length - range[1]) * ROW + 'px';
+      box.innerHTML = lines.slice(range[0], range[1]).map(lineHtml).join('');
     } else {
       var children = box.children;
-      lines.forEach(function (l, k) { if (panelLines[k].inner !== l.inner) children[k].innerHTML = l.inner; });
+      for (var k = range[0]; k < range[1]; k++) {
+        if (panelLines[k].inner !== lines[k].inner) children[k - range[0]].innerHTML = lines[k].inner;
+      }
     }
     panelKeys = keys;
     panelLines = lines;
+    panelWindow = range;
   }
+  var panelScroll = 0;  // kept from the scroll event: reading it during an edit would force a layout
+  function panelRange(count) {
+    if (count <= FULL_PANEL) return [0, count];
+    var first = Math.max(0, Math.floor((panelScroll - 60) / ROW) - 40);
+    return [first, Math.min(count, first + Math.ceil(window.innerHeight / ROW) + 80)];
+  }
+  $('panel').addEventListener('scroll', function () {
+    panelScroll = $('panel').scrollTop;
+    if (panelLines.length > FULL_PANEL) {
+      var range = panelRange(panelLines.length);
+      if (Math.abs(range[0] - panelWindow[0]) > 20) { panelKeys = ''; paintPanel(); }
+    }
+  });
+  var namesPainted = false;
+  document.addEventListener('focusin', function (event) {
+    if (event.target.getAttribute && event.target.getAttribute('list') === 'names' && !namesPainted) paintNames();
+  });
   function paintNames() {  // the type-ahead list of names: given ones and the species list, alphabetical
+    namesPainted = true;
     var seen = {}, names = [];
     labels.concat(D.vocabulary).forEach(function (l) { var c = canon(l); if (!seen[c]) { seen[c] = 1; names.push(l); } });
     names.sort(function (a, b) { return a.localeCompare(b); });
