@@ -232,6 +232,18 @@ def test_lasso_on_the_map_selects_the_points_inside_and_feeds_the_move(sorted_ru
     inside = set(np.flatnonzero(points[:, 0] < size / 2).tolist())
     assert 0 < len(inside) < len(points)
     assert page.inner_text("#mapSel") == f"{len(inside)} selected"
+    # shift + a second lasso adds the lower right quarter; a plain one would replace the selection
+    page.keyboard.down("Shift")
+    corners = [(size / 2 + 2, size / 2), (size - 2, size / 2), (size - 2, size - 2), (size / 2 + 2, size - 2)]
+    page.mouse.move(box["x"] + corners[0][0], box["y"] + corners[0][1])
+    page.mouse.down()
+    for x, y in corners[1:] + corners[:1]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    quarter = set(np.flatnonzero((points[:, 0] > size / 2 + 2) & (points[:, 1] > size / 2)).tolist())
+    inside |= quarter
+    assert page.inner_text("#mapSel") == f"{len(inside)} selected"
     page.keyboard.press("m")  # closes the map, asks for the name
     page.keyboard.type("Wild boar")
     page.keyboard.press("Enter")

@@ -622,8 +622,8 @@
   function openMap() {
     if (!D.map.length) { notice('This run has no 2-D map.'); return; }
     var box = $('mapbox');
-    box.innerHTML = '<div>Drag to draw a lasso around photos: they become the selection (then <kbd>m</kbd> to move or ' +
-      'name them). <kbd>Esc</kbd> or <kbd>p</kbd> closes. <span id=mapSel></span></div><canvas id=mapCanvas></canvas>';
+    box.innerHTML = '<div>Drag to draw a lasso around photos: they become the selection (<kbd>shift</kbd>+drag adds to it; ' +
+      'then <kbd>m</kbd> to move or name them). <kbd>Esc</kbd> or <kbd>p</kbd> closes. <span id=mapSel></span></div><canvas id=mapCanvas></canvas>';
     box.hidden = false;
     var canvas = $('mapCanvas'), size = Math.min(window.innerWidth - 40, window.innerHeight - 90);
     canvas.width = canvas.height = size;
@@ -695,12 +695,12 @@
     tip.innerHTML = near === null ? '' : '<img src="' + esc(thumbOf(near)) + '"><div>' + esc(D.ids[near] + ' · ' + display(state.group[near])) + '</div>';
     tip.style.left = (event.clientX + 14) + 'px'; tip.style.top = (event.clientY + 14) + 'px';
   });
-  $('mapbox').addEventListener('pointerup', function () {
+  $('mapbox').addEventListener('pointerup', function (event) {
     if (!mapState || !mapState.lasso) return;
     var polygon = mapState.lasso;
     mapState.lasso = null;
     if (polygon.length > 2) {
-      selected.clear();
+      if (!event.shiftKey) selected.clear();  // shift: the lasso adds to the selection
       for (var i = 0; i < N; i++) if (inside([px(i, 0), px(i, 1)], polygon)) selected.add(i);
     }
     $('mapSel').textContent = selected.size + ' selected';
