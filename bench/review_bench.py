@@ -188,7 +188,7 @@ SNAPSHOT_JS = """
   figures: Array.from(s.querySelectorAll('figure')).map(f => ({
     i: +f.dataset.i,
     id: f.title.split('\\n')[0],
-    sg: Array.from(f.querySelectorAll('button.sg')).map(b => [b.dataset.to, b.textContent.replace(/^→ /, '').replace(/ \\d+\\/\\d+$/, '')])
+    sg: Array.from(f.querySelectorAll('button.sg')).map(b => [b.dataset.to, b.dataset.name])
   }))
 }))
 """

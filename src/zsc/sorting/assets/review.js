@@ -208,7 +208,7 @@
     }
     if (g === DOUBTFUL && D.reasons[i]) html += '<span class="hint">' + esc(D.reasons[i]) + '</span>';
     offers(i).forEach(function (o) {
-      html += '<button class="sg" data-to="' + o.l + '" data-i="' + i + '" title="' + esc(o.why) + '">→ ' +
+      html += '<button class="sg" data-to="' + o.l + '" data-i="' + i + '" data-name="' + esc(labels[o.l]) + '" title="' + esc(o.why) + '">→ ' +
         esc(labels[o.l]) + ' ' + esc(o.short) + '</button>';
     });
     if (where === SUGGEST && disagrees(i)) html += '<button class="keep" data-keep="' + i + '" title="wrong suggestion: keep it where it is">✗ keep</button>';
