@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import run_snakemake, write_config
+from conftest import run_snakemake, tiny_config, write_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -27,15 +27,7 @@ SPECIES = ["Red fox", "Roe deer", "Wild boar", "Bécasse"]  # the run's vocabula
 
 def sort_only_config() -> dict:
     return {
-        "models": {
-            "rand_mnv2": {
-                "backend": "timm",
-                "id": "mobilenetv2_100",
-                "weights": "random",
-                "img_size": 64,
-                "batch_size": 16,
-            }
-        },
+        "models": tiny_config()["models"],  # the random-weight MobileNetV2 of the plumbing tests
         "reducers": {"pca": {"method": "pca", "n_components": 2}},
         "clusterers": {"ward": {"method": "ward"}},
         "sort": {

@@ -3,12 +3,13 @@ photos in file-name order, a merge list per section, moves through one drop-down
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 from pathlib import Path
 
 import pandas as pd
+
+from zsc.sorting.review import review_state_key  # the same key: saved work never crosses pages
 
 PAGE_STYLE = """
 body{font-family:system-ui,sans-serif;margin:0;color:#222}
@@ -36,14 +37,6 @@ HELP = (
     "selected doubtful photos · <kbd>u</kbd> or <kbd>Ctrl</kbd>+<kbd>z</kbd> undo · <kbd>e</kbd> export CSV · "
     "<kbd>j</kbd>/<kbd>k</kbd> next/previous cluster · <kbd>Esc</kbd> clear selection · <kbd>?</kbd> this help</details>"
 )
-
-
-def review_state_key(assignments: pd.DataFrame) -> str:
-    """Identifies one clustering of one set of photos: saved review work applies only to it."""
-    text = "\n".join(
-        f"{i}\t{c}\t{d}" for i, c, d in zip(assignments["image_id"], assignments["cluster"], assignments["doubtful"])
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def page_data(run: str, assignments: pd.DataFrame, thumbs: dict[str, str]) -> dict:

@@ -167,26 +167,28 @@
   }
 
   // ------------------------------------------------------------------ committing, undo
-  function commit(step) {
-    if (!step.length) return;
+  // Apply a change to the state, then repaint the groups the step touched before and after it.
+  function refresh(step, change) {
     var dirty = new Set([SUGGEST]);
-    step.forEach(function (op) { touched(op).forEach(function (g) { dirty.add(g); }); });
-    steps.push(step);
-    step.forEach(function (op) { OPS[op.op](state, op); });
-    step.forEach(function (op) { touched(op).forEach(function (g) { dirty.add(g); }); });
+    function mark() { step.forEach(function (op) { touched(op).forEach(function (g) { dirty.add(g); }); }); }
+    mark();
+    change();
+    mark();
     save();
     derive(Array.from(dirty).filter(function (g) { return g !== SUGGEST && g !== STRIP; }));
     repaint(dirty);
   }
+  function commit(step) {
+    if (!step.length) return;
+    refresh(step, function () {
+      steps.push(step);
+      step.forEach(function (op) { OPS[op.op](state, op); });
+    });
+  }
   function undo() {
     if (!steps.length) return;
-    var step = steps.pop(), dirty = new Set([SUGGEST]);
-    step.forEach(function (op) { touched(op).forEach(function (g) { dirty.add(g); }); });
-    save();
-    replay();
-    step.forEach(function (op) { touched(op).forEach(function (g) { dirty.add(g); }); });
-    derive(Array.from(dirty).filter(function (g) { return g !== SUGGEST && g !== STRIP; }));
-    repaint(dirty);
+    var step = steps.pop();
+    refresh(step, replay);
   }
 
   // ------------------------------------------------------------------ painting
