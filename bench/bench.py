@@ -45,7 +45,10 @@ def print_table() -> None:
     review_rows = [r for r in ROWS if "page" in r]
     if review_rows:
         print_review_table(review_rows)
-    rows = [r for r in ROWS if "page" not in r]
+    weekly_rows = [r for r in ROWS if r.get("weekly")]
+    if weekly_rows:
+        print_weekly_table(weekly_rows)
+    rows = [r for r in ROWS if "page" not in r and not r.get("weekly")]
     if not rows:
         return
     print("\n| comparison | ours | baseline | ratio | target | met |\n|---|---|---|---|---|---|")
@@ -92,6 +95,43 @@ def bench_review(quick: bool) -> None:
 
     print("review: scripted reviewer (actions per photo, baseline page and current page in the same run)")
     ROWS.extend(run_review_bench(OUT / "review", PETS if PETS.is_dir() else None, quick))
+
+
+# ------------------------------------------------------------------ weekly: a season one card at a time
+WEEKLY_TARGETS = {  # issue 20
+    "known_correct_share": (">=", 0.80),
+    "known_wrong_share": ("<=", 0.10),
+    "unseen_new_share": (">=", 0.70),
+}
+
+
+def bench_weekly(quick: bool) -> None:
+    """Week 2 of a season (bench/weekly_bench.py): how its photos are filed, and its cost against
+    sorting and reviewing the whole season again."""
+    from weekly_bench import bench_weekly as run_weekly_bench
+
+    print("weekly: a season's second week against the whole season from scratch")
+    for result in run_weekly_bench(OUT / "review", PETS if PETS.is_dir() else None, quick):
+        ROWS.append({**result, "weekly": True})
+
+
+def print_weekly_table(rows: list[dict]) -> None:
+    print(
+        "\n| season | photos known | photos new | known right | known wrong | known called new | unseen called new "
+        "| rerun s | from scratch s | cost ratio | assign ratio | review actions week / full | week-1 files unchanged |\n"
+        + "|---" * 13
+        + "|"
+    )
+    for r in rows:
+        cost_target = 0.25 if r["name"] == "weekly oxford" else 0.15
+        review = f"{r['review_actions_week']} / {r['review_actions_full']}" if r.get("review_actions_week") else "-"
+        unchanged = f"{r['week1_files_unchanged']} of {r['week1_files']}" if "week1_files" in r else "-"
+        print(
+            f"| {r['name']} | {r['photos_known']} | {r['photos_new']} | {r['known_correct_share']:.2f} | "
+            f"{r['known_wrong_share']:.2f} | {r['known_new_share']:.2f} | {r['unseen_new_share']:.2f} | "
+            f"{r['week_rerun_s']:.1f} | {r['from_scratch_s']:.1f} | {r['cost_ratio']:.2f} (<= {cost_target}) | "
+            f"{r['assign_cost_ratio']:.2f} | {review} | {unchanged} |"
+        )
 
 
 # ------------------------------------------------------------------ 1. embedding throughput
@@ -746,8 +786,9 @@ BENCHES = {
     "incremental": bench_incremental,
     "paper_grid": bench_paper_grid,
     "review": bench_review,
+    "weekly": bench_weekly,
 }
-TAKES_QUICK = {"embed", "grid", "tsne", "memory", "scale", "incremental", "paper_grid", "review"}
+TAKES_QUICK = {"embed", "grid", "tsne", "memory", "scale", "incremental", "paper_grid", "review", "weekly"}
 
 
 def main() -> None:

@@ -331,6 +331,12 @@ class CurrentReviewer(Reviewer):
     def review(self) -> None:
         sections = [s for s in self.snapshot() if s["g"] not in ("doubtful", "suggest")]
         self.click(self.page.locator(f'input[data-name="{sections[0]["g"]}"]'))
+        self.name_from_focus()
+        self.phase = "fixing"
+        self.fix_all()
+
+    def name_from_focus(self) -> None:
+        """Type each cluster's majority name, from the focused name box on (Enter moves to the next unnamed)."""
         while True:
             g = self.page.evaluate("() => document.activeElement && document.activeElement.dataset.name")
             if not g:
@@ -339,7 +345,8 @@ class CurrentReviewer(Reviewer):
             self.page.locator(f'input[data-name="{g}"]').focus()  # looking did not move the focus
             self.type(self.majority(figures))
             self.key("Enter")
-        self.phase = "fixing"
+
+    def fix_all(self) -> None:
         for _ in range(10):
             self.bulk_accept()
             remaining = {g: self.fix_by_buttons(g) for g in self.groups()}

@@ -67,6 +67,7 @@ SORT_ASSIGNMENTS = SORT_RUN + "/assignments.csv"
 SORT_REVIEW_LIST = SORT_RUN + "/review.csv"
 SORT_ASSIGN_INFO = SORT_RUN + "/assign.json"  # the parameters as used, as a cell records them
 SORT_CLUSTERS = SORT_RUN + "/clusters"
+SORT_KNOWN_INDEX = SORT_RUN + "/known-index.npz"  # the reviewed photos' index (zsc.sorting.known), not an output
 SORT_REVIEW_PAGE = SORT_RUN + "/review.html"
 SORT_THUMBNAILS = SORT_RUN + "/thumbnails"
 SORT_FINAL = SORT_RUN + "/final"  # shared with the user: not a Snakemake output (see zsc.sorting.placement)

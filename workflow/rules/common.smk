@@ -248,6 +248,18 @@ def sort_review_csv(run):
     return conventional if os.path.isfile(conventional) else None
 
 
+def sort_known_csv(run):
+    """The reviewed labels a run starts from (sort.<run>.known), or None: none yet. The run's own review
+    CSV may be named before it exists (the first week); any other file must exist (config check)."""
+    given = config["sort"][run].get("known")
+    return given if given and os.path.isfile(given) else None
+
+
+def get_sort_known(wildcards):
+    known = sort_known_csv(wildcards.run)
+    return {"known": known} if known else {}
+
+
 def sort_vocabulary(run):
     """The names a reviewer may give (sort.<run>.species: a list, or a file of one name per line)."""
     species = config["sort"][run].get("species") or []

@@ -73,6 +73,7 @@ use rule embed as sort_embed with:
 
 rule sort_assign:
     input:
+        unpack(get_sort_known),
         manifest=rules.sort_scan.output.manifest,
         setting=rules.sort_setting.output[0],
         embeddings=get_sort_embeddings,
@@ -88,6 +89,9 @@ rule sort_assign:
     params:
         run=lambda wildcards: sort_run_spec(wildcards.run),
         root=lambda wildcards: sort_root(wildcards.run),
+        # not an output: the reviewed photos' index, rebuilt only when the reviewed set changes
+        index=lambda wildcards: layout.fill(layout.SORT_KNOWN_INDEX, run=wildcards.run),
+        vocabulary=lambda wildcards: sort_vocabulary(wildcards.run) if "known" in config["sort"][wildcards.run] else [],
     script:
         "../scripts/sort_assign.py"
 
@@ -95,6 +99,7 @@ rule sort_assign:
 rule sort_review_page:
     input:
         get_sort_demo_folder,
+        manifest=rules.sort_scan.output.manifest,
         assignments=rules.sort_assign.output.assignments,
         setting=rules.sort_setting.output[0],
         embeddings=get_sort_embeddings,

@@ -12,4 +12,7 @@ with logged(snakemake.log[0]):
         review_path=snakemake.output.review,
         info_path=snakemake.output.info,
         folders_dir=snakemake.output.folders,
+        known_path=snakemake.input.get("known"),
+        index_path=snakemake.params.index,
+        vocabulary=snakemake.params.vocabulary,
     )

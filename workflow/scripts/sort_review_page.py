@@ -12,4 +12,5 @@ with logged(snakemake.log[0]):
         thumbs_dir=snakemake.output.thumbnails,
         vocabulary=snakemake.params.vocabulary,
         apply=snakemake.params.apply,
+        manifest_path=snakemake.input.manifest,
     )

@@ -200,7 +200,24 @@ def _check_sort(config: dict) -> list[str]:
                 f"allowed: {sorted(config['datasets'])}"
             )
         errors.extend(_check_sort_clusterer(config, name, spec))
+        errors.extend(_check_sort_known(name, spec))
     return errors
+
+
+def _check_sort_known(name: str, spec: dict) -> list[str]:
+    """A run's reviewed labels must not be its own output (the run would wait on itself)."""
+    from zsc import layout
+
+    if not spec.get("known"):
+        return []
+    own = Path(layout.fill(layout.SORT_RUN, run=name)).resolve()
+    known = Path(spec["known"]).resolve()
+    if known == own or own in known.parents:
+        return [
+            f"config key 'sort.{name}.known': '{spec['known']}' is an output of this run; name the review CSV "
+            f"it was applied from ({layout.fill(layout.REVIEW_INBOX, run=name)}), or a copy of it"
+        ]
+    return []
 
 
 def check_splits(config: dict) -> list[str]:

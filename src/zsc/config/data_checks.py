@@ -33,7 +33,17 @@ def data_files(config: dict) -> dict[str, str]:
             files[f"sort.{name}.review"] = spec["review"]
         if isinstance(spec.get("species"), str):
             files[f"sort.{name}.species"] = spec["species"]
+        if spec.get("known") and not _is_review_csv(name, spec, spec["known"]):
+            files[f"sort.{name}.known"] = spec["known"]
     return files
+
+
+def _is_review_csv(name: str, spec: dict, path: str) -> bool:
+    """The run's own review CSV may be named as its reviewed labels before the first review exists."""
+    from zsc import layout
+
+    review = spec.get("review") or layout.fill(layout.REVIEW_INBOX, run=name)
+    return Path(path).resolve() == Path(review).resolve()
 
 
 def missing_data(config: dict) -> list[str]:

@@ -54,6 +54,8 @@ figure img,.noimg{width:160px;height:160px;object-fit:cover;display:block;backgr
 .hint{color:#666;display:block}
 figcaption button{font-size:1em;margin:1px 1px 0 0;padding:0 3px;border:1px solid #bcd;background:#f3f7fc;border-radius:3px}
 figure.quiet .extra .sg{visibility:hidden} figure.quiet:hover .extra .sg{visibility:visible}
+.examples{font-size:.75em;color:#555;display:flex;gap:4px;align-items:center;margin:0 0 .4em}
+.examples img{width:64px;height:64px;object-fit:cover;opacity:.85}
 .coreend{flex-basis:100%;border-top:2px dashed #d9a400;color:#8a6d00;font-size:.8em;padding-top:2px}
 button.more{align-self:center;height:3em}
 .notice{background:#fff4d6;border:1px solid #d9a400;padding:.6em;border-radius:4px}
@@ -101,6 +103,9 @@ def review_extras(assignments: pd.DataFrame, embeddings: np.ndarray) -> dict:
     """Neighbours, similarity order, core flags and split sub-groups of a run's photos (rows as assignments')."""
     from zsc.sorting import similarity
 
+    if not len(assignments):  # a week with nothing new: the page shows the reviewed species only
+        empty = np.zeros(0, int)
+        return {"neighbours": np.zeros((0, 0), int), "order": empty, "core": empty, "sub": empty, "centres": empty}
     places = page_places(assignments)
     neighbours, _ = similarity.nearest_neighbours(embeddings)
     order, core = similarity.similarity_order(embeddings, places, neighbours)
@@ -113,9 +118,19 @@ def review_extras(assignments: pd.DataFrame, embeddings: np.ndarray) -> dict:
     }
 
 
+def week_order(order: np.ndarray, rows: pd.DataFrame) -> np.ndarray:
+    """A week's page order: the assigned photos first, species by species (alphabetical), weakest
+    support first; then the rest in the similarity order."""
+    order = np.asarray(order)
+    assigned = (rows["status"] == "assigned").to_numpy()
+    first = np.flatnonzero(assigned)
+    first = first[np.lexsort((rows["support"].to_numpy()[first], rows["label"].to_numpy()[first]))]
+    return np.concatenate([first, order[~assigned[order]]]).astype(int)
+
+
 def _map_coordinates(assignments: pd.DataFrame) -> list[int]:
     """The run's 2-D map as integers 0..MAP_SCALE, x and y interleaved (empty when not recorded)."""
-    if "map_x" not in assignments:
+    if "map_x" not in assignments or not len(assignments):
         return []
     points = assignments[["map_x", "map_y"]].to_numpy(dtype=float)
     low, span = points.min(axis=0), np.ptp(points, axis=0)
@@ -138,8 +153,19 @@ def page_data(
     previews: dict[str, str] | None = None,
     vocabulary: list[str] | None = None,
     apply: dict | None = None,
+    preset: dict[str, str] | None = None,
+    examples: dict[str, list[str]] | None = None,
+    known: dict | None = None,
+    support=None,
+    hashes: list[str] | None = None,
 ) -> dict:
-    """The page's inline data, one array per field (compact for 100,000 photos)."""
+    """The page's inline data, one array per field (compact for 100,000 photos).
+
+    A week's page (a run started from reviewed labels) also has ``preset`` (cluster -> species name,
+    the groups of photos assigned to reviewed species), ``examples`` (cluster -> reviewed photos shown
+    beside it), ``known`` (the reviewed labels the export carries: names, ids, codes) and ``support``
+    (percent of the nearest reviewed photos, -1 for none). ``hashes``: the photos' content, so saved
+    work carries over to a rerun photo by photo."""
     extras = extras or {}
     previews = previews or {}
     ids = assignments["image_id"].tolist()
@@ -164,6 +190,14 @@ def page_data(
         "map": _map_coordinates(assignments),
         "vocabulary": list(vocabulary or []),
         "apply": apply or {},
+        "preset": preset or {},
+        "examples": {
+            group: [[image_id, thumbs.get(image_id, "")] for image_id in image_ids]
+            for group, image_ids in (examples or {}).items()
+        },
+        "known": known or {"names": [], "ids": [], "codes": []},
+        "support": [] if support is None else np.asarray(support).astype(int).tolist(),
+        "hashes": [h[:8] for h in hashes] if hashes else [],
     }
 
 

@@ -42,6 +42,70 @@ def distinct_photos(frame: pd.DataFrame, hashes: pd.Series) -> tuple[np.ndarray,
     return distinct, np.searchsorted(distinct, follows)
 
 
+def cluster_rows(
+    frame: pd.DataFrame, matrix: np.ndarray, hashes: pd.Series, setting: dict, run: dict, n_all: int
+) -> tuple[pd.DataFrame, dict, int]:
+    """Cluster photos, exact duplicates once and filed beside their twin: (per row: cluster, doubt, map
+    coordinates, ``duplicate_of``; the parameters as used; the number of distinct photos)."""
+    from zsc.methods.clusterers import K_GIVEN
+    from zsc.sorting.assign import SortInputError, assign_clusters
+
+    distinct, position = distinct_photos(frame, hashes)
+    clusterer_spec = setting["clusterer_spec"]
+    group_size = run.get("expected_group_size")
+    if group_size and group_size > len(distinct) and clusterer_spec["method"] not in K_GIVEN:
+        raise SortInputError(
+            f"sort.<run>.expected_group_size={group_size} is larger than the {len(distinct)} "
+            f"distinct photo(s) in the inbox; give the photos per species you expect"
+        )
+    k = k_for(run, clusterer_spec, len(distinct), len(frame), n_all)
+    assigned, used = assign_clusters(
+        matrix[distinct], setting["reducer_spec"], clusterer_spec, k, run["seed"], run["min_silhouette"]
+    )
+    assigned = assigned.iloc[position].reset_index(drop=True)
+    twin = frame["image_id"].to_numpy()[distinct][position]
+    assigned["duplicate_of"] = np.where(twin == frame["image_id"].to_numpy(), "", twin)
+    return assigned, used, len(distinct)
+
+
+def k_for(run: dict, clusterer_spec: dict, n_distinct: int, n_photos: int, n_all: int) -> int | None:
+    """The k of a k-given clusterer: the run's for a whole inbox; for a week's new photos ``new_k``,
+    else the run's photos per group applied to them (k=37 for 370 photos: 8 groups for 80 new ones)."""
+    from zsc.methods.clusterers import K_GIVEN
+
+    if clusterer_spec["method"] not in K_GIVEN:
+        return None
+    if n_photos == n_all:
+        return run["k"]
+    return max(1, min(n_distinct, run.get("new_k") or round(run["k"] * n_distinct / max(n_all, 1))))
+
+
+def known_index(
+    index_path: str, model: str, ids: pd.Series, hashes: pd.Series, labels: np.ndarray, vectors, quantile: float
+):
+    """The reviewed photos' index: the saved one when it is of this reviewed set, else built and saved."""
+    from zsc.sorting.known import build_index, index_key, load_index, save_index
+
+    key = index_key(model, ids, hashes, labels, quantile)
+    index = load_index(index_path, key)
+    if index is not None:
+        return index, True
+    index = build_index(key, vectors(), np.asarray(labels), quantile)
+    save_index(index, index_path)
+    return index, False
+
+
+def read_known(known_path: str, image_ids: pd.Series, vocabulary: list[str] | None) -> pd.Series:
+    """image_id -> reviewed label, for the photos of this run (one spelling per label)."""
+    from zsc.sorting.review import merge_spellings, read_review
+
+    known, gone = read_review(known_path, image_ids)
+    known, merges = merge_spellings(known, vocabulary)
+    for line in merges + [f"reviewed but no longer a photo of this run: {i}" for i in gone[:50]]:
+        print(line, file=sys.stderr)
+    return known
+
+
 def assign(
     manifest_path: str,
     embeddings_path: str,
@@ -52,13 +116,21 @@ def assign(
     review_path: str,
     info_path: str,
     folders_dir: str,
+    known_path: str | None = None,
+    index_path: str | None = None,
+    vocabulary: list[str] | None = None,
 ) -> None:
     """Cluster unlabeled photos; write per-cluster folders, then the assignments and the review list.
 
+    With reviewed labels (``known_path``), those photos keep them and are not clustered; each other
+    photo goes to the reviewed species its neighbours vote for when it lies within that species'
+    spread (``status`` assigned), and the rest (``status`` new) are clustered among themselves.
     Exact duplicates are clustered once and filed beside their twin (``duplicate_of``)."""
     from zsc.methods.clusterers import K_GIVEN
-    from zsc.sorting.assign import SortInputError, assign_clusters, folder_name, output_name
+    from zsc.sorting.assign import SortInputError, folder_name, output_name, single_cluster
+    from zsc.sorting.known import assign_to_known
     from zsc.sorting.placement import write_folder
+    from zsc.sorting.review import label_folders
 
     setting = json.loads(Path(setting_path).read_text())
     clusterer_spec = setting["clusterer_spec"]
@@ -70,50 +142,123 @@ def assign(
     frame, matrix = read_embeddings(embeddings_path)
     manifest = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"])
     hashes = frame["image_id"].map(manifest.set_index("image_id")["content_hash"])
-    distinct, position = distinct_photos(frame, hashes)
-    group_size = run.get("expected_group_size")
-    if group_size and group_size > len(distinct) and clusterer_spec["method"] not in K_GIVEN:
-        raise SortInputError(
-            f"sort.<run>.expected_group_size={group_size} is larger than the {len(distinct)} "
-            f"distinct photo(s) in the inbox; give the photos per species you expect"
+    ids = frame["image_id"]
+    known = read_known(known_path, ids, vocabulary) if known_path else pd.Series(dtype=str)
+    status = np.where(ids.isin(known.index), "known", "new").astype(object)
+    label = ids.map(known).fillna("").to_numpy(dtype=object)
+    match = pd.DataFrame(index=frame.index, columns=["support", "centre_distance", "neighbour_distance", "threshold"])
+    known_info: dict = {}
+    if len(known):
+        reviewed = np.flatnonzero(status == "known")
+        index, reused = known_index(
+            index_path,
+            setting["model"],
+            ids[reviewed],
+            hashes[reviewed],
+            label[reviewed].astype(str),
+            lambda: matrix[reviewed],
+            run["known_quantile"],
         )
-    k = run["k"] if clusterer_spec["method"] in K_GIVEN else None
-    assigned, used = assign_clusters(
-        matrix[distinct], setting["reducer_spec"], clusterer_spec, k, run["seed"], run["min_silhouette"]
+        week = np.flatnonzero(status != "known")
+        found = assign_to_known(index, matrix[week]) if len(week) else None
+        if found is not None:
+            hit = week[found["assigned"].to_numpy()]
+            status[hit] = "assigned"
+            label[week] = np.where(found["assigned"], found["label"], "")
+            match.iloc[week] = found[match.columns].to_numpy()
+        calibration = index.table()
+        print("reviewed species and thresholds:\n" + calibration.to_string(index=False), file=sys.stderr)
+        known_info = {
+            "reviewed_photos": len(reviewed),
+            "reviewed_species": len(index.species),
+            "assigned": int((status == "assigned").sum()),
+            "new": int((status == "new").sum()),
+            "quantile": index.quantile,
+            "index_reused": reused,
+            "thresholds": dict(zip(calibration["species"], calibration["threshold"])),
+        }
+    new = np.flatnonzero(status == "new")
+    clustered = pd.DataFrame()
+    used, n_distinct = {}, 0
+    if len(new):
+        try:
+            clustered, used, n_distinct = cluster_rows(
+                frame.iloc[new].reset_index(drop=True),
+                matrix[new],
+                hashes.iloc[new].reset_index(drop=True),
+                setting,
+                run,
+                len(frame),
+            )
+        except SortInputError as error:
+            if not len(known):
+                raise
+            clustered, n_distinct = single_cluster(len(new)).assign(duplicate_of=""), len(new)
+            used = {"rule": f"the {len(new)} new photo(s) are one group: {error}"}
+            print(f"note: {used['rule']}", file=sys.__stderr__, flush=True)
+    assignments = pd.DataFrame(
+        {
+            "image_id": ids,
+            "cluster": -1,
+            "doubtful": False,
+            "reason": "",
+            "nearest_cluster": -1,
+            "distance_to_cluster": np.nan,
+            "map_x": 0.0,
+            "map_y": 0.0,
+            "duplicate_of": "",
+        }
     )
-    assigned = assigned.iloc[position].reset_index(drop=True)
-    assignments = pd.concat([frame[["image_id"]], assigned], axis=1)
-    twin = frame["image_id"].to_numpy()[distinct][position]
-    assignments["duplicate_of"] = np.where(twin == assignments["image_id"], "", twin)
-    assignments.insert(
-        2, "folder", [folder_name(c, d) for c, d in zip(assignments["cluster"], assignments["doubtful"])]
-    )
-    assignments.insert(
-        3, "file", [f"{folder}/{output_name(i)}" for folder, i in zip(assignments["folder"], assignments["image_id"])]
-    )
-    plan = assignments[["image_id", "file"]].assign(content_hash=hashes.to_numpy())
+    if len(new):
+        assignments.iloc[new, 1:] = clustered[assignments.columns[1:]].to_numpy()
+    assignments = assignments.astype({"cluster": int, "nearest_cluster": int, "doubtful": bool})
+    likely = label_folders(label[status == "assigned"]).set_index("label")["folder"]
+    folders = [
+        "" if state == "known" else f"likely_{likely[name]}" if state == "assigned" else folder_name(c, d)
+        for state, name, c, d in zip(status, label, assignments["cluster"], assignments["doubtful"])
+    ]
+    assignments.insert(2, "folder", folders)
+    assignments.insert(3, "file", [f"{f}/{output_name(i)}" if f else "" for f, i in zip(folders, ids)])
+    assignments["status"] = status
+    assignments["label"] = label
+    assignments = pd.concat([assignments, match.astype(float)], axis=1)
+    placing = assignments["file"] != ""
+    plan = assignments.loc[placing, ["image_id", "file"]].assign(content_hash=hashes[placing].to_numpy())
     placed = write_folder(Path(root), plan, Path(folders_dir), run["link"])
     assignments["problem"] = [placed.refused.get(i, "") for i in assignments["image_id"]]
     report_refused(placed.refused)
     write_table(assignments, assignments_path)
     review = assignments[assignments["doubtful"]].sort_values("distance_to_cluster", ascending=False)
     write_table(review[["image_id", "reason", "nearest_cluster", "distance_to_cluster"]], review_path)
-    kept = assignments.loc[~assignments["doubtful"], "cluster"]
+    kept = assignments.loc[(status == "new") & ~assignments["doubtful"], "cluster"]
     info = {
         **used,
         "n_photos": len(assignments),
-        "n_distinct": len(distinct),
+        "n_distinct": n_distinct,
         "n_doubtful": len(review),
         "n_refused": len(placed.refused),
         "clusters_found": int(kept.nunique()),
+        **({"known": known_info} if known_info else {}),
     }
     write_json(info, info_path)
+    week_text = (
+        f"; {known_info['reviewed_photos']} reviewed, {known_info['assigned']} assigned to reviewed species, "
+        f"{known_info['new']} new"
+        if known_info
+        else ""
+    )
     print(
-        f"sorted {len(assignments)} photos ({len(distinct)} distinct) with {setting['model']} / "
-        f"{setting['reducer']} / {setting['clusterer']}: {assignments['folder'].nunique()} folders, "
-        f"{len(review)} doubtful, {len(placed.refused)} refused",
+        f"sorted {len(assignments)} photos ({n_distinct} distinct clustered) with {setting['model']} / "
+        f"{setting['reducer']} / {setting['clusterer']}: {assignments['folder'].replace('', np.nan).nunique()} folders, "
+        f"{len(review)} doubtful, {len(placed.refused)} refused{week_text}",
         file=sys.stderr,
     )
+    if known_info:  # the week at a glance, on the console
+        print(
+            f"week: {len(assignments)} photos{week_text} (results in {assignments_path})",
+            file=sys.__stderr__,
+            flush=True,
+        )
 
 
 def report_refused(refused: dict[str, str]) -> None:
@@ -129,6 +274,56 @@ def report_refused(refused: dict[str, str]) -> None:
         )
 
 
+REFERENCE_EXAMPLES = 4  # reviewed photos shown beside each reviewed species on a week's page
+
+
+def week_page(assignments: pd.DataFrame, matrix: np.ndarray) -> dict:
+    """The page of a run that started from reviewed labels: its work is the photos not reviewed yet
+    (assigned ones under their species, weakest support first; new clusters after them); the
+    reviewed photos come as reference examples (the most typical of each species) and as labels
+    the export carries, so the exported CSV still holds the whole season.
+
+    Returns the page's rows (assignments' columns; a species group is a cluster id after the new
+    clusters) and what ``page_data`` takes besides (``preset``, ``examples``, ``known``, ``support``)."""
+    from zsc.sorting.known import unit
+
+    status = assignments["status"].to_numpy()
+    reviewed = status == "known"
+    species = sorted(set(assignments.loc[status != "new", "label"]))
+    base = int(assignments.loc[status == "new", "cluster"].max() + 1) if (status == "new").any() else 0
+    group_of = {name: base + number for number, name in enumerate(species)}
+    rows = assignments[~reviewed].copy()
+    assigned = rows["status"].to_numpy() == "assigned"
+    rows["cluster"] = np.where(assigned, rows["label"].map(group_of).fillna(-1), rows["cluster"]).astype(int)
+    rows["reason"] = [
+        f"assigned to {name}: {support:.0%} of the nearest reviewed photos, {distance:.3f} from its centre "
+        f"(threshold {threshold:.3f})"
+        if state == "assigned"
+        else reason
+        for state, name, support, distance, threshold, reason in zip(
+            rows["status"], rows["label"], rows["support"], rows["centre_distance"], rows["threshold"], rows["reason"]
+        )
+    ]
+    vectors = unit(matrix)
+    examples: dict[str, list[str]] = {}
+    for name in species:
+        members = np.flatnonzero(reviewed & (assignments["label"].to_numpy() == name))
+        if len(members):
+            centre = vectors[members].mean(axis=0)
+            typical = members[np.argsort(-(vectors[members] @ centre))[:REFERENCE_EXAMPLES]]
+            examples[str(group_of[name])] = assignments["image_id"].to_numpy()[typical].tolist()
+    known = assignments[reviewed]
+    codes = {name: number for number, name in enumerate(species)}
+    return {
+        "rows": rows.reset_index(drop=True),
+        "rows_index": np.flatnonzero(~reviewed),
+        "preset": {str(group): name for name, group in group_of.items()},
+        "examples": examples,
+        "known": {"names": species, "ids": known["image_id"].tolist(), "codes": known["label"].map(codes).tolist()},
+        "support": np.where(rows["status"] == "assigned", np.round(rows["support"].fillna(0) * 100), -1).astype(int),
+    }
+
+
 def review_page(
     root: str,
     assignments_path: str,
@@ -139,41 +334,98 @@ def review_page(
     thumbs_dir: str,
     vocabulary: list[str] | None = None,
     apply: dict | None = None,
+    manifest_path: str | None = None,
 ) -> None:
     """The run's review page, the thumbnails and large previews it shows (written next to it), and the
     neighbours, similarity order and sub-groups it carries (from the model's full embeddings)."""
     from zsc.report.gallery import make_thumbnails
-    from zsc.sorting.review import PREVIEW_SIZE, render_review_page, review_extras
+    from zsc.sorting.review import PREVIEW_SIZE, render_review_page, review_extras, week_order
 
     assignments = pd.read_csv(
-        assignments_path, dtype={"image_id": str}, keep_default_na=False, na_values={"distance_to_cluster": [""]}
+        assignments_path,
+        dtype={"image_id": str, "label": str, "status": str},
+        keep_default_na=False,
+        na_values={c: [""] for c in ("distance_to_cluster", "support", "centre_distance", "threshold")},
     )
     assignments["doubtful"] = assignments["doubtful"].astype(str).str.lower() == "true"
     frame, matrix = read_embeddings(embeddings_path)
     row_of = {image_id: row for row, image_id in enumerate(frame["image_id"])}
-    extras = review_extras(assignments, matrix[[row_of[i] for i in assignments["image_id"]]])
-    thumbs = make_thumbnails(Path(root), assignments["image_id"], Path(thumbs_dir))
+    matrix = matrix[[row_of[i] for i in assignments["image_id"]]]
+    week = week_page(assignments, matrix) if (assignments.get("status", pd.Series()) == "known").any() else None
+    page_rows = week["rows"] if week else assignments
+    page_matrix = matrix[week["rows_index"]] if week else matrix
+    extras = review_extras(page_rows, page_matrix)
+    more: dict = {}
+    if week:
+        extras["order"] = week_order(extras["order"], page_rows)
+        extras["core"] = np.where(page_rows["status"] == "assigned", True, extras["core"])
+        page_rows = page_rows.assign(**week_map(page_matrix))
+        more = {key: week[key] for key in ("preset", "examples", "known", "support")}
+    examples = [i for ids in (week or {}).get("examples", {}).values() for i in ids]
+    thumbs = make_thumbnails(Path(root), [*page_rows["image_id"], *examples], Path(thumbs_dir))
     previews = {
         image_id: f"{Path(thumbs_dir).name}/{path}"
         for image_id, path in make_thumbnails(
-            Path(root), assignments["image_id"], Path(thumbs_dir) / "large", PREVIEW_SIZE
+            Path(root), page_rows["image_id"], Path(thumbs_dir) / "large", PREVIEW_SIZE
         ).items()
         if path
     }
+    if manifest_path:
+        manifest = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"])
+        more["hashes"] = page_rows["image_id"].map(manifest.set_index("image_id")["content_hash"]).fillna("").tolist()
     setting = json.loads(Path(setting_path).read_text())
     facts = (
         f"{len(assignments)} photos sorted with {setting['model']} / {setting['reducer']} / "
         f"{setting['clusterer']} ({setting['source']}). Name each cluster, fix what is wrong, then export the CSV."
     )
+    if week:
+        counts = page_rows["status"].value_counts()
+        facts = (
+            f"This week: {len(page_rows)} photos not reviewed yet: {counts.get('assigned', 0)} assigned to the "
+            f"{len(week['preset'])} reviewed species (weakest first, check them), {counts.get('new', 0)} new, "
+            f"clustered. {len(week['known']['ids'])} photos reviewed before are not shown (examples beside each "
+            f"species) and are part of the export. Sorted with {setting['model']} / {setting['reducer']} / "
+            f"{setting['clusterer']}."
+        )
     page = render_review_page(
-        run_name, assignments, thumbs, facts, extras=extras, previews=previews, vocabulary=vocabulary, apply=apply
+        run_name,
+        page_rows,
+        thumbs,
+        facts,
+        extras=extras,
+        previews=previews,
+        vocabulary=vocabulary,
+        apply=apply,
+        **more,
     )
     with atomic_path(page_path) as partial:
         Path(partial).write_text(page)
     print(
-        f"review page: {len(assignments)} photos, {sum(1 for p in thumbs.values() if not p)} without preview",
+        f"review page: {len(page_rows)} photos, {sum(1 for p in thumbs.values() if not p)} without preview",
         file=sys.stderr,
     )
+
+
+def week_map(vectors: np.ndarray) -> dict:
+    """The week's map: its photos' first two principal axes (the run's reduction saw only the new ones)."""
+    if len(vectors) < 2:
+        return {"map_x": np.zeros(len(vectors)), "map_y": np.zeros(len(vectors))}
+    centred = vectors - vectors.mean(axis=0)
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    points = centred @ axes[:2].T
+    return {
+        "map_x": points[:, 0].round(4),
+        "map_y": (points[:, 1] if points.shape[1] > 1 else 0 * points[:, 0]).round(4),
+    }
+
+
+def with_known_labels(review: pd.Series, assignments: pd.DataFrame) -> pd.Series:
+    """The review plus the labels the run started from (``status`` known), the review's winning: a
+    week's export that lacks last week's photos still files them."""
+    if "status" not in assignments:
+        return review
+    known = assignments[(assignments["status"] == "known") & ~assignments["image_id"].isin(review.index)]
+    return pd.concat([review, known.set_index("image_id")["label"]])
 
 
 def apply_review(
@@ -196,6 +448,7 @@ def apply_review(
     manifest = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"])
     assignments["content_hash"] = assignments["image_id"].map(manifest.set_index("image_id")["content_hash"]).fillna("")
     review, gone = reviewing.read_review(review_path, assignments["image_id"])
+    review = with_known_labels(review, assignments)
     review, merges = reviewing.merge_spellings(review, vocabulary)
     for merge in merges:
         print(merge, file=sys.stderr)

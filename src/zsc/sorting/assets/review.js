@@ -36,8 +36,10 @@
     D.order.forEach(function (i) {  // clusters in the order of the similarity path: lookalike clusters adjacent
       if (!seen[group[i]] && group[i] !== DOUBTFUL) { seen[group[i]] = 1; order.push(group[i]); }
     });
+    var names = {};  // a week's page: the groups of photos assigned to reviewed species carry their names
+    Object.keys(D.preset).forEach(function (c) { names['c' + c] = D.preset[c]; if (!seen['c' + c]) order.push('c' + c); });
     order.push(DOUBTFUL);
-    return {group: group, names: {}, order: order, done: {}, kept: {}, created: 0};
+    return {group: group, names: names, order: order, done: {}, kept: {}, created: 0};
   }
   function insertAfter(s, after, g) {
     var at = s.order.indexOf(after);
@@ -84,9 +86,12 @@
     saveTimer = null;
     try {
       localStorage.setItem(STORE, JSON.stringify(steps));
-      var named = {};
-      for (var i = 0; i < N; i++) { var l = label(state.group[i]); if (l) named[D.ids[i]] = l; }
-      localStorage.setItem(SNAPSHOT, JSON.stringify({key: D.key, saved: new Date().toISOString(), labels: named}));
+      var named = {}, hashes = {};
+      for (var i = 0; i < N; i++) {
+        var l = label(state.group[i]);
+        if (l) { named[D.ids[i]] = l; if (D.hashes.length) hashes[D.ids[i]] = D.hashes[i]; }
+      }
+      localStorage.setItem(SNAPSHOT, JSON.stringify({key: D.key, saved: new Date().toISOString(), labels: named, hashes: hashes}));
       $('saved').textContent = 'saved in this browser';
     }
     catch (e) { $('saved').textContent = 'not saved (browser storage unavailable): export before closing'; }
@@ -196,6 +201,7 @@
     if (g === DOUBTFUL) return 'Doubtful';
     if (g === SUGGEST) return 'Neighbours suggest another name';
     if (g === STRIP) return 'All photos in one similarity order';
+    if (g.charAt(0) === 'c' && D.preset[g.slice(1)]) return 'reviewed species, photos assigned this week';
     return g.charAt(0) === 'c' ? 'Cluster ' + g.slice(1) : 'New group ' + g.slice(1);
   }
   function display(g) { return label(g) ? label(g) + ' (' + title(g) + ')' : title(g); }
@@ -209,6 +215,7 @@
       html += '<span class="hint">now: ' + esc(g === DOUBTFUL ? 'doubtful, own ' + display('c' + D.cluster[i]) : display(g)) + '</span>';
     }
     if (g === DOUBTFUL && D.reasons[i]) html += '<span class="hint">' + esc(D.reasons[i]) + '</span>';
+    if (D.support.length && D.support[i] >= 0 && g === 'c' + D.cluster[i]) html += '<span class="hint">assigned, support ' + D.support[i] + '%</span>';
     offers(i).forEach(function (o) {
       html += '<button class="sg" data-to="' + o.l + '" data-i="' + i + '" data-name="' + esc(labels[o.l]) + '" title="' + esc(o.why) + '">→ ' +
         esc(labels[o.l]) + ' ' + esc(o.short) + '</button>';
@@ -296,8 +303,15 @@
     var list = buckets[g] || [];
     var rows = Math.ceil(Math.min(list.length, shown[g] || PAGE) / perRow());
     var cls = g === DOUBTFUL ? 'doubtful' : g === SUGGEST ? 'suggest' : state.done[g] ? 'done' : '';
-    return '<section data-g="' + esc(g) + '" class="' + cls + '"><h2>' + heading(g) + '</h2>' +
+    return '<section data-g="' + esc(g) + '" class="' + cls + '"><h2>' + heading(g) + '</h2>' + examplesHtml(g) +
       '<div class="grid" data-g="' + esc(g) + '" style="min-height:' + rows * 190 + 'px"></div></section>';
+  }
+  function examplesHtml(g) {  // a reviewed species' typical photos, for reference (not work, not selectable)
+    var list = g.charAt(0) === 'c' ? D.examples[g.slice(1)] : null;
+    if (!list || !list.length) return '';
+    return '<div class="examples">reviewed before: ' + list.map(function (e) {
+      return e[1] ? '<img loading="lazy" src="' + esc(e[1]) + '" title="' + esc(e[0]) + '" alt="">' : '';
+    }).join('') + '</div>';
   }
   function visibleGroups() {
     if (view === STRIP) return [STRIP];
@@ -552,6 +566,8 @@
   function exportCsv() {
     var lines = ['image_id,label'];
     for (var i = 0; i < N; i++) lines.push(csvField(D.ids[i]) + ',' + csvField(label(state.group[i])));
+    // the photos reviewed before: the export is the whole season's labels, saved over last week's file
+    for (var k = 0; k < D.known.ids.length; k++) lines.push(csvField(D.known.ids[k]) + ',' + csvField(D.known.names[D.known.codes[k]]));
     download(lines, (D.apply && D.apply.file) || 'review-' + D.run + '.csv');
     $('applyHelp').innerHTML = 'Exported. ' + applyHelp();
     $('applyHelp').hidden = false;
@@ -563,13 +579,47 @@
       return snap;
     } catch (e) { return null; }
   }
+  // Saved work of an earlier page of this run (photos added, a rerun) is carried over photo by photo: a
+  // photo still on the page with the same content gets the name it had, in one step (undo reverts it).
+  function carryStep(snap) {
+    var byLabel = {}, step = [], made = {};
+    for (var i = 0; i < N; i++) {
+      var l = snap.labels[D.ids[i]], h = snap.hashes && snap.hashes[D.ids[i]];
+      if (!l || (h && D.hashes.length && h !== D.hashes[i]) || canon(label(state.group[i])) === canon(l)) continue;
+      (byLabel[l] = byLabel[l] || []).push(i);
+    }
+    rebuildLabels();
+    Object.keys(byLabel).sort().forEach(function (l) {
+      var target = homeOf[canon(l)] || made[canon(l)];
+      if (!target) {
+        target = made[canon(l)] = 'g' + (state.created + Object.keys(made).length + 1);
+        step.push({op: 'create', g: target, label: l, after: state.group[byLabel[l][0]]});
+      }
+      byLabel[l].forEach(function (i) { step.push({op: 'move', moves: [[i, target]]}); });
+    });
+    return step;
+  }
+  function carryOver() {
+    var snap = earlierWork();
+    if (!snap || steps.length) return 0;
+    var step = carryStep(snap), moved = step.filter(function (op) { return op.op === 'move'; }).length;
+    if (!moved) return 0;
+    steps.push(step);
+    replay();
+    save();
+    return moved;
+  }
+  var carried = 0;
   function noticeEarlierWork() {
     var snap = earlierWork();
-    if (!snap || steps.length) return;
+    if (!snap || (steps.length && !carried)) return;
     var n = Object.keys(snap.labels).length;
-    notice('Saved review work of an earlier clustering of this run (' + n + ' photos named, saved ' +
-      esc(snap.saved.slice(0, 16).replace('T', ' ')) + ') does not apply to this clustering, so this page starts ' +
-      'empty. <button id=exportEarlier>export earlier work (CSV)</button> <button id=dismissEarlier>dismiss</button>');
+    notice((carried ? 'Saved review work of an earlier version of this run (' + n + ' photos named, saved ' +
+      esc(snap.saved.slice(0, 16).replace('T', ' ')) + ') was carried over photo by photo: ' + carried + ' photo(s) ' +
+      'on this page took their saved names (<kbd>u</kbd> undoes it). '
+      : 'Saved review work of an earlier clustering of this run (' + n + ' photos named, saved ' +
+      esc(snap.saved.slice(0, 16).replace('T', ' ')) + ') names none of the photos on this page. ') +
+      '<button id=exportEarlier>export earlier work (CSV)</button> <button id=dismissEarlier>dismiss</button>');
     $('exportEarlier').addEventListener('click', function () {
       var lines = ['image_id,label'];
       Object.keys(snap.labels).sort().forEach(function (id) { lines.push(csvField(id) + ',' + csvField(snap.labels[id])); });
@@ -888,6 +938,7 @@
   window.addEventListener('resize', placePanel);
   placePanel();
   replay();
+  carried = carryOver();
   derive();
   render();
   noticeEarlierWork();
