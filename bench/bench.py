@@ -118,9 +118,8 @@ def bench_weekly(quick: bool) -> None:
 def print_weekly_table(rows: list[dict]) -> None:
     print(
         "\n| season | photos known | photos new | known right | known wrong | known called new | unseen called new "
-        "| rerun s | from scratch s | cost ratio | assign ratio | review actions week / full | week-1 files unchanged |\n"
-        + "|---" * 13
-        + "|"
+        "| rerun s | from scratch s | cost ratio | jobs only (less Snakemake's start) | assign ratio "
+        "| review actions week / full | week-1 files unchanged |\n" + "|---" * 14 + "|"
     )
     for r in rows:
         cost_target = 0.25 if r["name"] == "weekly oxford" else 0.15
@@ -130,6 +129,7 @@ def print_weekly_table(rows: list[dict]) -> None:
             f"| {r['name']} | {r['photos_known']} | {r['photos_new']} | {r['known_correct_share']:.2f} | "
             f"{r['known_wrong_share']:.2f} | {r['known_new_share']:.2f} | {r['unseen_new_share']:.2f} | "
             f"{r['week_rerun_s']:.1f} | {r['from_scratch_s']:.1f} | {r['cost_ratio']:.2f} (<= {cost_target}) | "
+            f"{r['jobs_cost_ratio']:.2f} (start {r['snakemake_start_s']:.1f} s) | "
             f"{r['assign_cost_ratio']:.2f} | {review} | {unchanged} |"
         )
 

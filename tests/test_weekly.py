@@ -323,3 +323,32 @@ def test_saved_work_survives_adding_photos_and_the_weeks_export_appends_to_final
     assert set(labels["image_id"]) == set(truth) | set(late)  # every photo accounted for
     filed = labels.set_index("image_id")
     assert (filed.loc[season["week1"], "label"] == [truth[i] for i in season["week1"]]).all()
+
+
+def test_a_rescan_reads_only_new_or_changed_photos_and_sees_a_changed_one(tmp_path, monkeypatch):
+    import os
+
+    from PIL import Image
+
+    from zsc.data import scan as scanning
+    from zsc.steps.data import scan_inbox
+
+    root = tmp_path / "inbox"
+    root.mkdir()
+    for number in range(4):
+        Image.new("RGB", (20, 20), (number * 60, 10, 10)).save(root / f"p{number}.jpg")
+    cache = tmp_path / "scan-cache.parquet"
+    scan_inbox(str(root), str(tmp_path / "m1.parquet"), str(tmp_path / "r1.csv"), probe_cache_path=str(cache))
+    first = pd.read_parquet(tmp_path / "m1.parquet").set_index("image_id")["content_hash"]
+    read = []
+    original = scanning._probe_one
+    monkeypatch.setattr(scanning, "_probe_one", lambda path: read.append(path.name) or original(path))
+    Image.new("RGB", (20, 20), (0, 200, 0)).save(root / "p4.jpg")  # a new photo
+    Image.new("RGB", (24, 24), (0, 0, 200)).save(root / "p1.jpg")  # one changed in place
+    os.utime(root / "p1.jpg", ns=(1, 1))
+    scan_inbox(str(root), str(tmp_path / "m2.parquet"), str(tmp_path / "r2.csv"), probe_cache_path=str(cache))
+    second = pd.read_parquet(tmp_path / "m2.parquet").set_index("image_id")
+    assert sorted(read) == ["p1.jpg", "p4.jpg"]
+    assert second.loc["p1.jpg", "content_hash"] != first["p1.jpg"] and second.loc["p1.jpg", "width"] == 24
+    assert (second.loc[["p0.jpg", "p2.jpg", "p3.jpg"], "content_hash"] == first[["p0.jpg", "p2.jpg", "p3.jpg"]]).all()
+    assert len(second) == 5

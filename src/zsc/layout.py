@@ -58,6 +58,7 @@ LOGS = DATASET + "/logs"
 SORT_RUN = "results/sort/{run}"
 SORT_DEMO_PHOTOS = "resources/demo-sort/{run}"
 SORT_MANIFEST = SORT_RUN + "/manifest.parquet"
+SORT_PROBE_CACHE = SORT_RUN + "/scan-cache.parquet"  # reused by the next scan (zsc.data.scan), not an output
 SORT_REJECTS = SORT_RUN + "/rejects.csv"
 SORT_SETTING = SORT_RUN + "/setting.json"
 SORT_EMBEDDINGS = SORT_RUN + "/embeddings/{model}.parquet"

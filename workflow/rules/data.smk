@@ -33,6 +33,7 @@ rule scan:
         fingerprint=get_scan_fingerprint,
         split_by_group=lambda wildcards: bool(config["datasets"][wildcards.dataset].get("split_by")),
         unlabeled=False,
+        probe_cache=None,
     script:
         "../scripts/scan.py"
 

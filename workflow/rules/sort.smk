@@ -29,6 +29,8 @@ use rule scan as sort_scan with:
         fingerprint=get_sort_fingerprint,
         split_by_group=False,
         unlabeled=True,
+        # not an output: each photo's probe and hash by size and mtime, so a weekly rescan reads the week only
+        probe_cache=lambda wildcards: layout.fill(layout.SORT_PROBE_CACHE, run=wildcards.run),
 
 
 localrules:

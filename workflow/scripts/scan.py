@@ -13,4 +13,5 @@ with logged(snakemake.log[0]):
         labels_path=snakemake.input.get("labels"),
         split_by_group=snakemake.params.split_by_group,
         unlabeled=snakemake.params.unlabeled,
+        probe_cache_path=snakemake.params.probe_cache,
     )

@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from zsc.data.images import ImageRejected, probe, skip_reason
@@ -139,24 +140,73 @@ def original_first(relative_paths: list[str]) -> list[str]:
     return sorted(relative_paths, key=lambda relative: (len(relative), relative))
 
 
+PROBE_COLUMNS = ["image_id", "size_bytes", "mtime_ns", "width", "height", "format", "content_hash"]
+
+
+def probe_cache_rows(manifest: pd.DataFrame, root: Path) -> pd.DataFrame:
+    """What a later scan may reuse of this one: each photo's probe and hash with its size and mtime."""
+    mtimes = [os.stat(root / image_id).st_mtime_ns for image_id in manifest["image_id"]]
+    return manifest.assign(mtime_ns=np.asarray(mtimes, dtype="int64"))[PROBE_COLUMNS]
+
+
+def read_probe_cache(path: Path | str | None) -> dict[str, tuple]:
+    """relative path -> (size, mtime_ns, probe); empty when there is none or it cannot be read."""
+    if not path or not Path(path).is_file():
+        return {}
+    try:
+        table = pd.read_parquet(path, columns=PROBE_COLUMNS)
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {
+        row.image_id: (
+            row.size_bytes,
+            row.mtime_ns,
+            {"width": row.width, "height": row.height, "format": row.format, "content_hash": row.content_hash},
+        )
+        for row in table.itertuples(index=False)
+    }
+
+
+def _reuse(path: Path, cached: tuple | None) -> dict | None:
+    """The cached probe of an unchanged file (same size and modification time), else None."""
+    if cached is None:
+        return None
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return cached[2] if (stat.st_size, stat.st_mtime_ns) == (cached[0], cached[1]) else None
+
+
 def scan_folder(
-    root: Path | str, layout: Layout, workers: int = 1, keep_duplicates: bool = False
+    root: Path | str,
+    layout: Layout,
+    workers: int = 1,
+    keep_duplicates: bool = False,
+    probe_cache: dict[str, tuple] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (manifest, rejects) for ``root``, both sorted by image_id.
 
     Exact duplicates are rejected, keeping the likely original (a benchmark must not weight a photo
-    twice), or with ``keep_duplicates`` (a sort run, where every photo must land in a folder) kept."""
+    twice), or with ``keep_duplicates`` (a sort run, where every photo must land in a folder) kept.
+    ``probe_cache`` (``read_probe_cache``): files unchanged since an earlier scan (size, mtime) are not
+    decoded or hashed again, so a season's weekly rescan reads only the week's photos."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"dataset root is not a folder: {root}")
     if not os.access(root, os.R_OK | os.X_OK):
         raise PermissionError(f"cannot read the photo folder {root} (permission denied)")
     files, skipped = list_entries(root, labeled=layout.label_level is not None)
-    if workers > 1 and len(files) > 64:
+    probe_cache = probe_cache or {}
+    results: list = [_reuse(path, probe_cache.get(path.relative_to(root).as_posix())) for path in files]
+    todo = [path for path, result in zip(files, results) if result is None]
+    if workers > 1 and len(todo) > 64:
         with ProcessPoolExecutor(workers) as pool:
-            results = list(pool.map(_probe_one, files, chunksize=32))
+            probed = list(pool.map(_probe_one, todo, chunksize=32))
     else:
-        results = [_probe_one(path) for path in files]
+        probed = [_probe_one(path) for path in todo]
+    fresh = iter(probed)
+    results = [result if result is not None else next(fresh) for result in results]
 
     rows, rejects = [], [(relative, "scan", reason) for relative, reason in skipped]
     copies: dict[str, list[str]] = {}

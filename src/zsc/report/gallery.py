@@ -40,13 +40,28 @@ def thumbnail_name(image_id: str) -> str:
     return hashlib.sha1(image_id.encode()).hexdigest()[:20] + ".jpg"
 
 
-def make_thumbnails(image_root: Path, image_ids, thumbs_dir: Path, size: int = THUMB_SIZE) -> dict[str, str]:
+def make_thumbnails(
+    image_root: Path, image_ids, thumbs_dir: Path, size: int = THUMB_SIZE, cache: dict[str, Path] | None = None
+) -> dict[str, str]:
     """Write missing thumbnails (``size`` px on the long side); return image_id -> path relative to
-    ``thumbs_dir``'s parent (or '' if undecodable)."""
+    ``thumbs_dir``'s parent (or '' if undecodable).
+
+    ``cache`` (image_id -> a file outside the job's output, named by the photo's content): a thumbnail
+    found there is hard-linked (or copied) instead of decoded again, a new one is linked there, so a
+    rerun that only adds photos decodes only those."""
+    import os
+    import shutil
+
     thumbs_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
     for image_id in image_ids:
         target = thumbs_dir / thumbnail_name(image_id)
+        cached = (cache or {}).get(image_id)
+        if not target.exists() and cached is not None and cached.exists():
+            try:
+                os.link(cached, target)
+            except OSError:
+                shutil.copyfile(cached, target)
         if not target.exists():
             try:
                 image = open_rgb(Path(image_root) / image_id, draft_size=size)
@@ -55,6 +70,12 @@ def make_thumbnails(image_root: Path, image_ids, thumbs_dir: Path, size: int = T
                 continue
             image.thumbnail((size, size))
             image.save(target, quality=85)  # the folder is a job's output: removed whole if the job fails
+            if cached is not None:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(target, cached)
+                except OSError:
+                    pass  # another file system: no cache, only slower
         paths[image_id] = f"{thumbs_dir.name}/{target.name}"
     return paths
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -44,6 +45,7 @@ def scan(
     labels_path: str | None = None,
     split_by_group: bool = False,
     unlabeled: bool = False,
+    probe_cache_path: str | None = None,
 ) -> None:
     """Manifest + rejects of a dataset; species from folder names, or from a labels CSV when given.
 
@@ -51,7 +53,7 @@ def scan(
     ``unlabeled`` (a sort run's inbox): any layout, no species; exact duplicates are kept, since each
     must land in a folder (the sort clusters one copy and files the others beside it)."""
     if unlabeled:
-        return scan_inbox(root, manifest_path, rejects_path, workers)
+        return scan_inbox(root, manifest_path, rejects_path, workers, probe_cache_path)
     if labels_path:
         manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers)
         try:
@@ -75,9 +77,22 @@ def scan(
     write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
 
 
-def scan_inbox(root: str, manifest_path: str, rejects_path: str, workers: int = 1) -> None:
-    """Scan unlabeled photos: every usable photo, at any depth, duplicates included."""
-    manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers, keep_duplicates=True)
+def scan_inbox(
+    root: str, manifest_path: str, rejects_path: str, workers: int = 1, probe_cache_path: str | None = None
+) -> None:
+    """Scan unlabeled photos: every usable photo, at any depth, duplicates included. With
+    ``probe_cache_path`` (not an output: kept between runs), unchanged photos are not read again."""
+    from zsc.data.scan import probe_cache_rows, read_probe_cache
+
+    manifest, rejects = scan_folder(
+        root,
+        Layout(label_level=None),
+        workers=workers,
+        keep_duplicates=True,
+        probe_cache=read_probe_cache(probe_cache_path),
+    )
+    if probe_cache_path:
+        write_table(probe_cache_rows(manifest, Path(root)), probe_cache_path)
     write_table(rejects, rejects_path)
     if manifest.empty:
         print_rejects(rejects)

@@ -362,17 +362,25 @@ def review_page(
         page_rows = page_rows.assign(**week_map(page_matrix))
         more = {key: week[key] for key in ("preset", "examples", "known", "support")}
     examples = [i for ids in (week or {}).get("examples", {}).values() for i in ids]
-    thumbs = make_thumbnails(Path(root), [*page_rows["image_id"], *examples], Path(thumbs_dir))
+    content = pd.Series(dtype=str)
+    if manifest_path:
+        content = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"]).set_index("image_id")
+        content = content["content_hash"]
+        more["hashes"] = page_rows["image_id"].map(content).fillna("").tolist()
+    thumbs = make_thumbnails(
+        Path(root), [*page_rows["image_id"], *examples], Path(thumbs_dir), cache=thumbnail_cache(content, thumbs_dir)
+    )
     previews = {
         image_id: f"{Path(thumbs_dir).name}/{path}"
         for image_id, path in make_thumbnails(
-            Path(root), page_rows["image_id"], Path(thumbs_dir) / "large", PREVIEW_SIZE
+            Path(root),
+            page_rows["image_id"],
+            Path(thumbs_dir) / "large",
+            PREVIEW_SIZE,
+            cache=thumbnail_cache(content, thumbs_dir, "large"),
         ).items()
         if path
     }
-    if manifest_path:
-        manifest = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"])
-        more["hashes"] = page_rows["image_id"].map(manifest.set_index("image_id")["content_hash"]).fillna("").tolist()
     setting = json.loads(Path(setting_path).read_text())
     facts = (
         f"{len(assignments)} photos sorted with {setting['model']} / {setting['reducer']} / "
@@ -404,6 +412,12 @@ def review_page(
         f"review page: {len(page_rows)} photos, {sum(1 for p in thumbs.values() if not p)} without preview",
         file=sys.stderr,
     )
+
+
+def thumbnail_cache(content: pd.Series, thumbs_dir: str, kind: str = "small") -> dict[str, Path]:
+    """image_id -> its thumbnail in the run's cache (beside the output folder, named by content)."""
+    folder = Path(thumbs_dir).parent / ".thumbnail-cache" / kind
+    return {image_id: folder / f"{digest}.jpg" for image_id, digest in content.items() if digest}
 
 
 def week_map(vectors: np.ndarray) -> dict:
