@@ -1,0 +1,124 @@
+"""Camera-trap frames: what the detector saw in each, and the animal crops that are sorted instead
+of whole frames (an animal is often a small part of the frame: a whole-frame embedding clusters the
+camera sites, not the species).
+
+Every frame of the inbox gets one ``status``: ``animal`` (at least one animal detection at or above
+``min_confidence``: its crops are sorted), ``person`` or ``vehicle`` (no animal, a person or vehicle
+detection), ``blank`` (none), ``failure`` (the detector listed it with a failure) or ``unlisted``
+(the detections file does not list it). A crop is the box padded and squared, clipped to the frame,
+written as a JPEG beside the run: its content hash (frame bytes + box) is its embedding cache key, so
+another threshold embeds only the crops it adds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from zsc.data.detections import Detections, normalise_boxes, square_crop
+from zsc.data.images import open_rgb
+from zsc.io import atomic_path, content_hash
+
+STATUS_FOLDERS = {"blank": "blank", "person": "person", "vehicle": "vehicle"}  # final/<folder>/ without review
+NOT_SORTED = ("failure", "unlisted")  # frames the detector did not judge: final/_unreviewed/, with the reason
+CROP_LONG_SIDE = 512  # px: enough for any backbone's input, small beside the frames
+CROP_PAD = 0.1
+DEFAULT_MIN_CONFIDENCE = 0.2
+
+
+def crop_id(frame: str, detection: int) -> str:
+    """A crop's id (its path under the run's crops folder): the frame's path plus its detection."""
+    return f"{frame}~d{detection}.jpg"
+
+
+def frame_statuses(frames: pd.DataFrame, detections: Detections, min_confidence: float) -> pd.DataFrame:
+    """Per frame of the inbox (``frames``: image_id, width, height): status, reason, animals, and the
+    animal boxes to crop (a second frame: frame, detection, confidence, x, y, width, height)."""
+    sizes = frames.rename(columns={"image_id": "frame"})[["frame", "width", "height"]]
+    boxes = normalise_boxes(detections.boxes, sizes)
+    kept = boxes[(boxes["confidence"] >= min_confidence) & boxes["frame"].isin(set(frames["image_id"]))]
+    categories = kept.groupby("frame")["category"].agg(set)
+    statuses, reasons = [], []
+    for frame in frames["image_id"]:
+        found = categories.get(frame, set())
+        if frame in detections.failures:
+            statuses.append("failure")
+            reasons.append(f"detector failure: {detections.failures[frame]}")
+        elif frame not in detections.listed:
+            statuses.append("unlisted")
+            reasons.append("not in the detections file")
+        else:
+            status = next((c for c in ("animal", "person", "vehicle") if c in found), "blank")
+            statuses.append(status)
+            reasons.append("" if status == "animal" else f"no animal detection at or above {min_confidence}")
+    table = frames[["image_id"]].assign(status=statuses, reason=reasons)
+    animals = kept[kept["category"] == "animal"]
+    table["animals"] = table["image_id"].map(animals.groupby("frame").size()).fillna(0).astype(int)
+    return table, animals.reset_index(drop=True)
+
+
+def write_crops(root: Path | str, animals: pd.DataFrame, crops_dir: Path | str) -> pd.DataFrame:
+    """The crops of ``animals`` as JPEGs under ``crops_dir``; return their manifest (image_id = the
+    crop's path there, frame, detection, confidence, the normalised box, width, height, format,
+    size_bytes, content_hash). A crop already there with its frame unchanged is not written again."""
+    root, crops_dir = Path(root), Path(crops_dir)
+    rows = []
+    for frame, group in animals.groupby("frame", sort=True):
+        image = None
+        for detection in group.itertuples(index=False):
+            name = crop_id(frame, int(detection.detection))
+            target = crops_dir / name
+            if not target.exists():
+                if image is None:
+                    image = open_rgb(root / frame)
+                box = square_crop((detection.x, detection.y, detection.width, detection.height), *image.size, CROP_PAD)
+                crop = image.crop(box)
+                crop.thumbnail((CROP_LONG_SIDE, CROP_LONG_SIDE))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(target) as partial:
+                    crop.save(partial, format="JPEG", quality=90)
+            with open(target, "rb") as handle:
+                from PIL import Image
+
+                width, height = Image.open(handle).size
+            rows.append(
+                {
+                    "image_id": name,
+                    "frame": frame,
+                    "detection": int(detection.detection),
+                    "confidence": float(detection.confidence),
+                    "bbox_x": float(detection.x),
+                    "bbox_y": float(detection.y),
+                    "bbox_width": float(detection.width),
+                    "bbox_height": float(detection.height),
+                    "width": width,
+                    "height": height,
+                    "format": "JPEG",
+                    "size_bytes": target.stat().st_size,
+                    "content_hash": content_hash(target),
+                }
+            )
+    columns = [
+        "image_id", "frame", "detection", "confidence", "bbox_x", "bbox_y", "bbox_width", "bbox_height",
+        "width", "height", "format", "size_bytes", "content_hash",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns).astype({"width": "int32", "height": "int32", "size_bytes": "int64"})
+
+
+def frame_labels(frames: pd.DataFrame, crop_labels: pd.DataFrame) -> pd.Series:
+    """A frame's label set (sorted, ``;``-joined) from its crops' labels; '' when none is labelled."""
+    named = crop_labels[crop_labels["label"] != ""]
+    sets = named.groupby("frame")["label"].agg(lambda labels: ";".join(sorted(set(labels))))
+    return frames["image_id"].map(sets).fillna("")
+
+
+def sequence_agreement(crops: pd.DataFrame) -> pd.Series:
+    """Per sequence: whether its labelled crops disagree (more than one label), to flag for review."""
+    named = crops[crops["label"] != ""]
+    return named.groupby("sequence_id")["label"].nunique().gt(1) if len(named) else pd.Series(dtype=bool)
+
+
+def empty_like(values) -> np.ndarray:
+    return np.array([""] * len(values), dtype=object)

@@ -1,0 +1,134 @@
+"""Steps of workflow/rules/camera_trap.smk: a sort run of a camera-trap season (``sort.<run>.detections``):
+the frames' detections, bursts and animal crops (what is sorted), and the Camtrap DP export."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from zsc.io import write_table
+
+FRAME_COLUMNS = ["image_id", "status", "reason", "animals", "camera", "time", "sequence_id", "format"]
+
+
+def frames(
+    root: str,
+    manifest_path: str,
+    detections_path: str,
+    min_confidence: float,
+    sequence_gap_s: float,
+    frames_path: str,
+    crops_dir: str,
+    crops_manifest_path: str,
+) -> None:
+    """Every frame's status, camera, EXIF time and sequence (``frames.csv``), and the animal crops
+    with their manifest (the run's photos from here on)."""
+    from zsc.data.detections import read_detections
+    from zsc.data.sequences import camera_of, exif_time, sequence_ids
+    from zsc.sorting.frames import frame_statuses, write_crops
+
+    manifest = pd.read_parquet(manifest_path)
+    detections = read_detections(detections_path, root)
+    table, animals = frame_statuses(manifest, detections, min_confidence)
+    table["camera"] = table["image_id"].map(camera_of)
+    table["time"] = [exif_time(Path(root) / image_id) for image_id in table["image_id"]]
+    table["sequence_id"] = sequence_ids(table, sequence_gap_s)
+    table["format"] = table["image_id"].map(manifest.set_index("image_id")["format"])
+    crops = write_crops(root, animals, crops_dir)
+    crops["sequence_id"] = crops["frame"].map(table.set_index("image_id")["sequence_id"])
+    crops["label"], crops["group"] = "", ""
+    write_table(table[FRAME_COLUMNS].assign(time=table["time"].map(_text)), frames_path)
+    write_table(crops, crops_manifest_path)
+    unknown = sorted(detections.listed - set(manifest["image_id"]))
+    for frame in unknown[:50]:
+        print(f"in the detections file but not a photo of the inbox (gone, or a scan reject): {frame}", file=sys.stderr)
+    counts = table["status"].value_counts().to_dict()
+    print(
+        f"frames: {len(table)} ({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))}); {len(crops)} animal "
+        f"crop(s) at confidence >= {min_confidence}; {table['sequence_id'].nunique()} sequence(s) "
+        f"({detections.format}){f'; {len(unknown)} listed frame(s) not in the inbox' if unknown else ''}",
+        file=sys.__stderr__,
+        flush=True,
+    )
+    if crops.empty:
+        raise ValueError(
+            f"no animal detection at or above min_confidence={min_confidence} in {detections_path}: nothing to "
+            f"sort (frames.csv lists every frame's status); lower sort.<run>.min_confidence"
+        )
+
+
+def _text(value) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S") if isinstance(value, datetime) else ""
+
+
+def read_frames(frames_path: str) -> pd.DataFrame:
+    table = pd.read_csv(frames_path, dtype=str, keep_default_na=False)
+    table["animals"] = table["animals"].astype(int)
+    table["time"] = [datetime.fromisoformat(t) if t else None for t in table["time"]]
+    return table
+
+
+def frame_plan(table: pd.DataFrame, crop_labels: pd.DataFrame) -> pd.DataFrame:
+    """Where each frame goes in ``final/``, mirroring the inbox: one row per (frame, folder); a frame
+    whose crops carry two species is in both species' folders."""
+    from zsc.sorting.frames import STATUS_FOLDERS, frame_labels
+    from zsc.sorting.review import UNREVIEWED, label_folders
+
+    labels = frame_labels(table, crop_labels)
+    folder_of = dict(
+        label_folders([n for names in labels for n in names.split(";") if n]).loc[:, ["label", "folder"]].to_numpy()
+    )
+    rows = []
+    for image_id, status, names in zip(table["image_id"], table["status"], labels):
+        if status in STATUS_FOLDERS:
+            folders = [STATUS_FOLDERS[status]]
+        elif names:
+            folders = [folder_of[n] for n in names.split(";")]
+        else:
+            folders = [UNREVIEWED]
+        rows += [(image_id, names, folder, f"{folder}/{image_id}") for folder in folders]
+    return pd.DataFrame(rows, columns=["image_id", "label", "folder", "file"])
+
+
+def camtrap_export(
+    run: str,
+    frames_path: str,
+    crops_manifest_path: str,
+    root: str,
+    labels_path: str,
+    assignments_path: str,
+    deployments_path: str | None,
+    out_dir: str,
+) -> None:
+    """The Camtrap DP package of the applied review (reviewed labels: human; assigned to a reviewed
+    species by the neighbours: machine)."""
+    from zsc.sorting.camtrap import build_tables, read_deployments, write_package
+
+    table = read_frames(frames_path)
+    crops = pd.read_parquet(crops_manifest_path)
+    labels = pd.read_csv(labels_path, dtype=str, keep_default_na=False).set_index("image_id")["label"]
+    assignments = pd.read_csv(assignments_path, dtype=str, keep_default_na=False).set_index("image_id")
+    crops["label"] = crops["image_id"].map(labels).fillna("")
+    status = crops["image_id"].map(assignments.get("status", pd.Series(dtype=str))).fillna("")
+    crops["classification"] = ["human" if label else "" for label in crops["label"]]
+    machine = (crops["label"] == "") & (status == "assigned")
+    crops.loc[machine, "label"] = crops.loc[machine, "image_id"].map(assignments["label"])
+    crops.loc[machine, "classification"] = "machine"
+    support = crops["image_id"].map(pd.to_numeric(assignments.get("support", pd.Series(dtype=str)), errors="coerce"))
+    crops["confidence"] = support.fillna(0.0)
+    table["file_time"] = [
+        datetime.fromtimestamp((Path(root) / image_id).stat().st_mtime, tz=timezone.utc)
+        for image_id in table["image_id"]
+    ]
+    deployments = read_deployments(deployments_path, sorted(table["camera"].unique()))
+    tables = build_tables(table, crops, deployments)
+    path = write_package(run, tables, out_dir, datetime.now(timezone.utc).replace(microsecond=0))
+    print(
+        f"Camtrap DP: {path} ({len(tables['media'])} media, {len(tables['observations'])} observations, "
+        f"{len(tables['deployments'])} deployments)",
+        file=sys.__stderr__,
+        flush=True,
+    )

@@ -1,0 +1,234 @@
+"""A camera-trap season end to end with the real workflow: generated animal photos pasted as small
+animals into larger frames of 3 cameras (one with SD-card overflow folders), with EXIF times written
+into them (bursts), blank frames and a person; the detections file is written here in the MegaDetector
+batch form and in the CLI form (no real MegaDetector output is available). Crops are clustered,
+blanks and the person set aside, a review applied, final/ mirrors the inbox, and the Camtrap DP
+package passes the frictionless validator with this project's schemas."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from conftest import run_snakemake, write_config
+
+pytestmark = pytest.mark.slow
+FRAME = (480, 360)
+ANIMAL = 120  # px: about 8 % of the frame
+
+
+def background(rng) -> Image.Image:
+    noise = rng.integers(60, 120, size=(FRAME[1] // 8, FRAME[0] // 8, 3), dtype=np.uint8)
+    return Image.fromarray(noise).resize(FRAME, Image.NEAREST)
+
+
+def build_season(tmp_path: Path) -> dict:
+    """Frames, their truth (frame -> species, '' for blank/person) and both detections forms."""
+    from zsc.data.demo import generate
+
+    source = tmp_path / "animals"
+    generate(source, n_species=3, per_species=9, seed=2, size=ANIMAL)
+    animals = {folder.name: sorted(folder.glob("*.jpg")) for folder in sorted(source.iterdir())}
+    rng = np.random.default_rng(0)
+    root = tmp_path / "season"
+    cameras = ["cam1/100RECNX", "cam1/101RECNX", "cam2", "cam3"]
+    start = datetime(2026, 5, 1, 6, 0, 0)
+    batch, cli, truth, boxes = [], [], {}, {}
+    number = 0
+    for index, (species, photos) in enumerate(animals.items()):
+        for burst in range(3):  # 3 bursts of 3 frames per species, each burst on one camera
+            camera = cameras[(index + burst) % len(cameras)]
+            when = start + timedelta(hours=index * 5 + burst)
+            for frame_in_burst in range(3):
+                photo = photos[burst * 3 + frame_in_burst]
+                frame = background(rng)
+                x, y = int(rng.integers(0, FRAME[0] - ANIMAL)), int(rng.integers(0, FRAME[1] - ANIMAL))
+                frame.paste(Image.open(photo).convert("RGB"), (x, y))
+                number += 1
+                image_id = f"{camera}/IMG_{number:04d}.JPG"
+                save_frame(root / image_id, frame, when + timedelta(seconds=5 * frame_in_burst))
+                truth[image_id] = species
+                boxes[image_id] = [("animal", 0.9, (x, y, x + ANIMAL, y + ANIMAL))]
+    for blank in range(4):
+        number += 1
+        image_id = f"cam2/IMG_{number:04d}.JPG"
+        save_frame(root / image_id, background(rng), start + timedelta(days=1, minutes=10 * blank))
+        truth[image_id], boxes[image_id] = "", []
+    number += 1
+    person = f"cam3/IMG_{number:04d}.JPG"
+    save_frame(root / person, background(rng), start + timedelta(days=2))
+    truth[person], boxes[person] = "", [("person", 0.8, (100, 50, 200, 300)), ("animal", 0.05, (0, 0, 40, 40))]
+    number += 1
+    undated = f"cam3/IMG_{number:04d}.JPG"
+    save_frame(root / undated, background(rng), None)  # no EXIF date: its own sequence
+    truth[undated], boxes[undated] = "", []
+    codes = {"animal": "1", "person": "2", "vehicle": "3"}
+    for image_id, found in sorted(boxes.items()):
+        batch.append(
+            {
+                "file": image_id,
+                "detections": [
+                    {
+                        "category": codes[c],
+                        "conf": conf,
+                        "bbox": [b[0] / FRAME[0], b[1] / FRAME[1], (b[2] - b[0]) / FRAME[0], (b[3] - b[1]) / FRAME[1]],
+                    }
+                    for c, conf, b in found
+                ],
+            }
+        )
+        cli.append(
+            {
+                "file": image_id,
+                "detections": [{"category": c, "confidence": conf, "bbox": list(b)} for c, conf, b in found],
+            }
+        )
+    batch_doc = {
+        "info": {"format_version": "1.4", "detector": "written by this test"},
+        "detection_categories": {"1": "animal", "2": "person", "3": "vehicle"},
+        "images": batch,
+    }
+    (tmp_path / "md-batch.json").write_text(json.dumps(batch_doc))
+    (tmp_path / "md-cli.json").write_text(json.dumps(cli))
+    pd.DataFrame(
+        [
+            {"camera": "cam1", "latitude": 50.85, "longitude": 4.35, "utc_offset": "+02:00"},
+            {"camera": "cam2", "latitude": 50.86, "longitude": 4.36, "utc_offset": "+02:00"},
+            {"camera": "cam3", "latitude": 50.87, "longitude": 4.37, "utc_offset": "+02:00"},
+        ]
+    ).to_csv(tmp_path / "deployments.csv", index=False)
+    return {"root": root, "truth": truth, "person": person, "undated": undated}
+
+
+def save_frame(path: Path, image: Image.Image, when: datetime | None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    exif = Image.Exif()
+    if when is not None:
+        exif.get_ifd(0x8769)[36867] = when.strftime("%Y:%m:%d %H:%M:%S")
+    image.save(path, quality=92, exif=exif)
+
+
+def season_config(tmp_path: Path, season: dict, detections: str) -> dict:
+    return {
+        "models": {
+            "effnet": {
+                "backend": "timm",
+                "id": "tf_efficientnet_lite0",
+                "weights": "package:efficientnet_lite0",
+                "img_size": 96,
+                "batch_size": 16,
+            }
+        },
+        "reducers": {"pca": {"method": "pca", "n_components": 2}},
+        "clusterers": {"ward": {"method": "ward"}},
+        "sort": {
+            "season": {
+                "root": str(season["root"]),
+                "setting": {"model": "effnet", "reducer": "pca", "clusterer": "ward"},
+                "k": 3,
+                "detections": str(tmp_path / detections),
+                "deployments": str(tmp_path / "deployments.csv"),
+            }
+        },
+        "embed": {"workers": 1},
+    }
+
+
+@pytest.fixture(scope="module")
+def season_run(tmp_path_factory, numba_cache):
+    tmp_path = tmp_path_factory.mktemp("camera_trap")
+    season = build_season(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    first = run_snakemake(work, write_config(work, season_config(tmp_path, season, "md-batch.json")))
+    return {"tmp": tmp_path, "work": work, "season": season, "first": first, "run_dir": work / "results/sort/season"}
+
+
+def test_every_frame_has_one_status_and_the_animal_crops_are_what_is_sorted(season_run):
+    run_dir, truth = season_run["run_dir"], season_run["season"]["truth"]
+    frames = pd.read_csv(run_dir / "frames.csv", keep_default_na=False)
+    assert sorted(frames["image_id"]) == sorted(truth)  # every frame, exactly once
+    status = frames.set_index("image_id")["status"]
+    assert (status[[f for f, s in truth.items() if s]] == "animal").all()
+    assert status[season_run["season"]["person"]] == "person"  # its 0.05 animal is below min_confidence
+    assert (status[[f for f, s in truth.items() if not s and f != season_run["season"]["person"]]] == "blank").all()
+    assignments = pd.read_csv(run_dir / "assignments.csv", keep_default_na=False)
+    assert sorted(assignments["image_id"]) == sorted(f"{f}~d0.jpg" for f, s in truth.items() if s)
+    assert "frames: 33" in season_run["first"].stderr
+
+
+def test_bursts_follow_exif_times_within_a_camera_across_overflow_folders(season_run):
+    frames = pd.read_csv(season_run["run_dir"] / "frames.csv", keep_default_na=False).set_index("image_id")
+    animals = frames[frames["status"] == "animal"]
+    assert animals["sequence_id"].nunique() == 9  # 3 bursts x 3 species
+    assert (animals.groupby("sequence_id").size() == 3).all()
+    assert frames.loc[season_run["season"]["undated"], "sequence_id"] == season_run["season"]["undated"]
+    assert set(frames["camera"]) == {"cam1", "cam2", "cam3"}  # 100RECNX and 101RECNX are one camera
+
+
+def test_the_crops_cluster_by_species(season_run):
+    from sklearn.metrics import v_measure_score
+
+    assignments = pd.read_csv(season_run["run_dir"] / "assignments.csv", keep_default_na=False)
+    truth = season_run["season"]["truth"]
+    species = [truth[i.rsplit("~", 1)[0]] for i in assignments["image_id"]]
+    assert v_measure_score(species, assignments["cluster"]) >= 0.6
+
+
+def test_a_review_of_the_crops_files_frames_in_final_mirroring_the_inbox_and_exports_camtrap_dp(season_run):
+    frictionless = pytest.importorskip("frictionless")
+    from zsc.sorting.camtrap import local_schema
+
+    work, run_dir, season = season_run["work"], season_run["run_dir"], season_run["season"]
+    assignments = pd.read_csv(run_dir / "assignments.csv", keep_default_na=False)
+    (work / "reviews").mkdir(exist_ok=True)
+    names = {"disc_stripes": "Vulpes vulpes", "square_checks": "Capreolus capreolus", "star_solid": "Sus scrofa"}
+    review = pd.DataFrame(
+        {
+            "image_id": assignments["image_id"],
+            "label": [
+                names.get(season["truth"][i.rsplit("~", 1)[0]], season["truth"][i.rsplit("~", 1)[0]])
+                for i in assignments["image_id"]
+            ],
+        }
+    )
+    review.to_csv(work / "reviews/season.csv", index=False)
+    run_snakemake(work, work / "config.yaml")
+    final = run_dir / "final"
+    for frame, species in season["truth"].items():
+        folder = names.get(species, species) if species else ("person" if frame == season["person"] else "blank")
+        assert (final / folder / frame).is_symlink(), f"final/{folder}/{frame}"
+        assert (final / folder / frame).resolve() == (season["root"] / frame).resolve()
+    package = run_dir / "camtrap-dp"
+    descriptor = json.loads((package / "datapackage.json").read_text())
+    descriptor["profile"] = "tabular-data-package"  # offline: the Camtrap DP profile itself cannot be fetched
+    for resource in descriptor["resources"]:
+        resource["schema"] = json.loads(local_schema(resource["name"]).read_text())
+    report = frictionless.Package(descriptor, basepath=str(package)).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    media = pd.read_csv(package / "media.csv", keep_default_na=False)
+    assert sorted(media["filePath"]) == sorted(season["truth"])
+    observations = pd.read_csv(package / "observations.csv", keep_default_na=False)
+    animals = observations[observations["observationType"] == "animal"]
+    assert set(animals["scientificName"]) == set(names.values()) and set(animals["classificationMethod"]) == {"human"}
+    assert animals["bboxWidth"].between(0.2, 0.3).all()  # the crop's box, relative to the frame (120 of 480 px)
+
+
+def test_the_cli_form_of_the_same_detections_gives_the_same_crops_and_embeds_nothing_new(season_run):
+    tmp_path, season = season_run["tmp"], season_run["season"]
+    work = tmp_path / "work-cli"
+    work.mkdir()
+    config = season_config(tmp_path, season, "md-cli.json")
+    config["embed"]["cache"] = str(season_run["work"] / "resources/embed-cache")
+    run_snakemake(work, write_config(work, config), "sort_all")
+    first = pd.read_parquet(season_run["run_dir"] / "crops.parquet").set_index("image_id")
+    second = pd.read_parquet(work / "results/sort/season/crops.parquet").set_index("image_id")
+    assert (first.loc[second.index, "content_hash"] == second["content_hash"]).all() and len(first) == len(second)
+    stats = json.loads(next((work / "results/sort/season/embeddings").glob("*.stats.json")).read_text())
+    assert stats["embedded"] == 0 and stats["from_cache"] == len(second)
