@@ -22,6 +22,7 @@ include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/review.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/sort.smk"
+include: "workflow/rules/camera_trap.smk"
 
 
 rule all:

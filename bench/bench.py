@@ -48,7 +48,12 @@ def print_table() -> None:
     weekly_rows = [r for r in ROWS if r.get("weekly")]
     if weekly_rows:
         print_weekly_table(weekly_rows)
-    rows = [r for r in ROWS if "page" not in r and not r.get("weekly")]
+    camera_rows = [r for r in ROWS if r.get("camera_trap")]
+    if camera_rows:
+        print("\n| unit clustered | frames | V-measure vs species | V-measure vs camera site |\n|---|---|---|---|")
+        for r in camera_rows:
+            print(f"| {r['unit']} | {r['frames']} | {r['v_measure_species']:.3f} | {r['v_measure_site']:.3f} |")
+    rows = [r for r in ROWS if "page" not in r and not r.get("weekly") and not r.get("camera_trap")]
     if not rows:
         return
     print("\n| comparison | ours | baseline | ratio | target | met |\n|---|---|---|---|---|---|")
@@ -113,6 +118,15 @@ def bench_weekly(quick: bool) -> None:
     print("weekly: a season's second week against the whole season from scratch")
     for result in run_weekly_bench(OUT / "review", PETS if PETS.is_dir() else None, quick):
         ROWS.append({**result, "weekly": True})
+
+
+def bench_camera_trap(quick: bool) -> None:
+    """Crops against whole frames (bench/camera_trap_bench.py): V-measure against species and site."""
+    from camera_trap_bench import bench_camera_trap as run_camera_trap_bench
+
+    print("camera_trap: clustering detector crops against whole frames (5 % animals, 3 camera sites)")
+    for result in run_camera_trap_bench(OUT / "review", quick):
+        ROWS.append({**result, "camera_trap": True})
 
 
 def print_weekly_table(rows: list[dict]) -> None:
@@ -787,8 +801,20 @@ BENCHES = {
     "paper_grid": bench_paper_grid,
     "review": bench_review,
     "weekly": bench_weekly,
+    "camera_trap": bench_camera_trap,
 }
-TAKES_QUICK = {"embed", "grid", "tsne", "memory", "scale", "incremental", "paper_grid", "review", "weekly"}
+TAKES_QUICK = {
+    "embed",
+    "grid",
+    "tsne",
+    "memory",
+    "scale",
+    "incremental",
+    "paper_grid",
+    "review",
+    "weekly",
+    "camera_trap",
+}
 
 
 def main() -> None:

@@ -431,16 +431,18 @@ class CurrentReviewer(Reviewer):
 # ------------------------------------------------------------------ one review, checked
 def final_accuracy(run_dir: Path, truth: dict[str, str]) -> tuple[float, int]:
     """(share of photos in final/<their species>/, photos accounted for in final/)."""
-    from zsc.sorting.assign import output_name
-
-    name_of = {output_name(image_id): image_id for image_id in truth}
     right = found = 0
-    for path in (run_dir / "final").glob("*/*"):
-        image_id = name_of.get(path.name)
-        if image_id is None:
+    for path in (run_dir / "final").rglob("*"):
+        if path.is_dir() or path.name.startswith("final."):
+            continue
+        label, image_id = (
+            path.relative_to(run_dir / "final").parts[0],
+            "/".join(path.relative_to(run_dir / "final").parts[1:]),
+        )
+        if image_id not in truth:
             continue
         found += 1
-        right += path.parent.name == truth[image_id]
+        right += label == truth[image_id]
     return right / len(truth), found
 
 

@@ -87,11 +87,10 @@ def write_truth_review(path: Path, names: list[str], truth: dict[str, str]) -> N
 def final_state(final: Path, names: list[str]) -> dict[str, tuple]:
     """Per week-1 photo: its file in final/ (path, link target or bytes hash, inode)."""
     from zsc.io import content_hash
-    from zsc.sorting.assign import output_name
 
     state = {}
     for name in names:
-        found = list(final.glob(f"*/{output_name(name)}"))
+        found = [path for path in final.glob(f"*/{name}") if path.is_file() or path.is_symlink()]
         for path in found:
             target = os.readlink(path) if path.is_symlink() else content_hash(path)
             state[name] = (str(path.relative_to(final)), target, path.lstat().st_ino, path.lstat().st_mtime_ns)

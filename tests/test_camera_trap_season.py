@@ -188,7 +188,8 @@ def test_a_review_of_the_crops_files_frames_in_final_mirroring_the_inbox_and_exp
     work, run_dir, season = season_run["work"], season_run["run_dir"], season_run["season"]
     assignments = pd.read_csv(run_dir / "assignments.csv", keep_default_na=False)
     (work / "reviews").mkdir(exist_ok=True)
-    names = {"disc_stripes": "Vulpes vulpes", "square_checks": "Capreolus capreolus", "star_solid": "Sus scrofa"}
+    species = sorted({s for s in season["truth"].values() if s})
+    names = dict(zip(species, ["Capreolus capreolus", "Sus scrofa", "Vulpes vulpes"]))
     review = pd.DataFrame(
         {
             "image_id": assignments["image_id"],
@@ -205,6 +206,16 @@ def test_a_review_of_the_crops_files_frames_in_final_mirroring_the_inbox_and_exp
         folder = names.get(species, species) if species else ("person" if frame == season["person"] else "blank")
         assert (final / folder / frame).is_symlink(), f"final/{folder}/{frame}"
         assert (final / folder / frame).resolve() == (season["root"] / frame).resolve()
+    labels = pd.read_csv(run_dir / "labels.csv", keep_default_na=False)
+    assert labels["sequence_id"].nunique() == 9 and not labels["sequence_disagrees"].any()
+    written = json.loads((run_dir / "detections-reviewed.json").read_text())  # MegaDetector format, classified
+    assert sorted(e["file"] for e in written["images"]) == sorted(season["truth"])
+    assert set(written["classification_categories"].values()) == set(names.values())
+    classified = [d for e in written["images"] for d in e.get("detections", []) if d.get("classifications")]
+    assert len(classified) == sum(1 for s in season["truth"].values() if s)
+    from zsc.data.detections import read_detections
+
+    assert len(read_detections(run_dir / "detections-reviewed.json").boxes) == len(classified)  # readable again
     package = run_dir / "camtrap-dp"
     descriptor = json.loads((package / "datapackage.json").read_text())
     descriptor["profile"] = "tabular-data-package"  # offline: the Camtrap DP profile itself cannot be fetched
@@ -217,7 +228,9 @@ def test_a_review_of_the_crops_files_frames_in_final_mirroring_the_inbox_and_exp
     observations = pd.read_csv(package / "observations.csv", keep_default_na=False)
     animals = observations[observations["observationType"] == "animal"]
     assert set(animals["scientificName"]) == set(names.values()) and set(animals["classificationMethod"]) == {"human"}
-    assert animals["bboxWidth"].between(0.2, 0.3).all()  # the crop's box, relative to the frame (120 of 480 px)
+    assert (
+        animals["bboxWidth"].astype(float).between(0.2, 0.3).all()
+    )  # the crop's box, relative to the frame (120 of 480 px)
 
 
 def test_the_cli_form_of_the_same_detections_gives_the_same_crops_and_embeds_nothing_new(season_run):

@@ -27,7 +27,7 @@ from zsc.config import SCHEMA_PATH as SCHEMA  # noqa: E402
 from zsc.config import ConfigError, validate_config
 from zsc.data.scan import folder_fingerprint
 from zsc.io import DiskFull, atomic_path, copy_verified, read_embeddings
-from zsc.sorting.assign import SortInputError, output_name
+from zsc.sorting.assign import SortInputError
 from zsc.sorting.review import UNREVIEWED, label_folders, read_review
 from zsc.steps import aggregate as steps_aggregate
 from zsc.steps import data as steps_data
@@ -190,13 +190,14 @@ def test_p02_reapplying_a_review_keeps_the_users_files_in_final(tmp_path):
     labels = apply(out, root, review_csv(tmp_path / "r2.csv", {i: "sp1" for i in ids[:4]}))
     assert (out / "final/sp0/my_own_photo.jpg").read_bytes() == b"the user's photo"
     assert (out / "final/sp0/NOTES.txt").read_text() == "seen at dawn"
-    assert not (out / "final/sp0" / output_name(ids[0])).exists()  # ours, no longer planned: removed
-    assert (out / "final/sp1" / output_name(ids[0])).read_bytes() == (root / ids[0]).read_bytes()
+    assert not (out / "final/sp0" / ids[0]).exists()  # ours, no longer planned: removed
+    assert (out / "final/sp1" / ids[0]).read_bytes() == (root / ids[0]).read_bytes()  # mirrors the inbox
     assert set(labels["label"]) == {"sp1", ""}
     # a file the user put under a name the workflow wants keeps it; the photo gets another name
-    (out / "final/sp1" / output_name(ids[4])).write_bytes(b"user's")
+    (out / "final/sp1" / ids[4]).parent.mkdir(parents=True, exist_ok=True)
+    (out / "final/sp1" / ids[4]).write_bytes(b"user's")
     labels = apply(out, root, review_csv(tmp_path / "r3.csv", {i: "sp1" for i in ids[:5]}))
-    assert (out / "final/sp1" / output_name(ids[4])).read_bytes() == b"user's"
+    assert (out / "final/sp1" / ids[4]).read_bytes() == b"user's"
     moved = labels.set_index("image_id").loc[ids[4], "file"]
     assert "~zsc1" in moved and (out / "final" / moved).read_bytes() == (root / ids[4]).read_bytes()
 
@@ -213,7 +214,7 @@ def test_p02_an_apply_killed_after_its_record_still_knows_its_own_links(tmp_path
     record["target"] = ""  # as the record stands while a killed apply was writing
     record.to_csv(record_path(out / "final"), index=False)
     apply(out, root, review_csv(tmp_path / "r2.csv", {ids[0]: "hare"}), link="symlink")
-    assert not (out / "final/fox").exists() and (out / "final/hare" / output_name(ids[0])).is_symlink()
+    assert not (out / "final/fox").exists() and (out / "final/hare" / ids[0]).is_symlink()
 
 
 def test_p02_the_log_says_which_files_of_the_user_were_left(tmp_path, capsys):
@@ -236,7 +237,7 @@ def test_p03_a_photo_removed_after_the_review_is_listed_and_the_rest_applied(tmp
     sort_run(out, root)  # the inbox changed: rescanned and re-sorted, as Snakemake would
     labels = apply(out, root, review)
     assert ids[0] not in set(labels["image_id"]) and (labels["label"] == "sp0").all()
-    assert len(list((out / "final/sp0").iterdir())) == 7
+    assert len([p for p in (out / "final/sp0").rglob("*") if not p.is_dir()]) == 7
     _, gone = read_review(review, labels["image_id"])
     assert gone == [ids[0]]
 
@@ -366,7 +367,9 @@ def test_p08_symlinks_leading_outside_the_inbox_are_rejected_and_a_swapped_file_
     labels = apply(out, root, review_csv(tmp_path / "r.csv", {"cam0/link_in.jpg": "x", "cam0/IMG_0000.jpg": "x"}))
     problem = labels.set_index("image_id").loc["cam0/link_in.jpg", "problem"]
     assert "outside the inbox" in problem
-    assert sorted(p.name for p in (out / "final/x").iterdir()) == [output_name("cam0/IMG_0000.jpg")]
+    assert sorted(p.relative_to(out / "final/x").as_posix() for p in (out / "final/x").rglob("*.jpg")) == [
+        "cam0/IMG_0000.jpg"
+    ]
     # a file whose bytes changed since the scan is not copied under the scanned photo's name
     target = tmp_path / "copy.jpg"
     with pytest.raises(ValueError, match="changed since the scan"):

@@ -272,12 +272,10 @@ def test_review_page_name_merge_move_reload_export_then_apply_with_the_workflow(
     assert "sort_apply_review" in result.stderr and "sort_embed" not in result.stderr
     assert (run / "assignments.csv").stat().st_mtime_ns == before
     final = run / "final"
-    from zsc.sorting.assign import output_name
-
-    assert (final / "beta" / output_name(moved)).is_symlink()
-    assert not (final / "alpha" / output_name(moved)).exists()
+    assert (final / "beta" / moved).is_symlink()  # final/ mirrors the inbox's folders
+    assert not (final / "alpha" / moved).exists()
     for image_id, label in expected.items():
-        assert (final / (label or "_unreviewed") / output_name(image_id)).resolve().is_file()
+        assert (final / (label or "_unreviewed") / image_id).resolve().is_file()
     table = pd.read_csv(run / "labels.csv", keep_default_na=False)
     assert dict(zip(table["image_id"], table["label"])) == expected
 

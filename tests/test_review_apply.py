@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from zsc.data.scan import label_from_table, read_label_table
-from zsc.sorting.assign import output_name
 from zsc.sorting.review import UNREVIEWED, apply_review, label_folders, read_review, safe_folder_name
 
 
@@ -67,7 +66,7 @@ def test_apply_review_writes_named_folders_and_unreviewed(tmp_path):
     assignments = pd.DataFrame({"image_id": ["b.jpg", "c.jpg", "cam1/a.jpg"], "cluster": [0, 1, 0]})
     review = pd.Series({"cam1/a.jpg": "red/fox", "c.jpg": "hare"})
     labels, folders, _ = apply_review(root, assignments, review, tmp_path / "final", "copy")
-    assert (tmp_path / "final/red_fox" / output_name("cam1/a.jpg")).read_bytes() == b"cam1/a.jpg"
+    assert (tmp_path / "final/red_fox/cam1/a.jpg").read_bytes() == b"cam1/a.jpg"  # mirrors the inbox
     assert (tmp_path / "final/hare/c.jpg").read_bytes() == b"c.jpg"
     assert (tmp_path / "final" / UNREVIEWED / "b.jpg").read_bytes() == b"b.jpg"
     assert labels.set_index("image_id")["folder"].to_dict() == {

@@ -40,3 +40,21 @@ rule sort_camtrap_dp:
         root=lambda wildcards: sort_root(wildcards.run),
     script:
         "../scripts/sort_camtrap_dp.py"
+
+
+# the reviewed labels back in the detector's format, with classifications (Timelapse, AddaxAI import it)
+rule sort_reviewed_detections:
+    input:
+        frames=rules.sort_frames.output.frames,
+        crops=rules.sort_frames.output.manifest,
+        labels=layout.SORT_LABELS,
+    output:
+        layout.SORT_REVIEWED_DETECTIONS,
+    log:
+        layout.sort_log("reviewed_detections"),
+    conda:
+        "../envs/zsc.yaml"
+    params:
+        min_confidence=lambda wildcards: config["sort"][wildcards.run]["min_confidence"],
+    script:
+        "../scripts/sort_reviewed_detections.py"

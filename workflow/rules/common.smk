@@ -280,6 +280,37 @@ def sort_apply_hint(run):
     return {"csv": csv, "file": os.path.basename(csv), "project": os.getcwd(), "command": command}
 
 
+def sort_units_root(run):
+    """Where the photos a run sorts are: its animal crops for a camera-trap run, else its root."""
+    if "detections" in config["sort"][run]:
+        return layout.fill(layout.SORT_CROPS, run=run)
+    return sort_root(run)
+
+
+def get_sort_units_manifest(wildcards):
+    """The manifest of what a run sorts: its crops' (camera-trap run), else the scan's."""
+    if "detections" in config["sort"][wildcards.run]:
+        return layout.fill(layout.SORT_CROP_MANIFEST, run=wildcards.run)
+    return layout.fill(layout.SORT_MANIFEST, run=wildcards.run)
+
+
+def sort_camtrap_note(run):
+    """What the apply step says when a camera-trap run cannot be exported as Camtrap DP yet."""
+    spec = config["sort"][run]
+    if "detections" in spec and "deployments" not in spec:
+        return (
+            f"note: no Camtrap DP package for sort run '{run}': it needs each camera's coordinates; give "
+            f"sort.{run}.deployments, a CSV with columns camera,latitude,longitude (one row per camera folder)"
+        )
+    return ""
+
+
+def get_sort_frames(wildcards):
+    if "detections" in config["sort"][wildcards.run]:
+        return {"frames": layout.fill(layout.SORT_FRAMES, run=wildcards.run)}
+    return {}
+
+
 def get_sort_demo_folder(wildcards):
     return [sort_root(wildcards.run)] if "demo" in config["sort"][wildcards.run] else []
 
@@ -334,7 +365,16 @@ def sort_targets():
         for run in SORT_RUNS
         for pattern in (layout.SORT_ASSIGNMENTS, layout.SORT_REVIEW_PAGE)
     ]
-    return targets + [layout.fill(layout.SORT_LABELS, run=run) for run in SORT_RUNS if sort_review_csv(run)]
+    reviewed = [run for run in SORT_RUNS if sort_review_csv(run)]
+    targets += [layout.fill(layout.SORT_LABELS, run=run) for run in reviewed]
+    targets += [
+        layout.fill(layout.SORT_REVIEWED_DETECTIONS, run=run) for run in reviewed if "detections" in config["sort"][run]
+    ]
+    return targets + [
+        layout.fill(layout.SORT_CAMTRAP, run=run)
+        for run in reviewed
+        if {"detections", "deployments"} <= set(config["sort"][run])
+    ]
 
 
 def all_targets():

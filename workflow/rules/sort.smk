@@ -58,7 +58,7 @@ checkpoint sort_setting:
 use rule embed as sort_embed with:
     input:
         get_sort_demo_folder,
-        manifest=rules.sort_scan.output.manifest,
+        manifest=get_sort_units_manifest,
     output:
         embeddings=layout.SORT_EMBEDDINGS,
         rejects=layout.SORT_EMBED_REJECTS,
@@ -68,7 +68,7 @@ use rule embed as sort_embed with:
     params:
         model=lambda wildcards: wildcards.model,
         spec=lambda wildcards: config["models"][wildcards.model],
-        root=lambda wildcards: sort_root(wildcards.run),
+        root=lambda wildcards: sort_units_root(wildcards.run),
         device=config["embed"]["device"],
         cache=config["embed"]["cache"],
 
@@ -76,7 +76,7 @@ use rule embed as sort_embed with:
 rule sort_assign:
     input:
         unpack(get_sort_known),
-        manifest=rules.sort_scan.output.manifest,
+        manifest=get_sort_units_manifest,
         setting=rules.sort_setting.output[0],
         embeddings=get_sort_embeddings,
     output:
@@ -90,7 +90,7 @@ rule sort_assign:
         "../envs/zsc.yaml"
     params:
         run=lambda wildcards: sort_run_spec(wildcards.run),
-        root=lambda wildcards: sort_root(wildcards.run),
+        root=lambda wildcards: sort_units_root(wildcards.run),
         # not an output: the reviewed photos' index, rebuilt only when the reviewed set changes
         index=lambda wildcards: layout.fill(layout.SORT_KNOWN_INDEX, run=wildcards.run),
         vocabulary=lambda wildcards: sort_vocabulary(wildcards.run) if "known" in config["sort"][wildcards.run] else [],
@@ -101,7 +101,7 @@ rule sort_assign:
 rule sort_review_page:
     input:
         get_sort_demo_folder,
-        manifest=rules.sort_scan.output.manifest,
+        manifest=get_sort_units_manifest,
         assignments=rules.sort_assign.output.assignments,
         setting=rules.sort_setting.output[0],
         embeddings=get_sort_embeddings,
@@ -113,7 +113,7 @@ rule sort_review_page:
     conda:
         "../envs/zsc.yaml"
     params:
-        root=lambda wildcards: sort_root(wildcards.run),
+        root=lambda wildcards: sort_units_root(wildcards.run),
         vocabulary=lambda wildcards: sort_vocabulary(wildcards.run),
         apply=lambda wildcards: sort_apply_hint(wildcards.run),
     script:
@@ -124,7 +124,9 @@ rule sort_review_page:
 # re-embedded or re-clustered.
 rule sort_apply_review:
     input:
+        unpack(get_sort_frames),
         manifest=rules.sort_scan.output.manifest,
+        units=get_sort_units_manifest,
         assignments=rules.sort_assign.output.assignments,
         review=lambda wildcards: sort_review_csv(wildcards.run),
     output:
@@ -136,6 +138,7 @@ rule sort_apply_review:
         "../envs/zsc.yaml"
     params:
         root=lambda wildcards: sort_root(wildcards.run),
+        camtrap=lambda wildcards: sort_camtrap_note(wildcards.run),
         mode=lambda wildcards: config["sort"][wildcards.run]["link"],
         vocabulary=lambda wildcards: sort_vocabulary(wildcards.run),
         # not an output: Snakemake would delete it before each apply, and the user's own files with it;

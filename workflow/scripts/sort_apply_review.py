@@ -12,4 +12,7 @@ with logged(snakemake.log[0]):
         labels_path=snakemake.output.labels,
         label_folders_path=snakemake.output.folders,
         vocabulary=snakemake.params.vocabulary,
+        units_path=snakemake.input.units,
+        frames_path=snakemake.input.get("frames"),
+        camtrap_note=snakemake.params.camtrap,
     )

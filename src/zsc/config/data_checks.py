@@ -33,6 +33,9 @@ def data_files(config: dict) -> dict[str, str]:
             files[f"sort.{name}.review"] = spec["review"]
         if isinstance(spec.get("species"), str):
             files[f"sort.{name}.species"] = spec["species"]
+        for key in ("detections", "deployments"):
+            if spec.get(key):
+                files[f"sort.{name}.{key}"] = spec[key]
         if spec.get("known") and not _is_review_csv(name, spec, spec["known"]):
             files[f"sort.{name}.known"] = spec["known"]
     return files

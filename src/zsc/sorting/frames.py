@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from zsc.data.detections import Detections, normalise_boxes, square_crop
@@ -114,11 +113,61 @@ def frame_labels(frames: pd.DataFrame, crop_labels: pd.DataFrame) -> pd.Series:
     return frames["image_id"].map(sets).fillna("")
 
 
-def sequence_agreement(crops: pd.DataFrame) -> pd.Series:
-    """Per sequence: whether its labelled crops disagree (more than one label), to flag for review."""
-    named = crops[crops["label"] != ""]
-    return named.groupby("sequence_id")["label"].nunique().gt(1) if len(named) else pd.Series(dtype=bool)
+def frame_plan(table: pd.DataFrame, crop_labels: pd.DataFrame) -> pd.DataFrame:
+    """Where each frame goes in ``final/``, mirroring the inbox: one row per (frame, folder); a frame
+    whose crops carry two species is in both species' folders."""
+    from zsc.sorting.review import UNREVIEWED, label_folders
+
+    labels = frame_labels(table, crop_labels)
+    folder_of = dict(
+        label_folders([n for names in labels for n in names.split(";") if n]).loc[:, ["label", "folder"]].to_numpy()
+    )
+    rows = []
+    for image_id, status, names in zip(table["image_id"], table["status"], labels):
+        if status in STATUS_FOLDERS:
+            folders = [STATUS_FOLDERS[status]]
+        elif names:
+            folders = [folder_of[n] for n in names.split(";")]
+        else:
+            folders = [UNREVIEWED]
+        rows += [(image_id, names, folder, f"{folder}/{image_id}") for folder in folders]
+    return pd.DataFrame(rows, columns=["image_id", "label", "folder", "file"])
 
 
-def empty_like(values) -> np.ndarray:
-    return np.array([""] * len(values), dtype=object)
+def reviewed_detections(frames: pd.DataFrame, crops: pd.DataFrame, min_confidence: float) -> dict:
+    """The reviewed labels as a MegaDetector batch output file (format 1.4) that Timelapse and AddaxAI
+    import: ``classification_categories`` (one id per label) and, on each animal detection that was
+    sorted, ``classifications`` = ``[[id, 1.0]]`` for its reviewed label (none when unlabelled).
+    Every frame of the season is listed: blank ones with no detections, failed ones with ``failure``."""
+    names = sorted({label for label in crops["label"] if label})
+    ids = {name: str(number) for number, name in enumerate(names, 1)}
+    by_frame = {frame: group for frame, group in crops.groupby("frame")}
+    images = []
+    for frame in frames.itertuples(index=False):
+        entry: dict = {"file": frame.image_id}
+        if frame.status == "failure":
+            entry["failure"] = frame.reason.removeprefix("detector failure: ")
+        else:
+            detections = []
+            for crop in by_frame.get(frame.image_id, pd.DataFrame()).itertuples(index=False):
+                detection = {
+                    "category": "1",
+                    "conf": round(float(crop.confidence), 4),
+                    "bbox": [round(float(v), 4) for v in (crop.bbox_x, crop.bbox_y, crop.bbox_width, crop.bbox_height)],
+                }
+                if crop.label:
+                    detection["classifications"] = [[ids[crop.label], 1.0]]
+                detections.append(detection)
+            entry["detections"] = detections
+        images.append(entry)
+    return {
+        "info": {
+            "format_version": "1.4",
+            "detector": "as in the season's detections file",
+            "classifier": "human review (zsc review page)",
+            "detector_metadata": {"typical_detection_threshold": min_confidence},
+        },
+        "detection_categories": {"1": "animal", "2": "person", "3": "vehicle"},
+        "classification_categories": {number: name for name, number in ids.items()},
+        "images": images,
+    }

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from zsc.io import normalise_label, read_user_csv
-from zsc.sorting.assign import MAX_NAME_BYTES, output_name
+from zsc.sorting.assign import MAX_NAME_BYTES
 from zsc.sorting.placement import Placed, update_shared_folder
 
 UNREVIEWED = "_unreviewed"
@@ -346,21 +346,28 @@ def label_folders(labels) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", "folder", "changed"])
 
 
-def apply_review(
-    root: Path | str, assignments: pd.DataFrame, review: pd.Series, final_dir: Path | str, mode: str
-) -> tuple[pd.DataFrame, pd.DataFrame, Placed]:
-    """Bring final/<label>/ (and final/_unreviewed/) to the review; return (labels, label->folder, placed).
-
-    Only files this step wrote into ``final_dir`` before are replaced or removed (see zsc.sorting.placement)."""
+def labelled(assignments: pd.DataFrame, review: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per photo: label, folder, cluster, file = ``<folder>/<its path in the inbox>``; label -> folder)."""
     folders = label_folders(review.values)
     folder_of = dict(zip(folders["label"], folders["folder"]))
     labels = pd.DataFrame({"image_id": assignments["image_id"]})
     labels["label"] = labels["image_id"].map(review).fillna("")
     labels["folder"] = [folder_of.get(label, UNREVIEWED) if label else UNREVIEWED for label in labels["label"]]
     labels["cluster"] = assignments["cluster"].to_numpy()
-    labels["file"] = [f"{folder}/{output_name(i)}" for folder, i in zip(labels["folder"], labels["image_id"])]
+    labels["file"] = [f"{folder}/{image_id}" for folder, image_id in zip(labels["folder"], labels["image_id"])]
     if "content_hash" in assignments:
         labels["content_hash"] = assignments["content_hash"].to_numpy()
+    return labels, folders
+
+
+def apply_review(
+    root: Path | str, assignments: pd.DataFrame, review: pd.Series, final_dir: Path | str, mode: str
+) -> tuple[pd.DataFrame, pd.DataFrame, Placed]:
+    """Bring final/<label>/ (and final/_unreviewed/) to the review, mirroring the inbox's folders
+    (``final/red_fox/cam2/IMG_0010.JPG``); return (labels, label->folder, placed).
+
+    Only files this step wrote into ``final_dir`` before are replaced or removed (see zsc.sorting.placement)."""
+    labels, folders = labelled(assignments, review)
     plan, placed = update_shared_folder(Path(root), labels, Path(final_dir), mode)
     labels["file"] = plan["file"].to_numpy()
     labels["problem"] = [placed.refused.get(i, "") for i in labels["image_id"]]

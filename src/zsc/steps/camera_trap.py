@@ -61,7 +61,7 @@ def frames(
 
 
 def _text(value) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S") if isinstance(value, datetime) else ""
+    return "" if pd.isna(value) else value.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def read_frames(frames_path: str) -> pd.DataFrame:
@@ -71,26 +71,21 @@ def read_frames(frames_path: str) -> pd.DataFrame:
     return table
 
 
-def frame_plan(table: pd.DataFrame, crop_labels: pd.DataFrame) -> pd.DataFrame:
-    """Where each frame goes in ``final/``, mirroring the inbox: one row per (frame, folder); a frame
-    whose crops carry two species is in both species' folders."""
-    from zsc.sorting.frames import STATUS_FOLDERS, frame_labels
-    from zsc.sorting.review import UNREVIEWED, label_folders
+def write_reviewed_detections(
+    frames_path: str, crops_manifest_path: str, labels_path: str, min_confidence: float, output_path: str
+) -> None:
+    """The applied review as a MegaDetector-format file with classifications (Timelapse, AddaxAI)."""
+    import json
 
-    labels = frame_labels(table, crop_labels)
-    folder_of = dict(
-        label_folders([n for names in labels for n in names.split(";") if n]).loc[:, ["label", "folder"]].to_numpy()
-    )
-    rows = []
-    for image_id, status, names in zip(table["image_id"], table["status"], labels):
-        if status in STATUS_FOLDERS:
-            folders = [STATUS_FOLDERS[status]]
-        elif names:
-            folders = [folder_of[n] for n in names.split(";")]
-        else:
-            folders = [UNREVIEWED]
-        rows += [(image_id, names, folder, f"{folder}/{image_id}") for folder in folders]
-    return pd.DataFrame(rows, columns=["image_id", "label", "folder", "file"])
+    from zsc.io import atomic_path
+    from zsc.sorting.frames import reviewed_detections
+
+    frames = pd.read_csv(frames_path, dtype=str, keep_default_na=False)
+    crops = pd.read_parquet(crops_manifest_path)
+    labels = pd.read_csv(labels_path, dtype=str, keep_default_na=False).set_index("image_id")["label"]
+    crops["label"] = crops["image_id"].map(labels).fillna("")
+    with atomic_path(output_path) as partial:
+        Path(partial).write_text(json.dumps(reviewed_detections(frames, crops, min_confidence), indent=1) + "\n")
 
 
 def camtrap_export(

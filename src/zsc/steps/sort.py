@@ -433,6 +433,39 @@ def week_map(vectors: np.ndarray) -> dict:
     }
 
 
+def apply_to_frames(root, frames_path, units_path, manifest, assignments, review, final_dir, mode):
+    """A camera-trap run's review: labels per crop, frames placed in final/ (see ``apply_review``)."""
+    from zsc.sorting.frames import frame_plan
+    from zsc.sorting.placement import update_shared_folder
+    from zsc.sorting.review import labelled
+
+    labels, folders = labelled(assignments, review)
+    crops = pd.read_parquet(units_path, columns=["image_id", "frame", "sequence_id"]).set_index("image_id")
+    labels["frame"] = labels["image_id"].map(crops["frame"])
+    labels["sequence_id"] = labels["image_id"].map(crops["sequence_id"])
+    named = labels[labels["label"] != ""]
+    disagreeing = set(named.groupby("sequence_id")["label"].nunique().loc[lambda n: n > 1].index)
+    labels["sequence_disagrees"] = labels["sequence_id"].isin(disagreeing)
+    for sequence in sorted(disagreeing)[:50]:
+        names = sorted(set(named.loc[named["sequence_id"] == sequence, "label"]))
+        print(f"sequence {sequence}: its crops are named {names} (check it)", file=sys.stderr)
+    if disagreeing:
+        print(
+            f"note: {len(disagreeing)} sequence(s) whose crops were given different names (column "
+            f"sequence_disagrees of labels.csv), e.g. {sorted(disagreeing)[0]}",
+            file=sys.__stderr__,
+            flush=True,
+        )
+    frames = pd.read_csv(frames_path, dtype=str, keep_default_na=False)
+    plan = frame_plan(frames, labels[["frame", "label"]])
+    plan["content_hash"] = plan["image_id"].map(manifest.set_index("image_id")["content_hash"]).fillna("")
+    placed_plan, placed = update_shared_folder(Path(root), plan, Path(final_dir), mode)
+    files = placed_plan.groupby("image_id")["file"].agg(";".join)
+    labels["file"] = labels["frame"].map(files).fillna("")
+    labels["problem"] = [placed.refused.get(frame, "") for frame in labels["frame"]]
+    return labels, folders, placed
+
+
 def with_known_labels(review: pd.Series, assignments: pd.DataFrame) -> pd.Series:
     """The review plus the labels the run started from (``status`` known), the review's winning: a
     week's export that lacks last week's photos still files them."""
@@ -452,15 +485,22 @@ def apply_review(
     labels_path: str,
     label_folders_path: str,
     vocabulary: list[str] | None = None,
+    units_path: str | None = None,
+    frames_path: str | None = None,
+    camtrap_note: str = "",
 ) -> None:
     """Named folders from an exported review CSV; photos it does not label go to final/_unreviewed/.
 
+    A camera-trap run (``frames_path``) reviews crops (``units_path``: their manifest) and files
+    frames: a frame goes to the folder of each species its crops are named, blank, person and
+    vehicle frames to ``blank/``, ``person/``, ``vehicle/``, mirroring the inbox's folders.
     ``final/`` is shared with the user: only files this step wrote before are replaced or removed."""
     from zsc.sorting import review as reviewing
 
     assignments = pd.read_csv(assignments_path, dtype={"image_id": str}, keep_default_na=False)
     manifest = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"])
-    assignments["content_hash"] = assignments["image_id"].map(manifest.set_index("image_id")["content_hash"]).fillna("")
+    units = pd.read_parquet(units_path, columns=["image_id", "content_hash"]) if units_path else manifest
+    assignments["content_hash"] = assignments["image_id"].map(units.set_index("image_id")["content_hash"]).fillna("")
     review, gone = reviewing.read_review(review_path, assignments["image_id"])
     review = with_known_labels(review, assignments)
     review, merges = reviewing.merge_spellings(review, vocabulary)
@@ -482,11 +522,21 @@ def apply_review(
             file=sys.__stderr__,
             flush=True,
         )
-    labels, folders, placed = reviewing.apply_review(Path(root), assignments, review, Path(final_dir), mode)
+    if frames_path:
+        labels, folders, placed = apply_to_frames(
+            root, frames_path, units_path, manifest, assignments, review, final_dir, mode
+        )
+    else:
+        labels, folders, placed = reviewing.apply_review(Path(root), assignments, review, Path(final_dir), mode)
+    if camtrap_note:
+        print(camtrap_note, file=sys.__stderr__, flush=True)
     report_refused(placed.refused)
     for note in placed.notes:
         print(note, file=sys.stderr)
-    write_table(labels[["image_id", "label", "folder", "cluster", "file", "problem"]], labels_path)
+    columns = ["image_id", "label", "folder", "cluster", "file", "problem"]
+    write_table(
+        labels[columns + [c for c in ("frame", "sequence_id", "sequence_disagrees") if c in labels]], labels_path
+    )
     write_table(folders, label_folders_path)
     for _, row in folders[folders["changed"]].iterrows():
         print(f"label '{row['label']}' is not a valid folder name: written to final/{row['folder']}", file=sys.stderr)
