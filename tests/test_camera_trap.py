@@ -287,3 +287,42 @@ def test_a_package_without_deployment_coordinates_is_refused_naming_what_is_miss
         read_deployments(
             write_deployments(tmp_path, [{"camera": "cam1", "latitude": "north", "longitude": 2}]), ["cam1"]
         )
+
+
+def test_a_frame_goes_to_each_species_its_crops_are_named_and_statuses_to_their_folders():
+    from zsc.sorting.frames import frame_plan
+
+    frames = pd.DataFrame(
+        {
+            "image_id": ["cam1/a.jpg", "cam1/b.jpg", "cam2/c.jpg", "cam2/d.jpg", "cam2/e.jpg"],
+            "status": ["animal", "animal", "blank", "person", "failure"],
+        }
+    )
+    crops = pd.DataFrame(
+        {"frame": ["cam1/a.jpg", "cam1/a.jpg", "cam1/b.jpg"], "label": ["Vulpes vulpes", "Meles meles", ""]}
+    )
+    plan = frame_plan(frames, crops)
+    assert sorted(plan["file"]) == [
+        "Meles meles/cam1/a.jpg",
+        "Vulpes vulpes/cam1/a.jpg",
+        "_unreviewed/cam1/b.jpg",
+        "_unreviewed/cam2/e.jpg",
+        "blank/cam2/c.jpg",
+        "person/cam2/d.jpg",
+    ]
+    assert plan.set_index("file").loc["Vulpes vulpes/cam1/a.jpg", "label"] == "Meles meles;Vulpes vulpes"
+
+
+def test_a_frame_with_two_species_is_placed_in_both_folders(tmp_path):
+    from zsc.sorting.placement import update_shared_folder
+
+    root = tmp_path / "inbox"
+    (root / "cam1").mkdir(parents=True)
+    (root / "cam1/a.jpg").write_bytes(b"frame")
+    plan = pd.DataFrame(
+        {"image_id": ["cam1/a.jpg", "cam1/a.jpg"], "file": ["Vulpes vulpes/cam1/a.jpg", "Meles meles/cam1/a.jpg"]}
+    )
+    placed_plan, placed = update_shared_folder(root, plan, tmp_path / "final", "copy")
+    assert not placed.refused
+    for file in plan["file"]:
+        assert (tmp_path / "final" / file).read_bytes() == b"frame"

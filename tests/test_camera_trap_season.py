@@ -1,5 +1,5 @@
-"""A camera-trap season end to end with the real workflow: generated animal photos pasted as small
-animals into larger frames of 3 cameras (one with SD-card overflow folders), with EXIF times written
+"""A camera-trap season end to end with the real workflow: animal photos (the Oxford pets when
+ZSC_OXFORD_PETS is set, as in CI; else generated ones) pasted as small animals into larger frames of 3 cameras (one with SD-card overflow folders), with EXIF times written
 into them (bursts), blank frames and a person; the detections file is written here in the MegaDetector
 batch form and in the CLI form (no real MegaDetector output is available). Crops are clustered,
 blanks and the person set aside, a review applied, final/ mirrors the inbox, and the Camtrap DP
@@ -8,6 +8,7 @@ package passes the frictionless validator with this project's schemas."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -28,13 +29,33 @@ def background(rng) -> Image.Image:
     return Image.fromarray(noise).resize(FRAME, Image.NEAREST)
 
 
-def build_season(tmp_path: Path) -> dict:
-    """Frames, their truth (frame -> species, '' for blank/person) and both detections forms."""
+OXFORD_BREEDS = ("cats/Bombay", "dogs/samoyed", "dogs/pug")  # real photos when ZSC_OXFORD_PETS is set
+
+
+def animal_photos(tmp_path: Path) -> dict[str, list[Path]]:
+    """9 photos of each of 3 species: Oxford pets (real photos) when ZSC_OXFORD_PETS names them, else
+    generated animals."""
+    pets = Path(os.environ.get("ZSC_OXFORD_PETS", "/nonexistent"))
+    if all((pets / breed).is_dir() for breed in OXFORD_BREEDS):
+        return {breed.split("/")[1]: sorted((pets / breed).glob("*.jpg"))[:9] for breed in OXFORD_BREEDS}
     from zsc.data.demo import generate
 
     source = tmp_path / "animals"
     generate(source, n_species=3, per_species=9, seed=2, size=ANIMAL)
-    animals = {folder.name: sorted(folder.glob("*.jpg")) for folder in sorted(source.iterdir())}
+    return {folder.name: sorted(folder.glob("*.jpg")) for folder in sorted(source.iterdir())}
+
+
+def as_animal(photo: Path) -> Image.Image:
+    """The photo as a square animal of ANIMAL px (its centre)."""
+    image = Image.open(photo).convert("RGB")
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    return image.crop((left, top, left + side, top + side)).resize((ANIMAL, ANIMAL))
+
+
+def build_season(tmp_path: Path) -> dict:
+    """Frames, their truth (frame -> species, '' for blank/person) and both detections forms."""
+    animals = animal_photos(tmp_path)
     rng = np.random.default_rng(0)
     root = tmp_path / "season"
     cameras = ["cam1/100RECNX", "cam1/101RECNX", "cam2", "cam3"]
@@ -49,7 +70,7 @@ def build_season(tmp_path: Path) -> dict:
                 photo = photos[burst * 3 + frame_in_burst]
                 frame = background(rng)
                 x, y = int(rng.integers(0, FRAME[0] - ANIMAL)), int(rng.integers(0, FRAME[1] - ANIMAL))
-                frame.paste(Image.open(photo).convert("RGB"), (x, y))
+                frame.paste(as_animal(photo), (x, y))
                 number += 1
                 image_id = f"{camera}/IMG_{number:04d}.JPG"
                 save_frame(root / image_id, frame, when + timedelta(seconds=5 * frame_in_burst))
@@ -246,3 +267,42 @@ def test_the_cli_form_of_the_same_detections_gives_the_same_crops_and_embeds_not
     assert (first.loc[second.index, "content_hash"] == second["content_hash"]).all() and len(first) == len(second)
     stats = json.loads(next((work / "results/sort/season/embeddings").glob("*.stats.json")).read_text())
     assert stats["embedded"] == 0 and stats["from_cache"] == len(second)
+
+
+def test_on_the_page_a_move_takes_the_whole_burst_along(season_run):
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian chromium not installed (apt-get install chromium)")
+    page_path = season_run["run_dir"] / "review.html"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--allow-file-access-from-files"]
+        )
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(page_path.as_uri())
+        page.wait_for_selector("body[data-ready]")
+        assert page.locator("#bursts").is_visible() and page.locator("#bursts").is_checked()
+        data = json.loads(page.evaluate("() => document.getElementById('zsc-data').textContent"))
+        burst = [i for i, q in enumerate(data["sequence"]) if q == data["sequence"][0]]
+        assert len(burst) == 3
+        g = page.evaluate(f"() => document.querySelector('figure[data-i=\"{burst[0]}\"]').closest('section').dataset.g")
+        together = [i for i in burst if page.locator(f'section[data-g="{g}"] figure[data-i="{i}"]').count()]
+        page.locator(f'section[data-g="{g}"] figure[data-i="{burst[0]}"]').click()
+        page.keyboard.press("m")
+        page.keyboard.type("Meles meles")
+        page.keyboard.press("Enter")
+        moved = page.evaluate(
+            "() => Array.from(document.querySelectorAll('section')).filter(s => (s.querySelector('input.name') || {}).value === 'Meles meles')"
+            ".flatMap(s => Array.from(s.querySelectorAll('figure')).map(f => +f.dataset.i))"
+        )
+        browser.close()
+    assert not errors
+    assert len(together) >= 2 and sorted(moved) == sorted(
+        together
+    )  # one click moved the burst's crops that sat with it

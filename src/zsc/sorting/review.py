@@ -158,6 +158,7 @@ def page_data(
     known: dict | None = None,
     support=None,
     hashes: list[str] | None = None,
+    sequence=None,
 ) -> dict:
     """The page's inline data, one array per field (compact for 100,000 photos).
 
@@ -165,7 +166,8 @@ def page_data(
     the groups of photos assigned to reviewed species), ``examples`` (cluster -> reviewed photos shown
     beside it), ``known`` (the reviewed labels the export carries: names, ids, codes) and ``support``
     (percent of the nearest reviewed photos, -1 for none). ``hashes``: the photos' content, so saved
-    work carries over to a rerun photo by photo."""
+    work carries over to a rerun photo by photo. ``sequence``: a camera-trap page's burst per crop
+    (an integer, -1 for none): a move takes the burst's other crops along."""
     extras = extras or {}
     previews = previews or {}
     ids = assignments["image_id"].tolist()
@@ -198,6 +200,7 @@ def page_data(
         "known": known or {"names": [], "ids": [], "codes": []},
         "support": [] if support is None else np.asarray(support).astype(int).tolist(),
         "hashes": [h[:8] for h in hashes] if hashes else [],
+        "sequence": [] if sequence is None else np.asarray(sequence).astype(int).tolist(),
     }
 
 
@@ -220,6 +223,8 @@ def render_review_page(
         " of <span id=kcount></span> neighbours agreeing: <button id=acceptAllBtn>accept <span id=candidates>0</span></button></span>"
         "<button id=undoBtn>undo (u)</button><button id=exportBtn>export CSV (e)</button>"
         "<label><input type=checkbox id=hideDone> hide done</label>"
+        "<label id=burstsBox hidden title='a move takes the other crops of the same burst along'>"
+        "<input type=checkbox id=bursts checked> move whole bursts</label>"
         f"<span id=selection></span> <span id=saved></span>{HELP}</header>"
         "<aside id=panel><input id=search placeholder='find a cluster or name' autocomplete=off>"
         "<div id=entries></div></aside>"

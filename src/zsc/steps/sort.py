@@ -364,9 +364,13 @@ def review_page(
     examples = [i for ids in (week or {}).get("examples", {}).values() for i in ids]
     content = pd.Series(dtype=str)
     if manifest_path:
-        content = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"]).set_index("image_id")
-        content = content["content_hash"]
+        units = pd.read_parquet(manifest_path).set_index("image_id")
+        content = units["content_hash"]
         more["hashes"] = page_rows["image_id"].map(content).fillna("").tolist()
+        if "sequence_id" in units:  # a camera-trap run's crops: their bursts
+            bursts = page_rows["image_id"].map(units["sequence_id"]).fillna("")
+            codes, _ = pd.factorize(bursts)
+            more["sequence"] = np.where(bursts == "", -1, codes)
     thumbs = make_thumbnails(
         Path(root), [*page_rows["image_id"], *examples], Path(thumbs_dir), cache=thumbnail_cache(content, thumbs_dir)
     )

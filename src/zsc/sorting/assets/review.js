@@ -216,6 +216,8 @@
     }
     if (g === DOUBTFUL && D.reasons[i]) html += '<span class="hint">' + esc(D.reasons[i]) + '</span>';
     if (D.support.length && D.support[i] >= 0 && g === 'c' + D.cluster[i]) html += '<span class="hint">assigned, support ' + D.support[i] + '%</span>';
+    var burst = burstNote(i);
+    if (burst) html += '<span class="hint' + (burst.indexOf('differently') >= 0 ? ' warn' : '') + '">' + esc(burst) + '</span>';
     offers(i).forEach(function (o) {
       html += '<button class="sg" data-to="' + o.l + '" data-i="' + i + '" data-name="' + esc(labels[o.l]) + '" title="' + esc(o.why) + '">→ ' +
         esc(labels[o.l]) + ' ' + esc(o.short) + '</button>';
@@ -492,9 +494,28 @@
     if (typed && l !== typed.trim()) notice('“' + esc(typed.trim()) + '” is the same name as “' + esc(l) + '”: kept “' + esc(l) + '”.');
     if (l !== label(g)) commit([{op: 'name', g: g, label: l}]);
   }
+  // A camera-trap page: the crops of one burst (sequence) move together: moving one crop takes the
+  // burst's other crops that sit in the same group with it (a crop already moved elsewhere stays).
+  var BURST = {};
+  if (D.sequence.length) D.sequence.forEach(function (q, i) { if (q >= 0) (BURST[q] = BURST[q] || []).push(i); });
+  function withBursts(indices) {
+    if (!D.sequence.length || !$('bursts').checked) return indices;
+    var seen = new Set(indices);
+    indices.forEach(function (i) {
+      (BURST[D.sequence[i]] || []).forEach(function (j) { if (!seen.has(j) && state.group[j] === state.group[i]) seen.add(j); });
+    });
+    return Array.from(seen);
+  }
+  function burstNote(i) {  // the burst's crops under other names: the burst disagrees
+    if (!D.sequence.length || D.sequence[i] < 0) return '';
+    var members = BURST[D.sequence[i]] || [], names = new Set();
+    members.forEach(function (j) { names.add(labelOf[j]); });
+    if (members.length < 2) return '';
+    return names.size > 1 ? 'burst of ' + members.length + ': its crops are named differently' : 'burst of ' + members.length;
+  }
   function moveTo(indices, target) {
     var moves = [];
-    indices.forEach(function (i) { if (state.group[i] !== target) moves.push([i, target]); });
+    withBursts(indices).forEach(function (i) { if (state.group[i] !== target) moves.push([i, target]); });
     return moves.length ? [{op: 'move', moves: moves}] : [];
   }
   // Move the selection to a name: the group already carrying it, or a new group with that name.
@@ -936,6 +957,7 @@
 
   function placePanel() { $('panel').style.top = document.querySelector('header').offsetHeight + 'px'; }
   window.addEventListener('resize', placePanel);
+  if (D.sequence.length) $('burstsBox').hidden = false;
   placePanel();
   replay();
   carried = carryOver();
