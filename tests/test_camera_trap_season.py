@@ -228,6 +228,10 @@ def test_a_review_of_the_crops_files_frames_in_final_mirroring_the_inbox_and_exp
         folder = names.get(species, species) if species else ("person" if frame == season["person"] else "blank")
         assert (final / folder / frame).is_symlink(), f"final/{folder}/{frame}"
         assert (final / folder / frame).resolve() == (season["root"] / frame).resolve()
+    frame_labels = pd.read_csv(run_dir / "frame_labels.csv", keep_default_na=False).set_index("image_id")
+    assert sorted(frame_labels.index) == sorted(season["truth"])  # every frame once, with its label set
+    for frame, species in season["truth"].items():
+        assert frame_labels.loc[frame, "label"] == names.get(species, "")
     labels = pd.read_csv(run_dir / "labels.csv", keep_default_na=False)
     assert labels["sequence_id"].nunique() == 9 and not labels["sequence_disagrees"].any()
     written = json.loads((run_dir / "detections-reviewed.json").read_text())  # MegaDetector format, classified

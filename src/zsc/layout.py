@@ -72,6 +72,7 @@ SORT_FRAMES = SORT_RUN + "/frames.csv"  # a camera-trap run: every frame's statu
 SORT_CROPS = SORT_RUN + "/crops"  # its animal crops: the photos the run sorts
 SORT_CROP_MANIFEST = SORT_RUN + "/crops.parquet"
 SORT_CAMTRAP = SORT_RUN + "/camtrap-dp"
+SORT_FRAME_LABELS = SORT_RUN + "/frame_labels.csv"  # per frame: its crops' label set, status, place in final/
 SORT_REVIEWED_DETECTIONS = SORT_RUN + "/detections-reviewed.json"  # MegaDetector format + classifications
 SORT_KNOWN_INDEX = SORT_RUN + "/known-index.npz"  # the reviewed photos' index (zsc.sorting.known), not an output
 SORT_REVIEW_PAGE = SORT_RUN + "/review.html"

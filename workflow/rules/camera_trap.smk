@@ -58,3 +58,18 @@ rule sort_reviewed_detections:
         min_confidence=lambda wildcards: config["sort"][wildcards.run]["min_confidence"],
     script:
         "../scripts/sort_reviewed_detections.py"
+
+
+# one row per frame: its label (the set of its crops' labels), status, sequence, place in final/
+rule sort_frame_labels:
+    input:
+        frames=rules.sort_frames.output.frames,
+        labels=layout.SORT_LABELS,
+    output:
+        layout.SORT_FRAME_LABELS,
+    log:
+        layout.sort_log("frame_labels"),
+    conda:
+        "../envs/zsc.yaml"
+    script:
+        "../scripts/sort_frame_labels.py"

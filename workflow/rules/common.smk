@@ -368,7 +368,10 @@ def sort_targets():
     reviewed = [run for run in SORT_RUNS if sort_review_csv(run)]
     targets += [layout.fill(layout.SORT_LABELS, run=run) for run in reviewed]
     targets += [
-        layout.fill(layout.SORT_REVIEWED_DETECTIONS, run=run) for run in reviewed if "detections" in config["sort"][run]
+        layout.fill(pattern, run=run)
+        for run in reviewed
+        if "detections" in config["sort"][run]
+        for pattern in (layout.SORT_REVIEWED_DETECTIONS, layout.SORT_FRAME_LABELS)
     ]
     return targets + [
         layout.fill(layout.SORT_CAMTRAP, run=run)

@@ -71,6 +71,20 @@ def read_frames(frames_path: str) -> pd.DataFrame:
     return table
 
 
+def frame_labels_table(frames_path: str, labels_path: str, output_path: str) -> None:
+    """Per frame of the season, once: its status, its label (the set of its crops' labels, ';'-joined),
+    its sequence and where it is in final/ (the apply's placement, ';'-joined)."""
+    from zsc.sorting.frames import frame_labels, frame_plan
+
+    frames = pd.read_csv(frames_path, dtype=str, keep_default_na=False)
+    crops = pd.read_csv(labels_path, dtype=str, keep_default_na=False)
+    table = frames[["image_id", "status", "reason", "camera", "time", "sequence_id"]].copy()
+    table.insert(2, "label", frame_labels(frames, crops[["frame", "label"]]).to_numpy())
+    files = frame_plan(frames, crops[["frame", "label"]]).groupby("image_id")["file"].agg(";".join)
+    table["final"] = table["image_id"].map(files).fillna("")
+    write_table(table, output_path)
+
+
 def write_reviewed_detections(
     frames_path: str, crops_manifest_path: str, labels_path: str, min_confidence: float, output_path: str
 ) -> None:
