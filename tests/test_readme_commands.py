@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -204,3 +205,53 @@ def test_a_sort_only_config_runs_on_a_fresh_clone_and_targets_go_before_configfi
     again = typed(clone, "snakemake --cores all sort_all --configfile my.yaml")
     assert again.returncode == 0, again.stderr[-3000:]
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_the_weekly_loop_as_typed_keeps_week_one_and_sorts_only_the_new_photos(tmp_path, numba_cache):
+    """README, *Next week's card*: the run names its review CSV as `known`; week 1 sorted, reviewed,
+    applied; week 2 copied in and the same command typed again."""
+    from zsc.data.demo import generate
+
+    clone = fresh_clone(tmp_path / "clone")
+    generated = tmp_path / "generated"
+    generate(generated, n_species=3, per_species=10, seed=4, size=96)
+    photos = {folder.name: sorted(folder.glob("*.jpg")) for folder in sorted(generated.iterdir())}
+    inbox = tmp_path / "season-2026"
+    inbox.mkdir()
+    truth = {}
+    for species, files in photos.items():
+        for number, photo in enumerate(files[:8]):
+            shutil.copy(photo, inbox / f"{species[:2]}{number:02d}.jpg")
+            truth[f"{species[:2]}{number:02d}.jpg"] = species
+    config = yaml.safe_load((clone / "config/sort-only.yaml").read_text())
+    config["sort"] = {
+        "season": {
+            "root": str(inbox),
+            "setting": {"model": "efficientnet_lite0", "reducer": "tsne", "clusterer": "ward"},
+            "k": 3,
+            "known": "reviews/season.csv",
+        }
+    }
+    (clone / "season.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    command = "snakemake --cores all sort_all --configfile season.yaml"
+    first = typed(clone, command)
+    assert first.returncode == 0, first.stderr[-3000:]
+    (clone / "reviews").mkdir()
+    pd.DataFrame({"image_id": list(truth), "label": list(truth.values())}).to_csv(
+        clone / "reviews/season.csv", index=False
+    )
+    applied = typed(clone, command)
+    assert applied.returncode == 0, applied.stderr[-3000:]
+    final = clone / "results/sort/season/final"
+    week1 = {p.name: os.readlink(p) for p in final.glob("*/*.jpg")}
+    assert len(week1) == 24
+    for species, files in photos.items():  # next week's card
+        for number, photo in enumerate(files[8:], 8):
+            shutil.copy(photo, inbox / f"{species[:2]}{number:02d}.jpg")
+    week2 = typed(clone, command)
+    assert week2.returncode == 0, week2.stderr[-3000:]
+    assert "week: 30 photos; 24 reviewed" in week2.stderr
+    assignments = pd.read_csv(clone / "results/sort/season/assignments.csv", keep_default_na=False)
+    assert (assignments.set_index("image_id").loc[list(truth), "status"] == "known").all()
+    assert set(assignments.loc[~assignments["image_id"].isin(list(truth)), "status"]) <= {"assigned", "new"}
+    assert {p.name: os.readlink(p) for p in final.glob("*/*.jpg") if p.name in week1} == week1
