@@ -21,10 +21,8 @@ from zsc.data.images import open_rgb
 from zsc.io import atomic_path, content_hash
 
 STATUS_FOLDERS = {"blank": "blank", "person": "person", "vehicle": "vehicle"}  # final/<folder>/ without review
-NOT_SORTED = ("failure", "unlisted")  # frames the detector did not judge: final/_unreviewed/, with the reason
 CROP_LONG_SIDE = 512  # px: enough for any backbone's input, small beside the frames
 CROP_PAD = 0.1
-DEFAULT_MIN_CONFIDENCE = 0.2
 
 
 def crop_id(frame: str, detection: int) -> str:
@@ -32,7 +30,9 @@ def crop_id(frame: str, detection: int) -> str:
     return f"{frame}~d{detection}.jpg"
 
 
-def frame_statuses(frames: pd.DataFrame, detections: Detections, min_confidence: float) -> pd.DataFrame:
+def frame_statuses(
+    frames: pd.DataFrame, detections: Detections, min_confidence: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per frame of the inbox (``frames``: image_id, width, height): status, reason, animals, and the
     animal boxes to crop (a second frame: frame, detection, confidence, x, y, width, height)."""
     sizes = frames.rename(columns={"image_id": "frame"})[["frame", "width", "height"]]
@@ -62,6 +62,8 @@ def write_crops(root: Path | str, animals: pd.DataFrame, crops_dir: Path | str) 
     """The crops of ``animals`` as JPEGs under ``crops_dir``; return their manifest (image_id = the
     crop's path there, frame, detection, confidence, the normalised box, width, height, format,
     size_bytes, content_hash). A crop already there with its frame unchanged is not written again."""
+    from PIL import Image
+
     root, crops_dir = Path(root), Path(crops_dir)
     rows = []
     for frame, group in animals.groupby("frame", sort=True):
@@ -78,10 +80,8 @@ def write_crops(root: Path | str, animals: pd.DataFrame, crops_dir: Path | str) 
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with atomic_path(target) as partial:
                     crop.save(partial, format="JPEG", quality=90)
-            with open(target, "rb") as handle:
-                from PIL import Image
-
-                width, height = Image.open(handle).size
+            with Image.open(target) as saved:
+                width, height = saved.size
             rows.append(
                 {
                     "image_id": name,
