@@ -535,6 +535,7 @@ def test_p15_aggregate_when_every_cell_failed_writes_its_tables(tmp_path):
         "label_free",
         "leaderboard",
         "leaderboard_models",
+        "pairwise",
         "outliers",
         "per_species",
         "rejects",

@@ -294,7 +294,10 @@ def test_per_split_grid_end_to_end_on_a_nested_dataset(tmp_path, numba_cache):
         cells = metrics[(metrics["reducer"] == row.reducer) & (metrics["clusterer"] == row.clusterer)]
         by_hand = cells.groupby("split")["v_measure_retained"].mean().mean()
         assert row.split_balanced_v_mean == pytest.approx(by_hand, abs=1e-12)
-    print(settings.to_string())
+    assert {"diff_to_best", "p_vs_best", "tied_with_best", "n_paired"} <= set(settings.columns)
+    assert settings["tied_with_best"].all()  # 2 seeds: no difference can be significant (smallest p = 0.5)
+    pairs = pd.read_csv(results / "pairwise.csv")
+    assert len(pairs) == len(settings) * (len(settings) - 1) // 2 and (pairs["n_paired"] == 2).all()
     assert (results / "leaderboard_models.csv").is_file()
 
 

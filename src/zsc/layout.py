@@ -38,6 +38,7 @@ TABLES = {
         "label_free": "label_free_selection.csv",
         "leaderboard": "leaderboard.csv",
         "leaderboard_models": "leaderboard_models.csv",
+        "pairwise": "pairwise.csv",  # the top settings compared pair by pair on shared seeds
         "outliers": "outliers.csv",
         "rejects": "rejects.csv",
     }.items()

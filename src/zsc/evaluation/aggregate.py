@@ -83,21 +83,41 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
 LEADER_SETTING = ["model", "reducer", "clusterer", "sampling"]
 
 
+def scored_cells(metrics: pd.DataFrame) -> pd.DataFrame:
+    scored = metrics[metrics["status"] == "ok"] if "status" in metrics else metrics
+    if RANK_BY not in scored:  # every cell failed: no score at all, still one row per setting
+        scored = scored.assign(**{RANK_BY: np.nan})
+    return scored
+
+
+def seed_scores(scored: pd.DataFrame) -> pd.Series:
+    """Each setting's score per seed: the mean over splits of that seed's V-measure (retained)."""
+    return (
+        scored.groupby(LEADER_SETTING + ["seed", "split"])[RANK_BY].mean().unstack("split").mean(axis=1, skipna=False)
+    )
+
+
+def pairwise_table(metrics: pd.DataFrame, settings: pd.DataFrame) -> pd.DataFrame:
+    """The top settings of ``settings`` (the leaderboard) compared pair by pair (zsc.evaluation.paired)."""
+    from zsc.evaluation.paired import pairwise
+
+    return pairwise(seed_scores(scored_cells(metrics)).dropna(), settings, LEADER_SETTING)
+
+
 def leaderboard(metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The reference study's tables: (settings ranked by split-balanced V, models ranked by their mean).
 
     ``split_balanced_v_mean`` = the mean over splits of each split's mean V-measure (retained) over
     seeds, e.g. (mean over Aves runs + mean over Mammalia runs) / 2; an unsplit dataset has one split,
     so it is the plain mean. ``ci95`` is over seeds, of each seed's mean over splits. A setting with a
-    split that has no score at all has no split-balanced score.
+    split that has no score at all has no split-balanced score. ``diff_to_best``, ``p_vs_best`` and
+    ``tied_with_best``: each setting against rank 1 on the seeds they share (zsc.evaluation.paired).
     """
-    scored = metrics[metrics["status"] == "ok"] if "status" in metrics else metrics
-    if RANK_BY not in scored:  # every cell failed: no score at all, still one row per setting
-        scored = scored.assign(**{RANK_BY: np.nan})
+    from zsc.evaluation.paired import compare_with_best
+
+    scored = scored_cells(metrics)
     per_split = scored.groupby(LEADER_SETTING + ["split"])[RANK_BY].mean().unstack("split")
-    per_seed = (
-        scored.groupby(LEADER_SETTING + ["seed", "split"])[RANK_BY].mean().unstack("split").mean(axis=1, skipna=False)
-    )
+    per_seed = seed_scores(scored)
     by_seed = per_seed.groupby(level=LEADER_SETTING)
     table = pd.DataFrame(
         {
@@ -115,6 +135,10 @@ def leaderboard(metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         ignore_index=True,
     )
     table.insert(0, "rank", np.arange(1, len(table) + 1))
+    paired = compare_with_best(per_seed.dropna(), table, LEADER_SETTING)
+    table = pd.concat(
+        [table, paired[["diff_to_best", "n_paired", "p_vs_best_raw", "p_vs_best", "tied_with_best"]]], axis=1
+    )
     models = (
         table.groupby("model")["split_balanced_v_mean"]
         .agg(["mean", "count"])

@@ -16,6 +16,7 @@ def aggregate(cell_paths: list[str], reject_paths: list[str], labels_by_cell: di
         label_free_selection,
         leaderboard,
         load_cells,
+        pairwise_table,
         split_costs,
         summarise,
     )
@@ -38,6 +39,7 @@ def aggregate(cell_paths: list[str], reject_paths: list[str], labels_by_cell: di
     settings, models = leaderboard(metrics)
     write_table(settings, tables["leaderboard"])
     write_table(models, tables["leaderboard_models"])
+    write_table(pairwise_table(metrics, settings), tables["pairwise"])
     write_table(collect_outliers(metrics, labels_by_cell), tables["outliers"])
     write_table(per_species, tables["per_species"])
     write_table(collect_rejects(reject_paths), tables["rejects"])
