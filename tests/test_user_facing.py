@@ -95,3 +95,58 @@ def test_snakemake_marker_files_are_not_rejects(tmp_path):
     manifest, rejects = scan_folder(tmp_path, Layout())
     assert len(manifest) == 4
     assert rejects["image_id"].tolist() == [".DS_Store"]  # a user's OS file is still reported
+
+
+def test_heatmap_opens_on_the_main_grid_says_not_run_from_no_score_and_shows_the_seeds_spread():
+    summary = _summary()
+    summary["v_measure_retained_std"] = 0.03
+    summary.loc[summary.index[1], "v_measure_retained_mean"] = np.nan  # ran, no score
+    fig = plots.draw_heatmap(summary)
+    panels = [ax for ax in fig.axes if ax.get_title().startswith("sampling")]
+    assert panels[0].get_title() == "sampling: even30"  # the main grid first, not 'all' by name
+    cell_texts = [t.get_text() for t in panels[0].texts]
+    assert "no score" in cell_texts and any("±0.03" in t for t in cell_texts)
+    key = fig._suptitle.get_text()
+    assert "not run" in key and "no score" in key and "standard deviation" in key
+    # a longtail panel has only the efficientnet_lite0 / tsne row: nothing else is drawn as "no score" there
+    assert all(t.get_text() != "no score" for ax in panels[1:] for t in ax.texts)
+
+
+def test_per_species_bars_keep_the_legend_off_the_bars_and_label_both_axes(tmp_path):
+    per_species = pd.DataFrame(
+        {
+            "model": "m",
+            "label": [f"sp{i}" for i in range(8)],
+            "dominant_share": np.linspace(0.1, 1, 8),
+            "dominant_purity": 0.9,
+        }
+    )
+    fig = plots.draw_per_species_bars(per_species, {"model": "m"})
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert not ax.get_legend().get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+    assert ax.get_xlabel() and ax.get_ylabel() and len(ax.get_yticklabels()) == 8
+    plots.per_species_bars(per_species, {"model": "m"}, tmp_path / "bars.png")
+    assert (tmp_path / "bars.png").stat().st_size > 0
+
+
+def test_scatter_colours_clusters_marks_the_misclustered_and_stays_distinct_for_100_groups(tmp_path):
+    rng = np.random.default_rng(0)
+    points = pd.DataFrame(
+        {"image_id": [f"p{i}" for i in range(300)], "x0": rng.normal(size=300), "x1": rng.normal(size=300)}
+    )
+    points["label"] = [f"sp{i % 100}" for i in range(300)]
+    labels = points[["image_id"]].assign(cluster=[i % 100 for i in range(300)])
+    labels.loc[[0, 1], "cluster"] = [5, 6]  # two photos in a cluster of another species
+    labels.loc[2, "cluster"] = -1
+    assert plots.misclustered(points.merge(labels, on="image_id")).sum() == 2
+    looks = {(tuple(plots.style(i)["color"]), plots.style(i)["marker"]) for i in range(100)}
+    assert len(looks) == 100
+    fig = plots.draw_scatter(points, labels, "t")
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["not its cluster's majority species (2)", "noise (1)"]  # 100 clusters: no per-cluster entries
+    few = plots.draw_scatter(points[:30], labels[:30].assign(cluster=[i % 3 for i in range(30)]), "t")
+    assert [t.get_text() for t in few.axes[0].get_legend().get_texts()][:3] == ["cluster 0", "cluster 1", "cluster 2"]
+    plots.scatter(points, labels, "t", tmp_path / "scatter.png")
+    assert (tmp_path / "scatter.png").stat().st_size > 0

@@ -29,7 +29,7 @@ def draw_heatmap(summary: pd.DataFrame, metric: str = "v_measure_retained_mean")
     """
     if "split" not in summary:
         summary = summary.assign(split="pooled")
-    panels = sorted(summary[["sampling", "split"]].drop_duplicates().itertuples(index=False, name=None))
+    panels = panel_order(summary)
     titles = [f"sampling: {s}" + ("" if split == "pooled" else f", split: {split}") for s, split in panels]
     tables = [
         summary[(summary["sampling"] == s) & (summary["split"] == split)].pivot_table(
@@ -49,25 +49,48 @@ def draw_heatmap(summary: pd.DataFrame, metric: str = "v_measure_retained_mean")
         layout="constrained",
     )
     image = None
-    for ax, title, table in zip(axes[:, 0], titles, tables):
+    for ax, title, table, panel in zip(axes[:, 0], titles, tables, panels):
         values = table.to_numpy(dtype=float)
+        sampling, split = panel
+        present = summary[(summary["sampling"] == sampling) & (summary["split"] == split)]
+        ran_pairs = set(zip(present["model"], present["reducer"], present["clusterer"]))
+        ran = np.array([[(m, r, c) in ran_pairs for c in table.columns] for m, r in table.index])
         image = ax.imshow(values, vmin=0, vmax=1, cmap="viridis", aspect="auto")
         ax.set_xticks(range(table.shape[1]), [plain(c) for c in table.columns], rotation=30, ha="right", fontsize=8)
         ax.set_yticks(range(table.shape[0]), [plain(f"{m} / {r}") for m, r in table.index], fontsize=8)
+        spread = spread_table(summary, panel, table, metric)
         for (i, j), value in np.ndenumerate(values):
             if np.isfinite(value):
-                ax.text(
-                    j,
-                    i,
-                    f"{value:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="black" if value > 0.6 else "white",
-                )
+                text = f"{value:.2f}" + (f"\n±{spread[i, j]:.2f}" if np.isfinite(spread[i, j]) else "")
+                ax.text(j, i, text, ha="center", va="center", fontsize=6, color="black" if value > 0.6 else "white")
+            elif ran[i, j]:
+                ax.text(j, i, "no score", ha="center", va="center", fontsize=6, color="#b00")
         ax.set_title(plain(title), fontsize=9)
     fig.colorbar(image, ax=axes[:, 0].tolist(), label=metric.replace("_", " "), shrink=0.8)
+    fig.suptitle(HEATMAP_KEY, fontsize=7, color="#444")
     return fig
+
+
+HEATMAP_KEY = (
+    "each cell: mean over seeds, ± its standard deviation · blank: not run · no score: fewer than two clusters"
+)
+
+
+def panel_order(summary: pd.DataFrame) -> list[tuple]:
+    """The main grid first (the sampling with the most settings), then the others by name."""
+    sizes = summary.groupby(["sampling", "split"]).size()
+    return sorted(sizes.index, key=lambda panel: (-sizes[panel], panel))
+
+
+def spread_table(summary: pd.DataFrame, panel: tuple, table: pd.DataFrame, metric: str) -> np.ndarray:
+    """The seeds' standard deviation per cell of a panel (NaN where not known)."""
+    column = metric.replace("_mean", "_std")
+    if column not in summary:
+        return np.full(table.shape, np.nan)
+    sampling, split = panel
+    part = summary[(summary["sampling"] == sampling) & (summary["split"] == split)]
+    spread = part.pivot_table(index=["model", "reducer"], columns="clusterer", values=column, dropna=False)
+    return spread.reindex(index=table.index, columns=table.columns).to_numpy(dtype=float)
 
 
 def heatmap(summary: pd.DataFrame, path: Path, metric: str = "v_measure_retained_mean") -> None:
@@ -77,6 +100,12 @@ def heatmap(summary: pd.DataFrame, path: Path, metric: str = "v_measure_retained
 
 
 def per_species_bars(per_species: pd.DataFrame, cell: dict, path: Path) -> None:
+    fig = draw_per_species_bars(per_species, cell)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def draw_per_species_bars(per_species: pd.DataFrame, cell: dict) -> plt.Figure:
     """For one cell: each species' share in its dominant cluster and that cluster's purity."""
     rows = per_species.merge(pd.DataFrame([cell]), on=list(cell)).sort_values("dominant_share")
     fig, ax = plt.subplots(figsize=(7, 0.28 * len(rows) + 1.5))
@@ -85,29 +114,60 @@ def per_species_bars(per_species: pd.DataFrame, cell: dict, path: Path) -> None:
     ax.barh(y + 0.2, rows["dominant_purity"].fillna(0), height=0.4, label="purity of that cluster")
     ax.set_yticks(y, [plain(label) for label in rows["label"]], fontsize=8)
     ax.set_xlim(0, 1)
+    ax.set_xlabel("share (0-1)", fontsize=8)
+    ax.set_ylabel("species", fontsize=8)
     ax.set_title(plain(" / ".join(str(v) for v in cell.values())), fontsize=9)
-    ax.legend(loc="lower right", fontsize=7)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)  # outside: never over a bar
+    return fig
+
+
+MARKERS = "os^Dv"  # with tab20's colours: 100 distinct (colour, marker) pairs
+
+
+def style(index: int) -> dict:
+    """A distinct look for group ``index``: 20 colours x 5 markers."""
+    return {"color": plt.get_cmap("tab20")(index % 20), "marker": MARKERS[(index // 20) % len(MARKERS)]}
+
+
+def misclustered(frame: pd.DataFrame) -> pd.Series:
+    """Photos whose species is not their cluster's majority species (noise excluded)."""
+    clustered = frame[frame["cluster"] != -1]
+    majority = clustered.groupby("cluster")["label"].agg(lambda labels: labels.value_counts().index[0])
+    return (frame["cluster"] != -1) & (frame["label"] != frame["cluster"].map(majority))
 
 
 def scatter(points: pd.DataFrame, labels: pd.DataFrame, title: str, path: Path) -> None:
-    """2-D reduction coloured by species; clustering noise drawn as black crosses."""
-    frame = points.merge(labels[["image_id", "cluster"]], on="image_id")
-    fig, ax = plt.subplots(figsize=(7, 6))
-    species = sorted(frame["label"].unique())
-    colours = plt.get_cmap("tab20", max(len(species), 1))
-    for index, label in enumerate(species):
-        part = frame[(frame["label"] == label) & (frame["cluster"] != -1)]
-        ax.scatter(part["x0"], part["x1"], s=8, color=colours(index), label=plain(label))
-    noise = frame[frame["cluster"] == -1]
-    ax.scatter(noise["x0"], noise["x1"], s=14, marker="x", color="black", label="noise")
-    ax.set_title(plain(title), fontsize=9)
-    ax.set_xticks([]), ax.set_yticks([])
-    if len(species) <= 20:
-        ax.legend(fontsize=6, markerscale=1.5, loc="best")
+    fig = draw_scatter(points, labels, title)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
+
+
+def draw_scatter(points: pd.DataFrame, labels: pd.DataFrame, title: str) -> plt.Figure:
+    """2-D reduction coloured by cluster (20 colours x 5 markers), photos whose species is not their
+    cluster's majority circled in red, noise as black crosses."""
+    frame = points.merge(labels[["image_id", "cluster"]], on="image_id")
+    fig, ax = plt.subplots(figsize=(7, 6))
+    clusters = sorted(c for c in frame["cluster"].unique() if c != -1)
+    for index, cluster in enumerate(clusters):
+        part = frame[frame["cluster"] == cluster]
+        ax.scatter(part["x0"], part["x1"], s=10, label=f"cluster {cluster}", **style(index))
+    wrong = frame[misclustered(frame)]
+    ax.scatter(wrong["x0"], wrong["x1"], s=60, facecolors="none", edgecolors="red", linewidths=0.8,
+               label=f"not its cluster's majority species ({len(wrong)})")  # fmt: skip
+    noise = frame[frame["cluster"] == -1]
+    ax.scatter(noise["x0"], noise["x1"], s=14, marker="x", color="black", label=f"noise ({len(noise)})")
+    ax.set_title(plain(title), fontsize=9)
+    ax.set_xticks([]), ax.set_yticks([])
+    ax.set_xlabel("reduced axis 1", fontsize=8), ax.set_ylabel("reduced axis 2", fontsize=8)
+    handles, names = ax.get_legend_handles_labels()
+    keep = (
+        [i for i, name in enumerate(names) if not name.startswith("cluster ")]
+        if len(clusters) > 20
+        else range(len(names))
+    )
+    ax.legend([handles[i] for i in keep], [names[i] for i in keep], fontsize=6, markerscale=1.2,
+              loc="upper left", bbox_to_anchor=(1.01, 1.0))  # fmt: skip
+    return fig
 
 
 def notice(text: str, path: Path) -> None:
