@@ -91,3 +91,33 @@ def test_with_two_seeds_nothing_can_be_told_apart():
     settings, _ = leaderboard(rows_for({"a": [0.9, 0.91], "b": [0.5, 0.52]}))
     assert settings["tied_with_best"].all()  # the smallest possible p is 0.5
     assert settings.set_index("model").loc["b", "p_vs_best_raw"] == pytest.approx(0.5)
+
+
+def test_mean_ranks_and_the_critical_difference_follow_demsar():
+    from zsc.evaluation.paired import cliques, mean_ranks
+
+    blocks = pd.DataFrame({"a": [0.9] * 10, "b": [0.8] * 10, "c": [0.79] * 5 + [0.81] * 5, "d": [0.1] * 10})
+    ranks, n, cd = mean_ranks(blocks)
+    assert n == 10 and list(ranks.index) == ["a", "b", "c", "d"]
+    assert ranks["a"] == 1.0 and ranks["b"] == pytest.approx(2.5) and ranks["c"] == pytest.approx(2.5)
+    assert cd == pytest.approx(2.569 * np.sqrt(4 * 5 / 60))  # q(0.05, k=4) * sqrt(k(k+1) / 6N)
+    runs = cliques(ranks, cd)
+    assert runs == [(1, 2)]  # b and c tie (0 apart); a and d are 1.5 from them, beyond the CD of 1.48
+    with_gap, _, _ = mean_ranks(blocks.assign(e=np.nan))  # a setting with no complete block: none counts
+    assert with_gap.empty
+
+
+def test_the_critical_difference_figure_names_every_setting_and_draws_its_bars():
+    from zsc.evaluation.paired import cliques, mean_ranks
+    from zsc.report import plots
+
+    blocks = pd.DataFrame({f"model{i}/tsne/ward/even": np.linspace(0.9, 0.8, 6) - 0.02 * i for i in range(5)})
+    ranks, n, cd = mean_ranks(blocks)
+    runs = cliques(ranks, cd)
+    fig = plots.draw_critical_difference(ranks, cd, n, runs)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    for name in ranks.index:
+        assert any(t.startswith(name) for t in texts)
+    red = [line for line in fig.axes[0].lines if line.get_color() == "#d33"]
+    assert len(red) == len(runs) >= 1
+    assert "critical difference" in fig.axes[0].get_title()

@@ -101,12 +101,13 @@ def test_tables_for_review_and_model_selection(review_run):
 
 def test_report_figures_and_snakemake_report(review_run):
     plots = review_run / "results/tiny/plots"
-    for name in ("heatmap.png", "per_species.png", "scatter_best.png"):
+    for name in ("heatmap.png", "per_species.png", "scatter_best.png", "critical_difference.png"):
         assert (plots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     config_path = review_run / "config.yaml"
     run_snakemake(review_run, config_path, "--report", str(review_run / "report.html"))
     report = (review_run / "report.html").read_text(errors="replace")
     assert "heatmap.png" in report and "Mean V-measure" in report
+    assert "critical_difference.png" in report and "Nemenyi" in report
 
 
 def test_sort_run_writes_folders_and_review_list_without_labels(review_run):

@@ -51,6 +51,7 @@ PLOTS = {
         "heatmap": "heatmap.png",
         "per_species": "per_species.png",
         "scatter": "scatter_best.png",
+        "critical_difference": "critical_difference.png",
     }.items()
 }
 LOGS = DATASET + "/logs"

@@ -24,6 +24,11 @@ rule plots:
             caption="../report/scatter.rst",
             category="{dataset}",
         ),
+        critical_difference=report(
+            layout.PLOTS["critical_difference"],
+            caption="../report/critical_difference.rst",
+            category="{dataset}",
+        ),
     log:
         layout.log("plots"),
     conda:

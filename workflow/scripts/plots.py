@@ -11,4 +11,5 @@ with logged(snakemake.log[0]):
         heatmap_path=snakemake.output.heatmap,
         per_species_plot_path=snakemake.output.per_species,
         scatter_path=snakemake.output.scatter,
+        critical_difference_path=snakemake.output.critical_difference,
     )

@@ -97,6 +97,15 @@ def seed_scores(scored: pd.DataFrame) -> pd.Series:
     )
 
 
+def rank_blocks(metrics: pd.DataFrame, settings: pd.DataFrame, top: int) -> pd.DataFrame:
+    """V-measure (retained) of the ``top`` best settings per block (seed x split): one column per setting."""
+    scored = scored_cells(metrics)
+    names = ["/".join(map(str, row)) for row in settings[LEADER_SETTING].head(top).itertuples(index=False)]
+    scored = scored.assign(setting=["/".join(map(str, row)) for row in scored[LEADER_SETTING].itertuples(index=False)])
+    scored = scored[scored["setting"].isin(names)]
+    return scored.pivot_table(index=["seed", "split"], columns="setting", values=RANK_BY).reindex(columns=names)
+
+
 def pairwise_table(metrics: pd.DataFrame, settings: pd.DataFrame) -> pd.DataFrame:
     """The top settings of ``settings`` (the leaderboard) compared pair by pair (zsc.evaluation.paired)."""
     from zsc.evaluation.paired import pairwise

@@ -107,3 +107,34 @@ def pairwise(per_seed: pd.Series, settings: pd.DataFrame, keys: list[str], top: 
     table["p_holm"] = holm(table["p"].to_numpy()) if len(table) else []
     table["significant"] = table["p_holm"] < ALPHA
     return table
+
+
+# Nemenyi's critical values q(0.05) for k settings (Demsar 2006, table 5a: studentized range / sqrt 2)
+NEMENYI_Q05 = {2: 1.960, 3: 2.343, 4: 2.569, 5: 2.728, 6: 2.850, 7: 2.949, 8: 3.031, 9: 3.102, 10: 3.164}
+CD_TOP = 10  # settings on the critical-difference figure
+
+
+def mean_ranks(blocks: pd.DataFrame) -> tuple[pd.Series, int, float]:
+    """(each setting's mean rank over the blocks, rank 1 = best; the number of blocks; Nemenyi's
+    critical difference at 0.05). ``blocks``: one row per block (a seed x split), one column per
+    setting; only blocks where every setting has a score count."""
+    complete = blocks.dropna()
+    k, n = complete.shape[1], len(complete)
+    if k < 2 or n == 0:
+        return pd.Series(dtype=float), n, float("nan")
+    ranks = complete.rank(axis=1, ascending=False).mean()
+    return ranks.sort_values(), n, NEMENYI_Q05[min(k, max(NEMENYI_Q05))] * np.sqrt(k * (k + 1) / (6 * n))
+
+
+def cliques(ranks: pd.Series, cd: float) -> list[tuple[int, int]]:
+    """Maximal runs (first, last position in rank order) of settings whose mean ranks differ by less
+    than ``cd``: the groups a critical-difference figure joins with a bar."""
+    values = ranks.to_numpy()
+    runs = []
+    for start in range(len(values)):
+        end = start
+        while end + 1 < len(values) and values[end + 1] - values[start] < cd:
+            end += 1
+        if end > start and not any(a <= start and end <= b for a, b in runs):
+            runs.append((start, end))
+    return runs

@@ -170,6 +170,48 @@ def draw_scatter(points: pd.DataFrame, labels: pd.DataFrame, title: str) -> plt.
     return fig
 
 
+def draw_critical_difference(ranks: pd.Series, cd: float, n_blocks: int, runs: list[tuple[int, int]]) -> plt.Figure:
+    """Demsar's critical-difference diagram: mean ranks (1 = best) on an axis, settings whose ranks differ by
+    less than the critical difference joined by a bar."""
+    k = len(ranks)
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.28 * k), layout="constrained")
+    ax.set_xlim(0.5, k + 0.5)
+    ax.set_ylim(-(k + 1), 1.5)
+    ax.hlines(0, 1, k, color="black", linewidth=1)
+    for r in range(1, k + 1):
+        ax.vlines(r, -0.1, 0.1, color="black", linewidth=1)
+        ax.text(r, 0.35, str(r), ha="center", fontsize=8)
+    for position, (name, rank) in enumerate(ranks.items()):
+        y = -(position + 1)
+        ax.plot([rank, rank], [0, y], color="#555", linewidth=0.7)
+        ax.plot(rank, 0, "o", color="black", markersize=3)
+        ax.text(k + 0.45, y, f"{plain(name)}  ({rank:.2f})", ha="left", va="center", fontsize=7)
+        ax.plot([rank, k + 0.4], [y, y], color="#555", linewidth=0.7)
+    for number, (first, last) in enumerate(runs):
+        y = 0.9 + 0.18 * number
+        ax.plot(
+            [ranks.iloc[first] - 0.05, ranks.iloc[last] + 0.05],
+            [y, y],
+            color="#d33",
+            linewidth=3,
+            solid_capstyle="butt",
+        )
+    ax.set_ylim(-(k + 1), 1.2 + 0.18 * max(len(runs), 1))
+    ax.axis("off")
+    ax.set_title(
+        f"mean rank over {n_blocks} seed x split blocks (1 = best); red bars join settings within the critical "
+        f"difference {cd:.2f} (Nemenyi, 0.05)",
+        fontsize=8,
+    )
+    return fig
+
+
+def critical_difference(ranks: pd.Series, cd: float, n_blocks: int, runs, path: Path) -> None:
+    fig = draw_critical_difference(ranks, cd, n_blocks, runs)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
 def notice(text: str, path: Path) -> None:
     """A figure that says why there is nothing to draw (e.g. every cell failed), instead of no file."""
     fig, ax = plt.subplots(figsize=(6, 1.5))
