@@ -73,6 +73,16 @@ def numba_cache(tmp_path_factory) -> Path:
     return path
 
 
+# the packaged pretrained efficientnet_lite0 at a small input: real weights for the sort-path tests
+PACKAGED_EFFNET = {
+    "backend": "timm",
+    "id": "tf_efficientnet_lite0",
+    "weights": "package:efficientnet_lite0",
+    "img_size": 96,
+    "batch_size": 16,
+}
+
+
 def tiny_config(**overrides) -> dict:
     """A fast plumbing grid: 4 demo species, random weights, every reducer and clusterer."""
     config = {

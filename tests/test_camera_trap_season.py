@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import run_snakemake, write_config
+from conftest import PACKAGED_EFFNET, run_snakemake, write_config
 
 pytestmark = pytest.mark.slow
 FRAME = (480, 360)
@@ -137,15 +137,7 @@ def save_frame(path: Path, image: Image.Image, when: datetime | None) -> None:
 
 def season_config(tmp_path: Path, season: dict, detections: str) -> dict:
     return {
-        "models": {
-            "effnet": {
-                "backend": "timm",
-                "id": "tf_efficientnet_lite0",
-                "weights": "package:efficientnet_lite0",
-                "img_size": 96,
-                "batch_size": 16,
-            }
-        },
+        "models": {"effnet": PACKAGED_EFFNET},
         "reducers": {"pca": {"method": "pca", "n_components": 2}},
         "clusterers": {"ward": {"method": "ward"}},
         "sort": {

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import run_snakemake, write_config
+from conftest import PACKAGED_EFFNET, run_snakemake, write_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -117,15 +117,7 @@ def season_config(root: Path, known: bool) -> dict:
     if known:
         run["known"] = "reviews/season.csv"
     return {
-        "models": {
-            "effnet": {
-                "backend": "timm",
-                "id": "tf_efficientnet_lite0",
-                "weights": "package:efficientnet_lite0",
-                "img_size": 96,
-                "batch_size": 16,
-            }
-        },
+        "models": {"effnet": PACKAGED_EFFNET},
         "reducers": {"pca": {"method": "pca", "n_components": 2}},
         "clusterers": {"ward": {"method": "ward"}},
         "sort": {"season": run},
