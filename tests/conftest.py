@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -50,6 +51,13 @@ def run_snakemake(
             f"snakemake failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}"
         )
     return result
+
+
+def page_data(run_dir: Path) -> dict:
+    """The data a sort run's review.html carries inline."""
+    text = (run_dir / "review.html").read_text()
+    start = text.index("id=zsc-data>") + len("id=zsc-data>")
+    return json.loads(text[start : text.index("</script>", start)].replace("<\\/", "</"))
 
 
 def job_counts(dry_run_output: str) -> dict[str, int]:

@@ -5,7 +5,6 @@ conventional path without a config edit. The season-sized page (100,000 entries)
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import run_snakemake, tiny_config, write_config
+from conftest import page_data, run_snakemake, tiny_config, write_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -47,12 +46,6 @@ def sorted_run(tmp_path_factory, numba_cache):
     workdir = tmp_path_factory.mktemp("review_page")
     run_snakemake(workdir, write_config(workdir, sort_only_config()))
     return workdir
-
-
-def page_data(run_dir: Path) -> dict:
-    text = (run_dir / "review.html").read_text()
-    start = text.index("id=zsc-data>") + len("id=zsc-data>")
-    return json.loads(text[start : text.index("</script>", start)].replace("<\\/", "</"))
 
 
 @pytest.fixture()

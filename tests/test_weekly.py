@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import PACKAGED_EFFNET, run_snakemake, write_config
+from conftest import PACKAGED_EFFNET, page_data, run_snakemake, write_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -162,12 +162,6 @@ def read_assignments(run_dir: Path) -> pd.DataFrame:
         keep_default_na=False,
         na_values={column: [""] for column in numbers},
     )
-
-
-def page_data(run_dir: Path) -> dict:
-    text = (run_dir / "review.html").read_text()
-    start = text.index("id=zsc-data>") + len("id=zsc-data>")
-    return json.loads(text[start : text.index("</script>", start)].replace("<\\/", "</"))
 
 
 @pytest.fixture(scope="module")
