@@ -108,6 +108,11 @@ def test_report_figures_and_snakemake_report(review_run):
     report = (review_run / "report.html").read_text(errors="replace")
     assert "heatmap.png" in report and "Mean V-measure" in report
     assert "critical_difference.png" in report and "Nemenyi" in report
+    # the report opens on the results: its front page points at them; the leaderboard and each sort run's map are in it
+    assert "The results come first" in report and "Benchmark results" in report and "Sort runs" in report
+    assert "leaderboard.csv" in report and "tied_with_best" in report
+    assert (review_run / "results/sort/inbox/map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "map.png" in report and "doubtful photos" in report
 
 
 def test_sort_run_writes_folders_and_review_list_without_labels(review_run):

@@ -150,3 +150,37 @@ def test_scatter_colours_clusters_marks_the_misclustered_and_stays_distinct_for_
     assert [t.get_text() for t in few.axes[0].get_legend().get_texts()][:3] == ["cluster 0", "cluster 1", "cluster 2"]
     plots.scatter(points, labels, "t", tmp_path / "scatter.png")
     assert (tmp_path / "scatter.png").stat().st_size > 0
+
+
+def test_sort_map_colours_clusters_circles_the_doubtful_and_counts_what_it_does_not_draw(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 40
+    assignments = pd.DataFrame(
+        {
+            "image_id": [f"IMG_{i}.jpg" for i in range(n)],
+            "cluster": [i % 4 for i in range(n)],
+            "doubtful": [i < 3 for i in range(n)],
+            "map_x": rng.normal(size=n),
+            "map_y": rng.normal(size=n),
+            "status": ["new"] * 30 + ["known"] * 6 + ["assigned"] * 4,
+        }
+    )
+    assignments.loc[30:, "cluster"] = -1
+    fig = plots.draw_sort_map(assignments, "sort run inbox")
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert legend == [
+        "cluster 0",
+        "cluster 1",
+        "cluster 2",
+        "cluster 3",
+        "doubtful: shown first on the review page (3)",
+        "known, not drawn (6)",
+        "assigned, not drawn (4)",
+    ]
+    drawn = sum(len(collection.get_offsets()) for collection in fig.axes[0].collections[:4])
+    assert drawn == 30  # only the clustered photos have a place on the map
+    many = assignments.assign(cluster=range(n), status="new")
+    legend = [text.get_text() for text in plots.draw_sort_map(many, "t").axes[0].get_legend().get_texts()]
+    assert legend == ["doubtful: shown first on the review page (3)"]  # 40 clusters: no per-cluster entries
+    plots.sort_map(assignments.drop(columns="status"), "no weekly columns", tmp_path / "map.png")
+    assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"

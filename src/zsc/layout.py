@@ -78,6 +78,7 @@ SORT_FRAME_LABELS = SORT_RUN + "/frame_labels.csv"  # per frame: its crops' labe
 SORT_REVIEWED_DETECTIONS = SORT_RUN + "/detections-reviewed.json"  # MegaDetector format + classifications
 SORT_KNOWN_INDEX = SORT_RUN + "/known-index.npz"  # the reviewed photos' index (zsc.sorting.known), not an output
 SORT_REVIEW_PAGE = SORT_RUN + "/review.html"
+SORT_MAP = SORT_RUN + "/map.png"  # the run's 2-D map by cluster, doubtful photos circled (in the report)
 SORT_THUMBNAILS = SORT_RUN + "/thumbnails"
 SORT_FINAL = SORT_RUN + "/final"  # shared with the user: not a Snakemake output (see zsc.sorting.placement)
 SORT_LABELS = SORT_RUN + "/labels.csv"

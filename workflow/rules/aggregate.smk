@@ -8,7 +8,16 @@ rule aggregate:
         scan_rejects=layout.SCAN_REJECTS,
         embed_rejects=lambda wildcards: expand(layout.EMBED_REJECTS, dataset=wildcards.dataset, model=MODELS),
     output:
-        **layout.TABLES,
+        **{
+            **layout.TABLES,
+            # the leaderboard opens the report's results, above the figures
+            "leaderboard": report(
+                layout.TABLES["leaderboard"],
+                caption="../report/leaderboard.rst",
+                category="Benchmark results",
+                subcategory="{dataset}",
+            ),
+        },
     log:
         layout.log("aggregate"),
     conda:

@@ -363,7 +363,7 @@ def sort_targets():
     targets = [
         layout.fill(pattern, run=run)
         for run in SORT_RUNS
-        for pattern in (layout.SORT_ASSIGNMENTS, layout.SORT_REVIEW_PAGE)
+        for pattern in (layout.SORT_ASSIGNMENTS, layout.SORT_REVIEW_PAGE, layout.SORT_MAP)
     ]
     reviewed = [run for run in SORT_RUNS if sort_review_csv(run)]
     targets += [layout.fill(layout.SORT_LABELS, run=run) for run in reviewed]

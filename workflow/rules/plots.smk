@@ -12,22 +12,26 @@ rule plots:
         heatmap=report(
             layout.PLOTS["heatmap"],
             caption="../report/heatmap.rst",
-            category="{dataset}",
+            category="Benchmark results",
+            subcategory="{dataset}",
         ),
         per_species=report(
             layout.PLOTS["per_species"],
             caption="../report/per_species.rst",
-            category="{dataset}",
+            category="Benchmark results",
+            subcategory="{dataset}",
         ),
         scatter=report(
             layout.PLOTS["scatter"],
             caption="../report/scatter.rst",
-            category="{dataset}",
+            category="Benchmark results",
+            subcategory="{dataset}",
         ),
         critical_difference=report(
             layout.PLOTS["critical_difference"],
             caption="../report/critical_difference.rst",
-            category="{dataset}",
+            category="Benchmark results",
+            subcategory="{dataset}",
         ),
     log:
         layout.log("plots"),

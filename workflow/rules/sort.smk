@@ -120,6 +120,26 @@ rule sort_review_page:
         "../scripts/sort_review_page.py"
 
 
+# The run's 2-D map (the page's map, as a figure): in `snakemake --report`, under "Sort runs".
+rule sort_map:
+    input:
+        assignments=rules.sort_assign.output.assignments,
+        setting=rules.sort_setting.output[0],
+    output:
+        report(
+            layout.SORT_MAP,
+            caption="../report/sort_map.rst",
+            category="Sort runs",
+            subcategory="{run}",
+        ),
+    log:
+        layout.sort_log("map"),
+    conda:
+        "../envs/zsc.yaml"
+    script:
+        "../scripts/sort_map.py"
+
+
 # A reviewer's exported CSV (sort.<run>.review, or reviews/<run>.csv) becomes named folders; nothing is
 # re-embedded or re-clustered.
 rule sort_apply_review:

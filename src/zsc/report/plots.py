@@ -170,6 +170,41 @@ def draw_scatter(points: pd.DataFrame, labels: pd.DataFrame, title: str) -> plt.
     return fig
 
 
+def sort_map(assignments: pd.DataFrame, title: str, path: Path) -> None:
+    fig = draw_sort_map(assignments, title)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def draw_sort_map(assignments: pd.DataFrame, title: str) -> plt.Figure:
+    """A sort run's 2-D map (its ``map_x``/``map_y``), coloured by cluster, doubtful photos circled.
+
+    Only the photos this run clustered have a place on the map: photos named in an earlier review
+    (``status`` known) or assigned to a reviewed species are counted in the legend, not drawn.
+    """
+    status = assignments["status"] if "status" in assignments else pd.Series("new", index=assignments.index)
+    drawn = assignments[status == "new"]
+    fig, ax = plt.subplots(figsize=(7, 6))
+    clusters = sorted(c for c in drawn["cluster"].unique() if c != -1)
+    for index, cluster in enumerate(clusters):
+        part = drawn[drawn["cluster"] == cluster]
+        ax.scatter(part["map_x"], part["map_y"], s=10, label=f"cluster {cluster}", **style(index))
+    doubtful = drawn[drawn["doubtful"].astype(bool)]
+    ax.scatter(doubtful["map_x"], doubtful["map_y"], s=60, facecolors="none", edgecolors="red", linewidths=0.8,
+               label=f"doubtful: shown first on the review page ({len(doubtful)})")  # fmt: skip
+    away = status.value_counts().drop("new", errors="ignore")
+    for state, count in away.items():  # not on the map: an empty handle, so the legend still counts them
+        ax.scatter([], [], s=0, label=f"{state}, not drawn ({count})")
+    ax.set_title(plain(title), fontsize=9)
+    ax.set_xticks([]), ax.set_yticks([])
+    ax.set_xlabel("map axis 1", fontsize=8), ax.set_ylabel("map axis 2", fontsize=8)
+    handles, names = ax.get_legend_handles_labels()
+    keep = [i for i, name in enumerate(names) if len(clusters) <= 20 or not name.startswith("cluster ")]
+    ax.legend([handles[i] for i in keep], [names[i] for i in keep], fontsize=6, markerscale=1.2,
+              loc="upper left", bbox_to_anchor=(1.01, 1.0))  # fmt: skip
+    return fig
+
+
 def draw_critical_difference(ranks: pd.Series, cd: float, n_blocks: int, runs: list[tuple[int, int]]) -> plt.Figure:
     """Demsar's critical-difference diagram: mean ranks (1 = best) on an axis, settings whose ranks differ by
     less than the critical difference joined by a bar."""

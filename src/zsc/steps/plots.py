@@ -55,3 +55,20 @@ def draw_critical_difference(metrics: pd.DataFrame, path: Path) -> None:
         figures.notice("fewer than two settings with a score on a common seed: no ranks to compare", path)
         return
     figures.critical_difference(ranks, cd, n_blocks, cliques(ranks, cd), path)
+
+
+def sort_map(run: str, assignments_path: str, setting_path: str, map_path: str) -> None:
+    """A sort run's 2-D map coloured by cluster, doubtful photos circled (the report's "Sort runs")."""
+    import json
+
+    from zsc.report import plots as figures
+
+    assignments = pd.read_csv(assignments_path, dtype={"image_id": str}, keep_default_na=False)
+    assignments["doubtful"] = assignments["doubtful"].astype(str).str.lower() == "true"
+    setting = json.loads(Path(setting_path).read_text())
+    clusters = assignments.loc[assignments["cluster"] != -1, "cluster"].nunique()
+    title = (
+        f"sort run {run}: {setting['model']} / {setting['reducer']} / {setting['clusterer_spec']['method']}, "
+        f"{len(assignments)} photos, {clusters} clusters"
+    )
+    figures.sort_map(assignments, title, Path(map_path))
