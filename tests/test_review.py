@@ -113,6 +113,7 @@ def test_report_figures_and_snakemake_report(review_run):
     assert "leaderboard.csv" in report and "tied_with_best" in report
     assert (review_run / "results/sort/inbox/map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "map.png" in report and "doubtful photos" in report
+    assert "System Message" not in report  # the front page's reStructuredText rendered without a warning
 
 
 def test_sort_run_writes_folders_and_review_list_without_labels(review_run):

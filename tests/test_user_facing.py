@@ -184,3 +184,14 @@ def test_sort_map_colours_clusters_circles_the_doubtful_and_counts_what_it_does_
     assert legend == ["doubtful: shown first on the review page (3)"]  # 40 clusters: no per-cluster entries
     plots.sort_map(assignments.drop(columns="status"), "no weekly columns", tmp_path / "map.png")
     assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_every_image_the_readme_shows_is_committed():
+    import re
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (repo / "README.md").read_text())
+    assert len(images) >= 8  # the review page's three screenshots and the demo's five figures
+    missing = [image for image in images if not (repo / image).is_file()]
+    assert not missing, missing
