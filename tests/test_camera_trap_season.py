@@ -287,6 +287,16 @@ def test_on_the_page_a_move_takes_the_whole_burst_along(season_run):
         data = json.loads(page.evaluate("() => document.getElementById('zsc-data').textContent"))
         burst = [i for i, q in enumerate(data["sequence"]) if q == data["sequence"][0]]
         assert len(burst) == 3
+        order = page.evaluate(  # every section's photos as shown
+            "() => Array.from(document.querySelectorAll('section')).map(s => Array.from(s.querySelectorAll('.grid figure')).map(f => +f.dataset.i))"
+        )
+        for shown in order:  # a burst's crops side by side in each section (its core and the rest apart)
+            core = [i for i in shown if data["core"][i]]
+            for part in (core, [i for i in shown if not data["core"][i]]):
+                bursts = [data["sequence"][i] for i in part]
+                for q in set(bursts) - {-1}:
+                    at = [n for n, b in enumerate(bursts) if b == q]
+                    assert at == list(range(at[0], at[-1] + 1)), (q, bursts)
         g = page.evaluate(f"() => document.querySelector('figure[data-i=\"{burst[0]}\"]').closest('section').dataset.g")
         together = [i for i in burst if page.locator(f'section[data-g="{g}"] figure[data-i="{i}"]').count()]
         page.locator(f'section[data-g="{g}"] figure[data-i="{burst[0]}"]').click()

@@ -102,13 +102,18 @@
   }
 
   // ------------------------------------------------------------------ derived: members, labels, suggestions
+  // A section's photos: its cluster's core first, each part in similarity order; on a camera-trap page a
+  // burst's crops side by side, at the place of its first crop in that order.
   function sortBucket(g) {
-    var home = g.charAt(0) === 'c' ? +g.slice(1) : null;
-    buckets[g].sort(function (a, b) {
-      var ca = home !== null && D.cluster[a] === home && D.core[a] ? 0 : 1;
-      var cb = home !== null && D.cluster[b] === home && D.core[b] ? 0 : 1;
-      return ca - cb || rank[a] - rank[b];
+    var home = g.charAt(0) === 'c' ? +g.slice(1) : null, lead = {};
+    function part(i) { return home !== null && D.cluster[i] === home && D.core[i] ? 0 : 1; }
+    function burstKey(i) { return D.sequence.length && D.sequence[i] >= 0 ? part(i) + ':' + D.sequence[i] : null; }
+    buckets[g].forEach(function (i) {
+      var key = burstKey(i);
+      if (key !== null && !(key in lead && lead[key] <= rank[i])) lead[key] = rank[i];
     });
+    function place(i) { var key = burstKey(i); return key === null ? rank[i] : lead[key]; }
+    buckets[g].sort(function (a, b) { return part(a) - part(b) || place(a) - place(b) || rank[a] - rank[b]; });
   }
   function rebuildBuckets(only) {
     var gs = only || state.order;
