@@ -81,6 +81,52 @@ def test_tsne_auto_uses_scikit_learn_up_to_the_threshold_and_opentsne_above():
     assert resolve_reduction(x, {"method": "tsne", "fft_above": 100}, 0)[1]["implementation"] == "opentsne"
 
 
+def test_up_to_large_n_the_reduction_is_the_reference_float64_path_bit_for_bit():
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    x, _ = blobs(n_per=60)
+    x = x.astype(np.float32)
+    reference = PCA(n_components=2, random_state=0).fit_transform(StandardScaler().fit_transform(x.astype(np.float64)))
+    reduced, used = resolve_reduction(x, {"method": "pca"}, 0)
+    assert np.array_equal(reduced, reference.astype(np.float32))
+    assert "input" not in used and "pre_reduction" not in used  # the reference grid's params stay as they were
+
+
+def test_zscore_in_place_matches_standard_scaler_block_by_block(monkeypatch):
+    from sklearn.preprocessing import StandardScaler
+
+    from zsc.methods import reducers
+
+    monkeypatch.setattr(reducers, "CHUNK_ROWS", 37)  # several blocks on a small matrix
+    x, _ = blobs(n_per=100, dim=20)
+    x[:, 3] = 5.0  # a constant feature keeps scale 1, as in StandardScaler
+    expected = StandardScaler().fit_transform(x.astype(np.float64))
+    inplace = x.astype(np.float32)
+    reducers.zscore_inplace(inplace)
+    assert inplace.dtype == np.float32 and np.abs(inplace - expected).max() < 1e-5
+
+
+def test_above_large_n_the_input_is_one_float32_copy_and_neighbour_reducers_get_a_pca_first(monkeypatch):
+    """LARGE_N lowered to 200 for the test, so that the season path runs on 600 points."""
+    from zsc.methods import reducers
+
+    monkeypatch.setattr(reducers, "LARGE_N", 200)
+    x, truth = blobs(n_per=150, k=4, dim=80)
+    x = x.astype(np.float32)
+    before = x.copy()
+    points, used = resolve_reduction(x, {"method": "tsne"}, 0)
+    assert np.array_equal(x, before)  # the caller's matrix is never changed
+    assert used["input"] == "float32" and used["pre_reduction"] == f"pca{reducers.PRE_PCA_DIMS}"
+    assert points.shape == (600, 2) and v_measure_score(truth, fit_cluster(points, {"method": "ward"}, 4, 0)[0]) > 0.9
+    _, used = resolve_reduction(x, {"method": "umap"}, 0)
+    assert used["pre_reduction"] and used["knn"] == "nndescent"
+    _, used = resolve_reduction(x, {"method": "pca"}, 0)
+    assert used["input"] == "float32" and "pre_reduction" not in used  # PCA is its own pre-reduction
+    # the estimate follows the copies: 8 bytes per value above LARGE_N instead of 20
+    assert reduce_mb({"method": "pca"}, 1_000, 768) - 300 < 8 * 1_000 * 768 / 1e6 + 2_000 * 1_000 / 1e6 + 1e-6
+
+
 def test_dbcv_is_sampled_above_its_cap_and_exact_below():
     rng = np.random.default_rng(0)
     truth = np.repeat(np.arange(3), 400)
@@ -105,7 +151,7 @@ def test_cells_that_cannot_fit_fail_the_dry_run_naming_the_cell_n_estimate_and_a
     assert result.returncode != 0, output[-3000:]
     problems = [line for line in output.splitlines() if line.startswith("  - cell big/")]
     assert problems == [
-        "  - cell big/rand_mnv2/isomap/*/all: isomap on N=100,000 points x 1024 dims needs ~242.3 GB, over the reduce "
+        "  - cell big/rand_mnv2/isomap/*/all: isomap on N=100,000 points x 1024 dims needs ~241.1 GB, over the reduce "
         "job's mem_mb=8000; use isomap with landmarks: 1000 (landmark Isomap)",
         "  - cell big/*/*/ward/all: ward on N=100,000 points needs ~80.2 GB, over the cluster job's mem_mb=8000; use "
         "ward with connectivity: knn (merges along a 10-nearest-neighbour graph)",

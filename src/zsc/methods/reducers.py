@@ -4,6 +4,12 @@ Every reducer z-scores its input first (as the reference toolkit does) and is se
 Defaults follow the reference study: 2 components, t-SNE perplexity min(30, max(5, N//50))
 with PCA initialisation, UMAP and Isomap n_neighbors min(15, max(5, N//100)), UMAP min_dist
 0.1, Kernel PCA rbf. Each reduction records the parameters it resolved.
+
+Above ``LARGE_N`` points (a season, not the reference grid, whose samples are at most 12,000 points
+and keep the reference's exact float64 path) the input is one float32 copy z-scored in place (8
+bytes per value with the job's own input, instead of 20), and the neighbour-based reducers (t-SNE,
+UMAP, Isomap) first get a PCA to ``PRE_PCA_DIMS`` dimensions, as openTSNE advises for large N; the
+reduction records both (``input``, ``pre_reduction``).
 """
 
 from __future__ import annotations
@@ -14,6 +20,11 @@ import numpy as np
 from sklearn.preprocessing import StandardScaler
 
 from zsc.methods.base import Method, Param
+
+LARGE_N = 20_000  # points; above: float32 z-scored in place, PCA first for PRE_PCA_METHODS
+PRE_PCA_DIMS = 50
+PRE_PCA_METHODS = frozenset({"tsne", "umap", "isomap"})
+CHUNK_ROWS = 65_536  # rows per block of the in-place z-scoring: its float64 temporaries stay ~0.4 GB
 
 
 def tsne_perplexity(n: int) -> float:
@@ -108,6 +119,17 @@ def umap_model(x, params, n_neighbors, seed):
 def _umap(x, params, seed):
     n_neighbors = int(params["n_neighbors"] or umap_neighbors(len(x)))
     _require_points(len(x), n_neighbors + 2, "umap (n_neighbors + 2)")
+    if len(x) > LARGE_N:  # exact kNN grows with N^2: UMAP's own approximate search (NN-descent)
+        import umap
+
+        model = umap.UMAP(
+            n_components=params["n_components"],
+            n_neighbors=n_neighbors,
+            min_dist=params["min_dist"],
+            random_state=seed,
+            n_jobs=1,
+        )
+        return model.fit_transform(x), {"n_neighbors": n_neighbors, "knn": "nndescent"}
     model = umap_model(x, params, n_neighbors, seed)
     with warnings.catch_warnings():  # we never call transform(), so the missing search index is fine
         warnings.filterwarnings("ignore", message="precomputed_knn.*not an NNDescent object")
@@ -195,10 +217,12 @@ def reducer(fit, params=None, memory=None) -> Method:
 def peak_mb(
     n: int, d: int, per_point: float = 0.0, quadratic: float = 0.0, landmarks: int = 0, per_landmark_point: float = 0.0
 ) -> float:
-    """A reduce job's peak memory in MB: imports (~300 MB), the input as float32 + float64 + z-scored
-    copies (20 bytes per value), plus the method's own terms in bytes. Coefficients were fitted to
+    """A reduce job's peak memory in MB: imports (~300 MB), the input's copies (up to ``LARGE_N``
+    points float32 + float64 + z-scored: 20 bytes per value; above, float32 + one float32 copy
+    z-scored in place: 8), plus the method's own terms in bytes. Coefficients were fitted to
     measured peaks at 4,000 and 8,000 points (bench/bench.py --only scale checks them at 10k-100k)."""
-    return 300 + (20 * n * d + per_point * n + quadratic * n * n + per_landmark_point * landmarks * n) / 1e6
+    per_value = 20 if n <= LARGE_N else 8
+    return 300 + (per_value * n * d + per_point * n + quadratic * n * n + per_landmark_point * landmarks * n) / 1e6
 
 
 def _landmarks(params) -> int:
@@ -287,14 +311,51 @@ def resolve_reduction(x: np.ndarray, spec: dict, seed: int) -> tuple[np.ndarray,
     if method not in REDUCER_METHODS:
         raise ReducerError(f"unknown reducer method '{method}'; known: {sorted(REDUCER_METHODS)}")
     params = REDUCER_METHODS[method].resolved_params(spec)
-    x = np.asarray(x, dtype=np.float64)
-    if params["standardize"]:
-        x = StandardScaler().fit_transform(x)
+    if len(x) > LARGE_N:
+        x, prepared = season_input(x, params["standardize"], method in PRE_PCA_METHODS, seed)
+    else:  # the reference's path, byte for byte
+        x, prepared = np.asarray(x, dtype=np.float64), {}
+        if params["standardize"]:
+            x = StandardScaler().fit_transform(x)
     reduced, used = REDUCER_METHODS[method].fit(x, params, seed)
     reduced = np.asarray(reduced, dtype=np.float32)
     if not np.isfinite(reduced).all():
         raise ReducerError(f"{method} produced non-finite coordinates")
-    return reduced, {"method": method, **params, **used}
+    return reduced, {"method": method, **params, **prepared, **used}
+
+
+def zscore_inplace(x: np.ndarray, scale: bool = True) -> None:
+    """StandardScaler's z-score (population std, a constant feature left at scale 1) of a float32
+    matrix, in place: the means and variances are summed in float64 block by block."""
+    mean = x.mean(axis=0, dtype=np.float64)
+    squares = np.zeros(x.shape[1])
+    for start in range(0, len(x), CHUNK_ROWS):
+        block = x[start : start + CHUNK_ROWS] - mean
+        squares += np.einsum("ij,ij->j", block, block)
+    std = np.sqrt(squares / len(x))
+    std[std == 0] = 1.0
+    factor = (1.0 / std) if scale else np.ones_like(std)
+    for start in range(0, len(x), CHUNK_ROWS):
+        block = x[start : start + CHUNK_ROWS]
+        block -= mean.astype(np.float32)
+        block *= factor.astype(np.float32)
+
+
+def season_input(x: np.ndarray, standardize: bool, pre_pca: bool, seed: int) -> tuple[np.ndarray, dict]:
+    """A large input as one float32 copy, z-scored (or only centred) in place, then for the
+    neighbour-based reducers its first ``PRE_PCA_DIMS`` principal components (randomized SVD of the
+    centred matrix: no second copy of it)."""
+    x = np.array(x, dtype=np.float32)  # the one copy; the caller's matrix is never changed
+    zscore_inplace(x, scale=standardize)
+    used = {"input": "float32"}
+    if pre_pca and x.shape[1] > PRE_PCA_DIMS:
+        from sklearn.utils.extmath import randomized_svd
+
+        u, s, _ = randomized_svd(x, PRE_PCA_DIMS, random_state=seed)
+        del x
+        x = (u * s).astype(np.float32, copy=False)
+        used["pre_reduction"] = f"pca{PRE_PCA_DIMS}"
+    return x, used
 
 
 def reduce(x: np.ndarray, spec: dict, seed: int) -> np.ndarray:
