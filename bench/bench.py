@@ -53,7 +53,9 @@ def print_table() -> None:
         print("\n| unit clustered | frames | V-measure vs species | V-measure vs camera site |\n|---|---|---|---|")
         for r in camera_rows:
             print(f"| {r['unit']} | {r['frames']} | {r['v_measure_species']:.3f} | {r['v_measure_site']:.3f} |")
-    rows = [r for r in ROWS if "page" not in r and not r.get("weekly") and not r.get("camera_trap")]
+    rows = [
+        r for r in ROWS if "page" not in r and not r.get("weekly") and not r.get("camera_trap") and not r.get("season")
+    ]
     if not rows:
         return
     print("\n| comparison | ours | baseline | ratio | target | met |\n|---|---|---|---|---|---|")
@@ -127,6 +129,21 @@ def bench_camera_trap(quick: bool) -> None:
     print("camera_trap: clustering detector crops against whole frames (5 % animals, 3 camera sites)")
     for result in run_camera_trap_bench(OUT / "review", quick):
         ROWS.append({**result, "camera_trap": True})
+
+
+def bench_season(quick: bool) -> None:
+    """A 1,000,000-frame season stage by stage (bench/season_bench.py): measured rows, the rest
+    extrapolated; every reduce/cluster row against the jobs' 8,000 MB and its memory estimate."""
+    from season_bench import bench_season as run_season_bench
+    from season_bench import print_table as print_season_table
+
+    print("season: scan, assign, review page, reduce and cluster at season sizes (fresh process each)")
+    only = os.environ.get("ZSC_SEASON_STAGES")  # e.g. "reduce": rerun part
+    rows = run_season_bench(OUT / "season", quick, set(only.split(",")) if only else None)
+    print_season_table(rows)
+    for result in rows:
+        ROWS.append({**result, "name": f"season {result['stage']} {result['method']} N={result['n_points']}",
+                     "season": True})  # fmt: skip
 
 
 def print_weekly_table(rows: list[dict]) -> None:
@@ -802,6 +819,7 @@ BENCHES = {
     "review": bench_review,
     "weekly": bench_weekly,
     "camera_trap": bench_camera_trap,
+    "season": bench_season,
 }
 TAKES_QUICK = {
     "embed",
@@ -814,6 +832,7 @@ TAKES_QUICK = {
     "review",
     "weekly",
     "camera_trap",
+    "season",
 }
 
 

@@ -123,8 +123,11 @@ def test_above_large_n_the_input_is_one_float32_copy_and_neighbour_reducers_get_
     assert used["pre_reduction"] and used["knn"] == "nndescent"
     _, used = resolve_reduction(x, {"method": "pca"}, 0)
     assert used["input"] == "float32" and "pre_reduction" not in used  # PCA is its own pre-reduction
-    # the estimate follows the copies: 8 bytes per value above LARGE_N instead of 20
-    assert reduce_mb({"method": "pca"}, 1_000, 768) - 300 < 8 * 1_000 * 768 / 1e6 + 2_000 * 1_000 / 1e6 + 1e-6
+    owned = x.copy()
+    resolve_reduction(owned, {"method": "pca"}, 0, overwrite=True)  # the reduce job's own rows: z-scored in place
+    assert np.abs(owned.mean(axis=0)).max() < 1e-4 and np.abs(owned.std(axis=0) - 1).max() < 1e-4
+    # the estimate follows: 4 bytes per value above LARGE_N (the job's rows, z-scored in place) instead of 20
+    assert reduce_mb({"method": "pca"}, 1_000, 768) == 300 + (4 * 1_000 * 768 + 2_000 * 1_000) / 1e6
 
 
 def test_dbcv_is_sampled_above_its_cap_and_exact_below():
@@ -151,9 +154,29 @@ def test_cells_that_cannot_fit_fail_the_dry_run_naming_the_cell_n_estimate_and_a
     assert result.returncode != 0, output[-3000:]
     problems = [line for line in output.splitlines() if line.startswith("  - cell big/")]
     assert problems == [
-        "  - cell big/rand_mnv2/isomap/*/all: isomap on N=100,000 points x 1024 dims needs ~241.1 GB, over the reduce "
+        "  - cell big/rand_mnv2/isomap/*/all: isomap on N=100,000 points x 1024 dims needs ~240.7 GB, over the reduce "
         "job's mem_mb=8000; use isomap with landmarks: 1000 (landmark Isomap)",
         "  - cell big/*/*/ward/all: ward on N=100,000 points needs ~80.2 GB, over the cluster job's mem_mb=8000; use "
         "ward with connectivity: knn (merges along a 10-nearest-neighbour graph)",
     ], output[-3000:]
     assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
+
+
+def test_the_pages_neighbours_and_nearest_centres_are_the_same_block_by_block(monkeypatch):
+    """The review page's similarity blocks shrink as N grows (memory flat in N): blocks of 16 rows
+    here give what one block gives."""
+    from zsc.sorting import similarity
+
+    x, truth = blobs(n_per=40, k=5, dim=30)
+    whole = similarity.nearest_neighbours(x, chunk=len(x))
+    centres = similarity.nearest_other_centres(x, truth, 3)
+    unit = similarity.unit_rows(x)
+    brute = unit @ unit.T
+    np.fill_diagonal(brute, -np.inf)
+    assert np.array_equal(np.sort(whole[0], axis=1), np.sort(np.argsort(-brute, axis=1)[:, :10], axis=1))
+    monkeypatch.setattr(similarity, "BLOCK_ENTRIES", 16 * len(x))
+    assert similarity.block_rows(len(x)) == 16
+    blocked = similarity.nearest_neighbours(x)
+    assert np.array_equal(blocked[0], whole[0]) and np.array_equal(blocked[1], whole[1])
+    monkeypatch.setattr(similarity, "BLOCK_ENTRIES", 16 * 5)
+    assert np.array_equal(similarity.nearest_other_centres(x, truth, 3), centres)

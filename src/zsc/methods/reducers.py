@@ -218,10 +218,11 @@ def peak_mb(
     n: int, d: int, per_point: float = 0.0, quadratic: float = 0.0, landmarks: int = 0, per_landmark_point: float = 0.0
 ) -> float:
     """A reduce job's peak memory in MB: imports (~300 MB), the input's copies (up to ``LARGE_N``
-    points float32 + float64 + z-scored: 20 bytes per value; above, float32 + one float32 copy
-    z-scored in place: 8), plus the method's own terms in bytes. Coefficients were fitted to
-    measured peaks at 4,000 and 8,000 points (bench/bench.py --only scale checks them at 10k-100k)."""
-    per_value = 20 if n <= LARGE_N else 8
+    points float32 + float64 + z-scored: 20 bytes per value; above, the job's float32 rows z-scored
+    in place: 4), plus the method's own terms in bytes. Coefficients were fitted to measured peaks
+    at 4,000 and 8,000 points (bench/bench.py --only scale checks them at 10k-100k, --only season
+    at 100k-1M)."""
+    per_value = 20 if n <= LARGE_N else 4
     return 300 + (per_value * n * d + per_point * n + quadratic * n * n + per_landmark_point * landmarks * n) / 1e6
 
 
@@ -305,14 +306,17 @@ SCALABLE_REDUCERS = {
 }
 
 
-def resolve_reduction(x: np.ndarray, spec: dict, seed: int) -> tuple[np.ndarray, dict]:
-    """(coordinates, every parameter as used): z-score ``x`` unless ``standardize: false``, then reduce."""
+def resolve_reduction(x: np.ndarray, spec: dict, seed: int, overwrite: bool = False) -> tuple[np.ndarray, dict]:
+    """(coordinates, every parameter as used): z-score ``x`` unless ``standardize: false``, then reduce.
+
+    ``overwrite``: above ``LARGE_N`` points a float32 ``x`` is z-scored in place instead of copied
+    (the reduce job passes its own copy of the sampled rows: 4 bytes per value in all)."""
     method = spec["method"]
     if method not in REDUCER_METHODS:
         raise ReducerError(f"unknown reducer method '{method}'; known: {sorted(REDUCER_METHODS)}")
     params = REDUCER_METHODS[method].resolved_params(spec)
     if len(x) > LARGE_N:
-        x, prepared = season_input(x, params["standardize"], method in PRE_PCA_METHODS, seed)
+        x, prepared = season_input(x, params["standardize"], method in PRE_PCA_METHODS, seed, overwrite)
     else:  # the reference's path, byte for byte
         x, prepared = np.asarray(x, dtype=np.float64), {}
         if params["standardize"]:
@@ -341,11 +345,14 @@ def zscore_inplace(x: np.ndarray, scale: bool = True) -> None:
         block *= factor.astype(np.float32)
 
 
-def season_input(x: np.ndarray, standardize: bool, pre_pca: bool, seed: int) -> tuple[np.ndarray, dict]:
-    """A large input as one float32 copy, z-scored (or only centred) in place, then for the
-    neighbour-based reducers its first ``PRE_PCA_DIMS`` principal components (randomized SVD of the
-    centred matrix: no second copy of it)."""
-    x = np.array(x, dtype=np.float32)  # the one copy; the caller's matrix is never changed
+def season_input(
+    x: np.ndarray, standardize: bool, pre_pca: bool, seed: int, overwrite: bool = False
+) -> tuple[np.ndarray, dict]:
+    """A large input as float32, z-scored (or only centred) in place: in ``x`` itself when
+    ``overwrite`` allows it, else in one copy; then for the neighbour-based reducers its first
+    ``PRE_PCA_DIMS`` principal components (randomized SVD of the centred matrix: no copy of it)."""
+    owned = overwrite and x.dtype == np.float32 and x.flags.c_contiguous and x.flags.writeable
+    x = x if owned else np.array(x, dtype=np.float32)
     zscore_inplace(x, scale=standardize)
     used = {"input": "float32"}
     if pre_pca and x.shape[1] > PRE_PCA_DIMS:

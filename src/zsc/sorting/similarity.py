@@ -37,7 +37,17 @@ def _projected(unit: np.ndarray, dims: int) -> np.ndarray:
     return unit_rows(centred @ vt[:dims].T)
 
 
-def nearest_neighbours(matrix: np.ndarray, k: int = NEIGHBOURS, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+BLOCK_ENTRIES = 16_000_000  # similarities held at a time (64 MB as float32): rows per block = this / N
+
+
+def block_rows(n: int, largest: int = 2048) -> int:
+    """Rows per block of an (rows x n) similarity computation, so that its memory stays flat in n."""
+    return int(max(16, min(largest, BLOCK_ENTRIES // max(n, 1))))
+
+
+def nearest_neighbours(
+    matrix: np.ndarray, k: int = NEIGHBOURS, chunk: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(indices, cosine similarities) of each row's ``k`` nearest other rows, nearest first."""
     unit = unit_rows(matrix)
     n = len(unit)
@@ -46,13 +56,14 @@ def nearest_neighbours(matrix: np.ndarray, k: int = NEIGHBOURS, chunk: int = 204
         return np.zeros((n, 0), np.int64), np.zeros((n, 0), np.float32)
     if n > 20_000 and unit.shape[1] > KNN_DIMS:
         unit = _projected(unit, KNN_DIMS)
+    chunk = chunk or block_rows(n)
     indices = np.empty((n, k), np.int64)
     similarities = np.empty((n, k), np.float32)
     for start in range(0, n, chunk):
         block = unit[start : start + chunk] @ unit.T
         rows = np.arange(len(block))
         block[rows, start + rows] = -np.inf  # never its own neighbour
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        top = np.argpartition(block, n - k, axis=1)[:, n - k :]
         top_sims = np.take_along_axis(block, top, axis=1)
         # nearest first; ties broken by index so the result does not depend on the partition
         order = np.lexsort((top, -top_sims), axis=1)
@@ -171,12 +182,14 @@ def nearest_other_centres(matrix: np.ndarray, clusters: np.ndarray, n: int = 2) 
     if len(ids) == 0:
         return result
     centres = unit_rows(np.stack([unit[clusters == c].mean(axis=0) for c in ids]))
-    similarity = unit @ centres.T
-    similarity[clusters[:, None] == ids[None, :]] = -np.inf
-    ranked = np.argsort(-similarity, axis=1, kind="stable")[:, :n]
-    found = ids[ranked]
-    found[np.take_along_axis(similarity, ranked, axis=1) == -np.inf] = -1
-    result[:, : found.shape[1]] = found
+    step = block_rows(len(ids), largest=65_536)
+    for start in range(0, len(unit), step):  # block by block: photos x clusters never held whole
+        similarity = unit[start : start + step] @ centres.T
+        similarity[clusters[start : start + step, None] == ids[None, :]] = -np.inf
+        ranked = np.argsort(-similarity, axis=1, kind="stable")[:, :n]
+        found = ids[ranked]
+        found[np.take_along_axis(similarity, ranked, axis=1) == -np.inf] = -1
+        result[start : start + step, : found.shape[1]] = found
     return result
 
 

@@ -23,7 +23,7 @@ def reduce(embeddings_path: str, sample_path: str, spec: dict, seed: int, points
     started = time.perf_counter()
     info = {"n_points": int(len(frame)), "n_missing_embedding": len(missing), "missing_embedding": missing[:50]}
     try:
-        reduced, used = resolve_reduction(matrix, spec, seed)
+        reduced, used = resolve_reduction(matrix, spec, seed, overwrite=True)  # matrix: this job's own rows
         info.update(status(True), params=used)
     except (ReducerError, ValueError, np.linalg.LinAlgError) as error:
         reduced = np.zeros((0, spec.get("n_components", 2)), dtype=np.float32)

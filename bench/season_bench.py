@@ -1,0 +1,307 @@
+"""`bench.py --only season`: the stages of a 1,000,000-frame season, each measured at its own size.
+
+Each measurement runs in a fresh process (`season_bench.py STAGE METHOD N OUT`, one JSON line on
+stdout; its peak = the process's maximum RSS, imports and the generated input included) so that one
+stage's memory is not another's:
+
+- scan: hash + decode-validate of generated 4,000 x 3,000 JPEGs (`zsc.data.scan.scan_folder`) with 1
+  and 2 workers (the scan job's threads);
+- assign: a week of N new photos against a reviewed index of N / 5 photos (`zsc.sorting.known`),
+  768-d;
+- page: the review page's data (neighbours, similarity order, sub-groups, nearest centres) and HTML
+  for N photos in N / 100 clusters (`zsc.sorting.review`), 768-d; thumbnails apart (a decode each);
+- reduce: every sort-path reducer on N x 768 species-like embeddings (`zsc.methods.reducers`);
+- cluster: every sort-path clusterer on N 2-D points (60 species-like blobs: the reductions'
+  output has this shape; not a t-SNE run, which would cost as much as the reduce row).
+
+A row whose memory estimate (`zsc.methods.memory`) exceeds the jobs' 8,000 MB is refused before it
+starts, as the workflow does; a row past its time limit is `failed` (timeout). The 1,000,000 rows
+that are not run are extrapolated from the growth between the two largest measured sizes
+(`measured: false`).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+LIMIT_MB = 8000  # the reduce and cluster jobs' mem_mb (workflow/rules/common.smk)
+DIM, N_SPECIES, LATENT = 768, 60, 64
+BLOCK = 50_000  # rows generated at a time: the generator's float64 temporaries stay small
+REDUCERS = {
+    "pca": {"method": "pca"},
+    "tsne": {"method": "tsne"},
+    "umap": {"method": "umap"},
+    "isomap_landmarks": {"method": "isomap", "landmarks": 1000},
+    "kernel_pca_nystroem": {"method": "kernel_pca", "landmarks": 1000},
+}
+CLUSTERERS = {
+    "hdbscan": {"method": "hdbscan", "min_cluster_size": 100, "min_samples": 30},
+    "dbscan": {"method": "dbscan"},
+    "gmm": {"method": "gmm"},
+    "kmeans": {"method": "kmeans"},
+    "ward_knn": {"method": "ward", "connectivity": "knn"},
+    "ward": {"method": "ward"},
+}
+
+
+def species_labels(n: int, rng) -> np.ndarray:
+    weights = 1.0 / np.arange(1, N_SPECIES + 1) ** 0.8  # long-tailed species sizes
+    return rng.choice(N_SPECIES, size=n, p=weights / weights.sum())
+
+
+def species_like(n: int, dim: int = DIM, seed: int = 0) -> np.ndarray:
+    """N x dim float32 embeddings: each species a Gaussian around its centre in a 64-d subspace, plus
+    isotropic noise; generated block by block (the matrix itself is the only large allocation)."""
+    rng = np.random.default_rng(seed)
+    labels = species_labels(n, rng)
+    centres = rng.normal(scale=3.0, size=(N_SPECIES, LATENT))
+    basis = np.linalg.qr(rng.normal(size=(dim, LATENT)))[0].T
+    x = np.empty((n, dim), np.float32)
+    for start in range(0, n, BLOCK):
+        part = labels[start : start + BLOCK]
+        latent = centres[part] + rng.normal(size=(len(part), LATENT))
+        x[start : start + len(part)] = latent @ basis * 4.0 + rng.normal(scale=0.5, size=(len(part), dim))
+    return x
+
+
+def blobs_2d(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    labels = species_labels(n, rng)
+    return (rng.uniform(-60, 60, size=(N_SPECIES, 2))[labels] + rng.normal(scale=2.0, size=(n, 2))).astype(np.float32)
+
+
+def write_jpegs(folder: Path, count: int, size=(4000, 3000)) -> None:
+    """Camera-sized JPEGs (~2-3 MB each: textured, not flat), written once."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        path = folder / f"IMG_{i:05d}.JPG"
+        if path.exists():
+            continue
+        rng = np.random.default_rng(i)  # each photo its own: never two alike, whatever was written before
+        small = rng.integers(0, 255, size=(size[1] // 8, size[0] // 8, 3), dtype=np.uint8)
+        image = Image.fromarray(small).resize(size, Image.BILINEAR)
+        noise = Image.fromarray(rng.integers(0, 40, size=(size[1], size[0], 3), dtype=np.uint8))
+        Image.blend(image, noise, 0.15).save(path, quality=90)
+
+
+# ------------------------------------------------------------------ one measurement (a child process)
+def measure_scan(workers: int, n: int, out: Path) -> dict:
+    from zsc.data.scan import Layout, scan_folder
+
+    folder = out / "jpegs"
+    write_jpegs(folder, n)
+    megabytes = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
+    started = time.perf_counter()
+    manifest, rejects = scan_folder(folder, Layout(label_level=None, group_level=None), workers=workers)
+    seconds = time.perf_counter() - started
+    assert len(manifest) == n and rejects.empty, (len(manifest), rejects)
+    return {"seconds": seconds, "photos_per_s": n / seconds, "mb_per_photo": megabytes / n}
+
+
+def measure_assign(_: str, n: int, out: Path) -> dict:
+    from zsc.sorting.known import assign_to_known, build_index
+
+    reviewed = n // 5
+    x = species_like(n + reviewed)
+    labels = species_labels(n + reviewed, np.random.default_rng(0))[:reviewed].astype(str)
+    started = time.perf_counter()
+    index = build_index("season", x[:reviewed], labels)
+    found = assign_to_known(index, x[reviewed:])
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "reviewed": reviewed, "assigned_share": float(found["assigned"].mean())}
+
+
+def measure_page(_: str, n: int, out: Path) -> dict:
+    import pandas as pd
+
+    from zsc.sorting.review import render_review_page, review_extras
+
+    x = species_like(n)
+    clusters = max(2, n // 100)
+    rng = np.random.default_rng(1)
+    cluster = rng.integers(0, clusters, n)
+    assignments = pd.DataFrame(
+        {
+            "image_id": [f"cam{i % 50}/IMG_{i:07d}.JPG" for i in range(n)],
+            "cluster": cluster,
+            "doubtful": rng.random(n) < 0.03,
+            "reason": "",
+            "nearest_cluster": cluster,
+            "distance_to_cluster": rng.random(n),
+            "map_x": rng.random(n),
+            "map_y": rng.random(n),
+        }
+    )
+    started = time.perf_counter()
+    extras = review_extras(assignments, x)
+    thumbs = {i: f"thumbnails/{i}.jpg" for i in assignments["image_id"]}
+    html = render_review_page("season", assignments, thumbs, extras=extras)
+    seconds = time.perf_counter() - started
+    (out / "season-page.html").write_text(html)
+    return {"seconds": seconds, "page_mb": len(html.encode()) / 1e6}
+
+
+def measure_reduce(method: str, n: int, out: Path) -> dict:
+    from zsc.methods.reducers import resolve_reduction
+
+    x = species_like(n)
+    started = time.perf_counter()
+    points, used = resolve_reduction(x, REDUCERS[method], 0, overwrite=True)  # as the reduce job does
+    return {"seconds": time.perf_counter() - started, "used": used}
+
+
+def measure_cluster(method: str, n: int, out: Path) -> dict:
+    from zsc.methods.clusterers import fit_cluster
+
+    points = blobs_2d(n)
+    started = time.perf_counter()
+    labels, used, _ = fit_cluster(points, CLUSTERERS[method], N_SPECIES, 0)
+    return {"seconds": time.perf_counter() - started, "used": used, "clusters": int(len(set(labels) - {-1}))}
+
+
+MEASURES = {
+    "scan": measure_scan,
+    "assign": measure_assign,
+    "page": measure_page,
+    "reduce": measure_reduce,
+    "cluster": measure_cluster,
+}
+
+
+def child() -> None:
+    stage, method, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+    argument = int(method) if stage == "scan" else method
+    result = MEASURES[stage](argument, n, out)
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result, default=str))
+
+
+# ------------------------------------------------------------------ the bench (parent)
+def estimate_mb(stage: str, method: str, n: int) -> float | None:
+    from zsc.methods.memory import cluster_mb, reduce_mb
+
+    if stage == "reduce":
+        return reduce_mb(REDUCERS[method], n, DIM)
+    if stage == "cluster":
+        return cluster_mb(CLUSTERERS[method], n)
+    return None
+
+
+def run_one(stage: str, method: str, n: int, out: Path, timeout_s: float) -> dict:
+    row = {
+        "stage": stage,
+        "method": method,
+        "n_points": n,
+        "measured": True,
+        "estimate_mb": estimate_mb(stage, method, n),
+    }
+    if row["estimate_mb"] is not None and row["estimate_mb"] > LIMIT_MB:
+        reason = f"estimated {row['estimate_mb'] / 1000:.1f} GB > {LIMIT_MB} MB: refused before it starts"
+        return {**row, "status": "refused", "seconds": None, "peak_mb": None, "reason": reason}
+    command = [sys.executable, str(Path(__file__).resolve()), stage, method, str(n), str(out)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return {**row, "status": "failed", "seconds": None, "peak_mb": None, "reason": f"over {timeout_s:.0f} s"}
+    if done.returncode != 0:
+        return {**row, "status": "failed", "seconds": None, "peak_mb": None, "reason": done.stderr.strip()[-300:]}
+    return {**row, "status": "ok", "reason": "", **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def extrapolated(rows: list[dict], stage: str, method: str, n: int) -> dict | None:
+    """The row at ``n`` from the growth between the two largest measured sizes (time and memory as
+    power laws); None without two measured sizes."""
+    ok = sorted((r for r in rows if r["stage"] == stage and r["method"] == method and r["status"] == "ok"),
+                key=lambda r: r["n_points"])  # fmt: skip
+    if len(ok) < 2:
+        return None
+    a, b = ok[-2], ok[-1]
+    span = np.log(b["n_points"] / a["n_points"])
+    grow = {key: np.log(b[key] / a[key]) / span for key in ("seconds", "peak_mb")}
+    factor = n / b["n_points"]
+    return {
+        "stage": stage,
+        "method": method,
+        "n_points": n,
+        "status": "ok",
+        "measured": False,
+        "seconds": b["seconds"] * factor ** grow["seconds"],
+        "peak_mb": b["peak_mb"] * factor ** grow["peak_mb"],
+        "estimate_mb": estimate_mb(stage, method, n),
+        "reason": f"extrapolated from {a['n_points']:,} and {b['n_points']:,} (time ~N^{grow['seconds']:.2f}, "
+        f"memory ~N^{grow['peak_mb']:.2f})",
+    }
+
+
+def plan(quick: bool) -> list[tuple[str, str, int, float]]:
+    """(stage, method, N, time limit in s) in the order run."""
+    if quick:
+        sizes, season = (3000, 6000), 12_000
+        return (
+            [("scan", str(w), 70, 300) for w in (1, 2)]
+            + [("assign", "known", n, 300) for n in sizes]
+            + [("page", "review", n, 300) for n in sizes]
+            + [("reduce", m, n, 300) for m in ("pca", "kernel_pca_nystroem") for n in sizes + (season,)]
+            + [("cluster", m, n, 300) for m in CLUSTERERS for n in sizes + (season,)]
+        )
+    steps = [("scan", str(w), 96, 900) for w in (1, 2)]
+    steps += [("assign", "known", n, 900) for n in (30_000, 100_000)]
+    steps += [("page", "review", n, 900) for n in (30_000, 100_000)]
+    for method in REDUCERS:
+        steps += [("reduce", method, n, 3600) for n in (100_000, 300_000)]
+        if method in ("pca", "kernel_pca_nystroem"):
+            steps.append(("reduce", method, 1_000_000, 1800))
+    for method in CLUSTERERS:
+        steps += [("cluster", method, n, 1800) for n in (100_000, 300_000, 1_000_000)]
+    return steps
+
+
+def bench_season(out: Path, quick: bool = False, only: set[str] | None = None) -> list[dict]:
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    for stage, method, n, limit in plan(quick):
+        if only and stage not in only:
+            continue
+        rows.append(run_one(stage, method, n, out, limit))
+        r = rows[-1]
+        if r["status"] == "ok":
+            print(f"  {stage} {method} N={n:,}: {r['seconds']:.1f} s, peak {r['peak_mb']:.0f} MB"
+                  + (f" (estimate {r['estimate_mb']:.0f} MB)" if r["estimate_mb"] else ""), flush=True)  # fmt: skip
+        else:
+            print(f"  {stage} {method} N={n:,}: {r['status']}: {r['reason']}", flush=True)
+    season = 12_000 if quick else 1_000_000
+    for stage, method in sorted(
+        {(r["stage"], r["method"]) for r in rows if r["stage"] in ("reduce", "cluster", "assign", "page")}
+    ):
+        if not any(r["stage"] == stage and r["method"] == method and r["n_points"] == season for r in rows):
+            guess = extrapolated(rows, stage, method, season)
+            if guess:
+                rows.append(guess)
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    print("\n| stage | method | N | seconds | peak MB | estimate MB | estimate / peak | status | measured |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        seconds = f"{r['seconds']:.1f}" if r.get("seconds") is not None else ""
+        peak = f"{r['peak_mb']:,.0f}" if r.get("peak_mb") is not None else ""
+        estimate = f"{r['estimate_mb']:,.0f}" if r.get("estimate_mb") is not None else ""
+        ratio = f"{r['estimate_mb'] / r['peak_mb']:.2f}" if estimate and peak else ""
+        status = r["status"] + (f" ({r['reason']})" if r["status"] != "ok" else "")
+        print(f"| {r['stage']} | {r['method']} | {r['n_points']:,} | {seconds} | {peak} | {estimate} | {ratio} "
+              f"| {status} | {'yes' if r['measured'] else 'extrapolated'} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    child()
