@@ -34,7 +34,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 LIMIT_MB = 8000  # the reduce and cluster jobs' mem_mb (workflow/rules/common.smk)
 DIM, N_SPECIES, LATENT = 768, 60, 64
-BLOCK = 50_000  # rows generated at a time: the generator's float64 temporaries stay small
+BLOCK = 8_192  # rows generated at a time: the generator's float64 temporaries stay ~150 MB
 REDUCERS = {
     "pca": {"method": "pca"},
     "tsne": {"method": "tsne"},

@@ -68,13 +68,15 @@ def assign_clusters(
     k: int | None,
     seed: int,
     min_silhouette: float = 0.0,
+    overwrite: bool = False,
 ) -> tuple[pd.DataFrame, dict]:
     """(per image: cluster (-1 = noise), whether it is doubtful and why, its likely cluster and distance;
     the parameters as used, recorded as a benchmark cell records them: ``reducer_params``, ``params``).
 
     ``embeddings`` are distinct photos (exact duplicates follow their twin, see ``sort_assign_job``).
     One photo, or k=1, is one cluster; k above the photo count, or a reducer or clusterer that cannot
-    run on this few photos, is a :class:`SortInputError` with a one-line reason.
+    run on this few photos, is a :class:`SortInputError` with a one-line reason. ``overwrite``:
+    ``embeddings`` are the caller's own copy, which a season-sized reduction may z-score in place.
     """
     from zsc.methods.clusterers import ClustererError, fit_cluster
     from zsc.methods.reducers import ReducerError, resolve_reduction
@@ -87,7 +89,7 @@ def assign_clusters(
     if n == 1 or k == 1:
         return single_cluster(n), {"reducer_params": None, "params": None, "rule": "one distinct photo or k=1"}
     try:
-        points, reducer_params = resolve_reduction(embeddings, reducer_spec, seed)
+        points, reducer_params = resolve_reduction(embeddings, reducer_spec, seed, overwrite)
     except (ReducerError, ValueError, np.linalg.LinAlgError) as error:
         raise SortInputError(
             f"reducer '{reducer_spec['method']}' cannot run on {n} distinct photo(s): {str(error).splitlines()[0]}"

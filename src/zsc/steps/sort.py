@@ -59,8 +59,8 @@ def cluster_rows(
             f"distinct photo(s) in the inbox; give the photos per species you expect"
         )
     k = k_for(run, clusterer_spec, len(distinct), len(frame), n_all)
-    assigned, used = assign_clusters(
-        matrix[distinct], setting["reducer_spec"], clusterer_spec, k, run["seed"], run["min_silhouette"]
+    assigned, used = assign_clusters(  # matrix[distinct] is a copy of its own: z-scored in place if season-sized
+        matrix[distinct], setting["reducer_spec"], clusterer_spec, k, run["seed"], run["min_silhouette"], overwrite=True
     )
     assigned = assigned.iloc[position].reset_index(drop=True)
     twin = frame["image_id"].to_numpy()[distinct][position]
