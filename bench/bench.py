@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_helpers import model_alone
+from bench_helpers import SCALE_CLUSTERERS, SCALE_REDUCERS, model_alone
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
@@ -554,23 +554,6 @@ def bench_memory(quick: bool) -> None:
 
 
 # ------------------------------------------------------------------ 7. scale: 10k / 30k / 100k points
-SCALE_REDUCERS = {
-    "tsne": {"method": "tsne"},  # auto: scikit-learn up to 20,000 points, openTSNE's FFT above
-    "umap": {"method": "umap"},
-    "pca": {"method": "pca"},
-    "isomap": {"method": "isomap"},
-    "isomap_landmarks": {"method": "isomap", "landmarks": 1000},
-    "kernel_pca": {"method": "kernel_pca"},
-    "kernel_pca_nystroem": {"method": "kernel_pca", "landmarks": 1000},
-}
-SCALE_CLUSTERERS = {
-    "hdbscan": {"method": "hdbscan", "min_cluster_size": 100, "min_samples": 30},
-    "dbscan": {"method": "dbscan"},
-    "gmm": {"method": "gmm"},
-    "kmeans": {"method": "kmeans"},
-    "ward": {"method": "ward"},
-    "ward_knn": {"method": "ward", "connectivity": "knn"},
-}
 SCALE_LIMIT_MB = 8000  # the reduce and cluster jobs' mem_mb (workflow/rules/common.smk)
 
 

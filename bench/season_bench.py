@@ -31,25 +31,16 @@ from pathlib import Path
 
 import numpy as np
 
+from bench_helpers import SCALE_CLUSTERERS, SCALE_REDUCERS
+
 REPO = Path(__file__).resolve().parents[1]
 LIMIT_MB = 8000  # the reduce and cluster jobs' mem_mb (workflow/rules/common.smk)
 DIM, N_SPECIES, LATENT = 768, 60, 64
 BLOCK = 8_192  # rows generated at a time: the generator's float64 temporaries stay ~150 MB
-REDUCERS = {
-    "pca": {"method": "pca"},
-    "tsne": {"method": "tsne"},
-    "umap": {"method": "umap"},
-    "isomap_landmarks": {"method": "isomap", "landmarks": 1000},
-    "kernel_pca_nystroem": {"method": "kernel_pca", "landmarks": 1000},
+REDUCERS = {  # the sort path's reducers: the exact ones and the scalable forms of the quadratic ones
+    name: SCALE_REDUCERS[name] for name in ("pca", "tsne", "umap", "isomap_landmarks", "kernel_pca_nystroem")
 }
-CLUSTERERS = {
-    "hdbscan": {"method": "hdbscan", "min_cluster_size": 100, "min_samples": 30},
-    "dbscan": {"method": "dbscan"},
-    "gmm": {"method": "gmm"},
-    "kmeans": {"method": "kmeans"},
-    "ward_knn": {"method": "ward", "connectivity": "knn"},
-    "ward": {"method": "ward"},
-}
+CLUSTERERS = {name: SCALE_CLUSTERERS[name] for name in ("hdbscan", "dbscan", "gmm", "kmeans", "ward_knn", "ward")}
 
 
 def species_labels(n: int, rng) -> np.ndarray:
