@@ -138,7 +138,7 @@ def bench_season(quick: bool) -> None:
     from season_bench import print_table as print_season_table
 
     print("season: scan, assign, review page, reduce and cluster at season sizes (fresh process each)")
-    only = os.environ.get("ZSC_SEASON_STAGES")  # e.g. "reduce": rerun part
+    only = os.environ.get("ZSC_SEASON_STAGES")  # e.g. "reduce" or "reduce:pca,page": rerun part
     rows = run_season_bench(OUT / "season", quick, set(only.split(",")) if only else None)
     print_season_table(rows)
     for result in rows:

@@ -261,7 +261,7 @@ def bench_season(out: Path, quick: bool = False, only: set[str] | None = None) -
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     for stage, method, n, limit in plan(quick):
-        if only and stage not in only:
+        if only and stage not in only and f"{stage}:{method}" not in only:
             continue
         rows.append(run_one(stage, method, n, out, limit))
         r = rows[-1]
