@@ -138,8 +138,14 @@ def bench_season(quick: bool) -> None:
     from season_bench import print_table as print_season_table
 
     print("season: scan, assign, review page, reduce and cluster at season sizes (fresh process each)")
-    only = os.environ.get("ZSC_SEASON_STAGES")  # e.g. "reduce" or "reduce:pca,page": rerun part
-    rows = run_season_bench(OUT / "season", quick, set(only.split(",")) if only else None)
+    only = os.environ.get("ZSC_SEASON_STAGES")  # e.g. "reduce", "reduce:pca,page", "cluster:gmm:1000000"
+    reuse = os.environ.get("ZSC_SEASON_REUSE")  # an earlier --json: its other measured rows are kept
+    rows = run_season_bench(
+        OUT / "season",
+        quick,
+        set(only.split(",")) if only else None,
+        [r for r in json.loads(Path(reuse).read_text()) if r.get("season")] if reuse else None,
+    )
     print_season_table(rows)
     for result in rows:
         ROWS.append({**result, "name": f"season {result['stage']} {result['method']} N={result['n_points']}",

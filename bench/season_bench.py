@@ -12,7 +12,8 @@ stage's memory is not another's:
   for N photos in N / 100 clusters (`zsc.sorting.review`), 768-d; thumbnails apart (a decode each);
 - reduce: every sort-path reducer on N x 768 species-like embeddings (`zsc.methods.reducers`);
 - cluster: every sort-path clusterer on N 2-D points (60 species-like blobs: the reductions'
-  output has this shape; not a t-SNE run, which would cost as much as the reduce row).
+  output has this shape; not a t-SNE run, which would cost as much as the reduce row);
+- doubt: a sort run's doubt step on those clusters (silhouettes, nearest clusters: `zsc.sorting.assign`).
 
 A row whose memory estimate (`zsc.methods.memory`) exceeds the jobs' 8,000 MB is refused before it
 starts, as the workflow does; a row past its time limit is `failed` (timeout). The 1,000,000 rows
@@ -63,10 +64,12 @@ def species_like(n: int, dim: int = DIM, seed: int = 0) -> np.ndarray:
     return x
 
 
-def blobs_2d(n: int, seed: int = 0) -> np.ndarray:
+def blobs_2d(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(N 2-D points, their species): what a reduction hands the clusterer."""
     rng = np.random.default_rng(seed)
     labels = species_labels(n, rng)
-    return (rng.uniform(-60, 60, size=(N_SPECIES, 2))[labels] + rng.normal(scale=2.0, size=(n, 2))).astype(np.float32)
+    points = rng.uniform(-60, 60, size=(N_SPECIES, 2))[labels] + rng.normal(scale=2.0, size=(n, 2))
+    return points.astype(np.float32), labels
 
 
 def write_jpegs(folder: Path, count: int, size=(4000, 3000)) -> None:
@@ -154,10 +157,20 @@ def measure_reduce(method: str, n: int, out: Path) -> dict:
 def measure_cluster(method: str, n: int, out: Path) -> dict:
     from zsc.methods.clusterers import fit_cluster
 
-    points = blobs_2d(n)
+    points, _ = blobs_2d(n)
     started = time.perf_counter()
     labels, used, _ = fit_cluster(points, CLUSTERERS[method], N_SPECIES, 0)
     return {"seconds": time.perf_counter() - started, "used": used, "clusters": int(len(set(labels) - {-1}))}
+
+
+def measure_doubt(_: str, n: int, out: Path) -> dict:
+    """A sort run's doubt step after clustering (zsc.sorting.assign.doubt): silhouettes, nearest clusters."""
+    from zsc.sorting.assign import doubt
+
+    points, labels = blobs_2d(n)
+    started = time.perf_counter()
+    doubtful, _, _ = doubt(points, labels, 0.0)
+    return {"seconds": time.perf_counter() - started, "doubtful_share": float(doubtful.mean())}
 
 
 MEASURES = {
@@ -166,6 +179,7 @@ MEASURES = {
     "page": measure_page,
     "reduce": measure_reduce,
     "cluster": measure_cluster,
+    "doubt": measure_doubt,
 }
 
 
@@ -244,6 +258,7 @@ def plan(quick: bool) -> list[tuple[str, str, int, float]]:
             + [("page", "review", n, 300) for n in sizes]
             + [("reduce", m, n, 300) for m in ("pca", "kernel_pca_nystroem") for n in sizes + (season,)]
             + [("cluster", m, n, 300) for m in CLUSTERERS for n in sizes + (season,)]
+            + [("doubt", "silhouette", n, 300) for n in sizes + (season,)]
         )
     steps = [("scan", str(w), 96, 900) for w in (1, 2)]
     steps += [("assign", "known", n, 900) for n in (30_000, 100_000)]
@@ -254,14 +269,24 @@ def plan(quick: bool) -> list[tuple[str, str, int, float]]:
             steps.append(("reduce", method, 1_000_000, 1800))
     for method in CLUSTERERS:
         steps += [("cluster", method, n, 1800) for n in (100_000, 300_000, 1_000_000)]
+    steps += [("doubt", "silhouette", n, 1800) for n in (100_000, 300_000, 1_000_000)]
     return steps
 
 
-def bench_season(out: Path, quick: bool = False, only: set[str] | None = None) -> list[dict]:
+def bench_season(
+    out: Path, quick: bool = False, only: set[str] | None = None, reuse: list[dict] | None = None
+) -> list[dict]:
+    """Every row of the plan (``only``: those stages or stage:method). ``reuse``: the measured rows
+    of an earlier run (its --json) kept for the rows not run now, their estimates recomputed with
+    today's memory model, so that an hour-long t-SNE row need not run again for a new estimate."""
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
+    earlier = {(r["stage"], r["method"], r["n_points"]): r for r in reuse or [] if r.get("measured")}
     for stage, method, n, limit in plan(quick):
-        if only and stage not in only and f"{stage}:{method}" not in only:
+        if only and not {stage, f"{stage}:{method}", f"{stage}:{method}:{n}"} & only:
+            if (stage, method, n) in earlier:
+                kept = earlier[(stage, method, n)]
+                rows.append({**kept, "estimate_mb": estimate_mb(stage, method, n), "reused": True})
             continue
         rows.append(run_one(stage, method, n, out, limit))
         r = rows[-1]
@@ -271,9 +296,7 @@ def bench_season(out: Path, quick: bool = False, only: set[str] | None = None) -
         else:
             print(f"  {stage} {method} N={n:,}: {r['status']}: {r['reason']}", flush=True)
     season = 12_000 if quick else 1_000_000
-    for stage, method in sorted(
-        {(r["stage"], r["method"]) for r in rows if r["stage"] in ("reduce", "cluster", "assign", "page")}
-    ):
+    for stage, method in sorted({(r["stage"], r["method"]) for r in rows if r["stage"] != "scan"}):
         if not any(r["stage"] == stage and r["method"] == method and r["n_points"] == season for r in rows):
             guess = extrapolated(rows, stage, method, season)
             if guess:
@@ -291,7 +314,7 @@ def print_table(rows: list[dict]) -> None:
         ratio = f"{r['estimate_mb'] / r['peak_mb']:.2f}" if estimate and peak else ""
         status = r["status"] + (f" ({r['reason']})" if r["status"] != "ok" else "")
         print(f"| {r['stage']} | {r['method']} | {r['n_points']:,} | {seconds} | {peak} | {estimate} | {ratio} "
-              f"| {status} | {'yes' if r['measured'] else 'extrapolated'} |")  # fmt: skip
+              f"| {status} | {('yes, earlier run' if r.get('reused') else 'yes') if r['measured'] else 'extrapolated'} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -180,3 +180,30 @@ def test_the_pages_neighbours_and_nearest_centres_are_the_same_block_by_block(mo
     assert np.array_equal(blocked[0], whole[0]) and np.array_equal(blocked[1], whole[1])
     monkeypatch.setattr(similarity, "BLOCK_ENTRIES", 16 * 5)
     assert np.array_equal(similarity.nearest_other_centres(x, truth, 3), centres)
+
+
+def test_a_season_sized_sort_doubts_by_the_simplified_silhouette_not_the_quadratic_one(monkeypatch):
+    """EXACT_SILHOUETTE_UP_TO lowered to 100 for the test, so that the season rule runs on 403 points."""
+    from sklearn.metrics import silhouette_samples
+
+    from zsc.sorting import assign
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])
+    truth = np.repeat(np.arange(4), 100)
+    points = centres[truth] + rng.normal(size=(400, 2))
+    misplaced = np.array([[9.5, 0.5], [0.2, 9.8], [9.9, 9.7]])  # in cluster 0's label, sitting in the others
+    points, labels = np.vstack([points, misplaced]), np.concatenate([truth, [0, 0, 0]])
+    exact = silhouette_samples(points, labels)
+    monkeypatch.setattr(assign, "EXACT_SILHOUETTE_UP_TO", 100)
+    simplified = assign.silhouette_scores(points, labels)
+    assert (simplified[-3:] < 0).all() and (exact[-3:] < 0).all()
+    assert ((simplified < 0) == (exact < 0)).mean() > 0.98
+    own = points[labels == 1].mean(axis=0)  # one point by hand: a to its centre, b to the nearest other
+    others = [points[labels == c].mean(axis=0) for c in (0, 2, 3)]
+    a, b = np.linalg.norm(points[150] - own), min(np.linalg.norm(points[150] - c) for c in others)
+    assert np.isclose(simplified[150], (b - a) / max(a, b))
+    monkeypatch.setattr(assign, "CENTRE_BLOCK_ENTRIES", 8)  # blocks of 256 rows give the same scores
+    assert np.allclose(assign.silhouette_scores(points, labels), simplified)
+    doubtful, _, reasons = assign.doubt(points, labels, 0.0)
+    assert doubtful[-3:].all() and all(r.startswith("between clusters") for r in np.array(reasons)[-3:])

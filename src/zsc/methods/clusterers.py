@@ -42,7 +42,8 @@ def clusterer(fit, kind: str, params=None, memory=None) -> Method:
 
 def peak_mb(n: int, per_point: float = 0.0, quadratic: float = 0.0) -> float:
     """A cell job's peak memory in MB: imports and metrics (~250 MB) plus the method's terms in bytes,
-    fitted to measured peaks at 4,000 and 8,000 points (bench/bench.py --only scale checks 10k-100k)."""
+    fitted to the clusterers' measured peaks on 2-D points at 100,000 to 1,000,000 points
+    (bench/bench.py --only season; --only scale checks 10k-100k)."""
     return 250 + (per_point * n + quadratic * n * n) / 1e6
 
 
@@ -114,9 +115,13 @@ def _ward(points, params, true_k, seed):
         return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(points), {"k": k}, {}
     from sklearn.neighbors import kneighbors_graph
 
+    from zsc.methods.reducers import connect_components
+
     n_neighbors = min(int(params["n_neighbors"]), len(points) - 1)
-    graph = kneighbors_graph(points, n_neighbors, include_self=False)
-    with warnings.catch_warnings():  # a disconnected graph is completed by scikit-learn, as it says
+    # a disconnected graph joined here, component pair by pair on at most 200 points each: scikit-learn's
+    # own completion compares every point of every pair of components (7 GB at 100,000 points, 0.5 here)
+    graph = connect_components(points, kneighbors_graph(points, n_neighbors, include_self=False), seed)
+    with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="the number of connected components")
         labels = AgglomerativeClustering(n_clusters=k, linkage="ward", connectivity=graph).fit_predict(points)
     return labels, {"k": k, "n_neighbors": n_neighbors}, {}
@@ -164,7 +169,7 @@ CLUSTERER_METHODS: dict[str, Method] = {
             "min_samples": Param(None, "from the sampling's preset, like min_cluster_size"),
             "cluster_selection_method": Param("eom", "eom or leaf"),
         },
-        memory=lambda n, p: peak_mb(n, per_point=4_000),
+        memory=lambda n, p: peak_mb(n, per_point=1_400),
     ),
     "dbscan": clusterer(
         _dbscan,
@@ -184,7 +189,7 @@ CLUSTERER_METHODS: dict[str, Method] = {
             "eps_multiplier": Param(None, "from the preset (reference rule)"),
             "eps_quantile": Param(0.9, "quantile rule"),
         },
-        memory=lambda n, p: peak_mb(n, per_point=8_000),
+        memory=lambda n, p: peak_mb(n, per_point=400),
     ),
     "ward": clusterer(
         _ward,
@@ -198,7 +203,7 @@ CLUSTERER_METHODS: dict[str, Method] = {
             ),
             "n_neighbors": Param(10, "knn connectivity: neighbours per point"),
         },
-        memory=lambda n, p: peak_mb(n, quadratic=8) if p["connectivity"] is None else peak_mb(n, per_point=32_000),
+        memory=lambda n, p: peak_mb(n, quadratic=8) if p["connectivity"] is None else peak_mb(n, per_point=3_000),
     ),
     "gmm": clusterer(
         _gmm,
@@ -209,13 +214,13 @@ CLUSTERER_METHODS: dict[str, Method] = {
             "n_init": Param(5, "initialisations, best kept (the reference's 5)"),
             "reg_covar": Param(1e-6, "added to the covariance diagonals"),
         },
-        memory=lambda n, p: peak_mb(n, per_point=8_000),
+        memory=lambda n, p: peak_mb(n, per_point=3_300),
     ),
     "kmeans": clusterer(
         _kmeans,
         "k_given",
         {"k": K_PARAM, "n_init": Param(10, "initialisations")},
-        memory=lambda n, p: peak_mb(n, per_point=2_000),
+        memory=lambda n, p: peak_mb(n, per_point=150),
     ),
 }
 # scikit-learn's _parameter_constraints: each parameter's allowed values (JSON schema), beside its

@@ -24,6 +24,7 @@ from zsc.methods.base import Method, Param
 LARGE_N = 20_000  # points; above: float32 z-scored in place, PCA first for PRE_PCA_METHODS
 PRE_PCA_DIMS = 50
 PRE_PCA_METHODS = frozenset({"tsne", "umap", "isomap"})
+LANDMARK_BATCH = 32  # landmarks whose geodesics (float64) are computed at a time
 CHUNK_ROWS = 65_536  # rows per block of the in-place z-scoring: its float64 temporaries stay ~0.4 GB
 
 
@@ -160,15 +161,20 @@ def landmark_isomap(x: np.ndarray, n_components: int, n_neighbors: int, n_landma
     n_landmarks = min(n_landmarks, len(x))
     landmarks = np.sort(np.random.default_rng(seed).choice(len(x), n_landmarks, replace=False))
     graph = connect_components(x, kneighbors_graph(x, n_neighbors, mode="distance"), seed)
-    squared = dijkstra(graph, directed=False, indices=landmarks) ** 2  # (m, N)
-    among = squared[:, landmarks]
+    squared = np.empty((n_landmarks, len(x)), np.float32)  # squared geodesics from the landmarks: 4 bytes x m x N
+    for start in range(0, n_landmarks, LANDMARK_BATCH):  # float64 only for a batch of landmarks at a time
+        squared[start : start + LANDMARK_BATCH] = (
+            dijkstra(graph, directed=False, indices=landmarks[start : start + LANDMARK_BATCH]) ** 2
+        )
+    among = squared[:, landmarks].astype(np.float64)
     centred = -0.5 * (among - among.mean(axis=0) - among.mean(axis=1)[:, None] + among.mean())
     values, vectors = np.linalg.eigh(centred)
     top = np.argsort(values)[::-1][:n_components]
     if (values[top] <= 0).any():
         raise ReducerError("isomap: the landmarks' geodesic distances have fewer positive directions than components")
     pseudo = vectors[:, top] / np.sqrt(values[top])
-    return -0.5 * (squared - among.mean(axis=1)[:, None]).T @ pseudo
+    # -0.5 (squared - row means)^T pseudo, without an m x N temporary
+    return -0.5 * (squared.T @ pseudo.astype(np.float32) - among.mean(axis=1) @ pseudo)
 
 
 def connect_components(x: np.ndarray, graph, seed: int, max_points: int = 200):
@@ -215,14 +221,23 @@ def reducer(fit, params=None, memory=None) -> Method:
 
 
 def peak_mb(
-    n: int, d: int, per_point: float = 0.0, quadratic: float = 0.0, landmarks: int = 0, per_landmark_point: float = 0.0
+    n: int,
+    d: int,
+    per_point: float = 0.0,
+    quadratic: float = 0.0,
+    landmarks: int = 0,
+    per_landmark_point: float = 0.0,
+    season_per_point: float | None = None,
 ) -> float:
     """A reduce job's peak memory in MB: imports (~300 MB), the input's copies (up to ``LARGE_N``
     points float32 + float64 + z-scored: 20 bytes per value; above, the job's float32 rows z-scored
     in place: 4), plus the method's own terms in bytes. Coefficients were fitted to measured peaks
-    at 4,000 and 8,000 points (bench/bench.py --only scale checks them at 10k-100k, --only season
-    at 100k-1M)."""
+    at 4,000 and 8,000 points (bench/bench.py --only scale checks them at 10k-100k); above ``LARGE_N``
+    ``season_per_point`` replaces ``per_point`` (the season path's method on 50 PCA dimensions),
+    fitted to the peaks at 100,000 and 300,000 points (bench/bench.py --only season)."""
     per_value = 20 if n <= LARGE_N else 4
+    if n > LARGE_N and season_per_point is not None:
+        per_point = season_per_point
     return 300 + (per_value * n * d + per_point * n + quadratic * n * n + per_landmark_point * landmarks * n) / 1e6
 
 
@@ -264,12 +279,12 @@ REDUCER_METHODS: dict[str, Method] = {
             "fft_above": Param(20000, "auto: the size from which openTSNE's FFT method is used"),
             "n_jobs": Param(1, "threads"),
         },
-        memory=lambda n, d, p: peak_mb(n, d, per_point=12_000),
+        memory=lambda n, d, p: peak_mb(n, d, per_point=12_000, season_per_point=8_000),
     ),
     "umap": reducer(
         _umap,
         {"n_neighbors": NEIGHBOURS, "min_dist": Param(0.1, "UMAP's min_dist")},
-        memory=lambda n, d, p: peak_mb(n, d, per_point=16_000),
+        memory=lambda n, d, p: peak_mb(n, d, per_point=16_000, season_per_point=4_400),
     ),
     "pca": reducer(_pca, memory=lambda n, d, p: peak_mb(n, d, per_point=2_000)),
     "isomap": reducer(
@@ -281,7 +296,7 @@ REDUCER_METHODS: dict[str, Method] = {
             ),
         },
         memory=lambda n, d, p: (
-            peak_mb(n, d, per_point=4_000, landmarks=_landmarks(p), per_landmark_point=24)
+            peak_mb(n, d, per_point=4_000, landmarks=_landmarks(p), per_landmark_point=4)
             if _landmarks(p)
             else peak_mb(n, d, quadratic=24)
         ),
@@ -294,7 +309,7 @@ REDUCER_METHODS: dict[str, Method] = {
             "landmarks": Param(None, "null: exact (N x N kernel); m: Nystroem approximation on m landmarks (m x N)"),
         },
         memory=lambda n, d, p: (
-            peak_mb(n, d, landmarks=_landmarks(p), per_landmark_point=24)
+            peak_mb(n, d, landmarks=_landmarks(p), per_landmark_point=10)
             if _landmarks(p)
             else peak_mb(n, d, quadratic=9)
         ),
