@@ -92,7 +92,7 @@ def write_jpegs(folder: Path, count: int, size=(4000, 3000)) -> None:
 def measure_scan(workers: int, n: int, out: Path) -> dict:
     from zsc.data.scan import Layout, scan_folder
 
-    folder = out / "jpegs"
+    folder = out / f"jpegs-{n}"
     write_jpegs(folder, n)
     megabytes = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
     started = time.perf_counter()
@@ -107,6 +107,7 @@ def measure_assign(_: str, n: int, out: Path) -> dict:
 
     reviewed = n // 5
     x = species_like(n + reviewed)
+    # species_like(seed 0) draws its labels first from default_rng(0): the same labels, so the index is right
     labels = species_labels(n + reviewed, np.random.default_rng(0))[:reviewed].astype(str)
     started = time.perf_counter()
     index = build_index("season", x[:reviewed], labels)

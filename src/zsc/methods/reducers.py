@@ -6,10 +6,11 @@ with PCA initialisation, UMAP and Isomap n_neighbors min(15, max(5, N//100)), UM
 0.1, Kernel PCA rbf. Each reduction records the parameters it resolved.
 
 Above ``LARGE_N`` points (a season, not the reference grid, whose samples are at most 12,000 points
-and keep the reference's exact float64 path) the input is one float32 copy z-scored in place (8
-bytes per value with the job's own input, instead of 20), and the neighbour-based reducers (t-SNE,
-UMAP, Isomap) first get a PCA to ``PRE_PCA_DIMS`` dimensions, as openTSNE advises for large N; the
-reduction records both (``input``, ``pre_reduction``).
+and keep the reference's exact float64 path) the input is float32 z-scored in place (the reduce
+job's own rows: 4 bytes per value instead of 20; a caller's matrix that must be kept: one copy),
+the neighbour-based reducers (t-SNE, UMAP, Isomap) first get a PCA to ``PRE_PCA_DIMS`` dimensions,
+as openTSNE advises for large N, and UMAP searches neighbours approximately (NN-descent); the
+reduction records it (``input``, ``pre_reduction``, ``knn``).
 """
 
 from __future__ import annotations
@@ -286,7 +287,7 @@ REDUCER_METHODS: dict[str, Method] = {
         {"n_neighbors": NEIGHBOURS, "min_dist": Param(0.1, "UMAP's min_dist")},
         memory=lambda n, d, p: peak_mb(n, d, per_point=16_000, season_per_point=4_400),
     ),
-    "pca": reducer(_pca, memory=lambda n, d, p: peak_mb(n, d, per_point=2_000)),
+    "pca": reducer(_pca, memory=lambda n, d, p: peak_mb(n, d, per_point=2_000, season_per_point=1_400)),
     "isomap": reducer(
         _isomap,
         {

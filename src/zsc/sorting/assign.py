@@ -37,7 +37,8 @@ def silhouette_scores(points: np.ndarray, labels: np.ndarray) -> np.ndarray:
         a = gaps[rows, own[block]].copy()
         gaps[rows, own[block]] = np.inf
         b = gaps.min(axis=1)
-        scores[block] = np.where(np.maximum(a, b) > 0, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+        larger = np.maximum(a, b)
+        scores[block] = np.divide(b - a, larger, out=np.zeros(len(a)), where=larger > 0)
     return scores
 
 
