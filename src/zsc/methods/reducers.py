@@ -297,7 +297,7 @@ REDUCER_METHODS: dict[str, Method] = {
             ),
         },
         memory=lambda n, d, p: (
-            peak_mb(n, d, per_point=4_000, landmarks=_landmarks(p), per_landmark_point=4)
+            peak_mb(n, d, per_point=4_000, landmarks=_landmarks(p), per_landmark_point=4, season_per_point=0)
             if _landmarks(p)
             else peak_mb(n, d, quadratic=24)
         ),
