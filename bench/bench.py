@@ -4,6 +4,7 @@ invocation, on the same data and machine, and prints the ratio against its targe
     python bench/bench.py                 # every row (about 2 hours on 2 cores: scale is ~45 min, paper_grid ~30)
     python bench/bench.py --only embed,umap
     python bench/bench.py --only scale --json scale.json   # 10k / 30k / 100k points per method
+    python bench/bench.py --only season --json season.json # a 10^6-frame season stage by stage (~1.5 h on 2 cores)
 
 Not part of the tests: tests check behaviour, this measures. Figures from this project's
 machine are in README.md (section Performance).
