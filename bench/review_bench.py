@@ -515,9 +515,10 @@ def bench_inbox(name: str, inbox: Path, truth: dict, clusterer: dict, run: dict,
         fix = result["actions"]["fixing"]
         rows.append(
             {
-                "name": f"review {name} {clusterer['method']} {page_name}",
+                "name": f"review {name} {clusterer['method']}{' species list' if 'species' in run else ''} {page_name}",
                 "inbox": name,
                 "clusterer": clusterer["method"] + (f" k={run['k']}" if "k" in run else ""),
+                "species_list": len(run.get("species", [])),
                 "page": page_name,
                 "photos": len(truth),
                 "actions": actions,
@@ -540,7 +541,7 @@ def bench_inbox(name: str, inbox: Path, truth: dict, clusterer: dict, run: dict,
             f"{result['final_accuracy']:.3f} ({result['photos_in_final']} of {len(truth)} photos in final/)",
             flush=True,
         )
-    if name == "oxford" and clusterer["method"] == "ward":
+    if name == "oxford" and clusterer["method"] == "ward" and "species" not in run:
         print("  screenshots:", ", ".join(str(p) for p in screenshots(run_dir / "review.html", truth, workdir)))
         print("  adjacent pairs of the same species:", flush=True)
         for key, value in order_measures(data, truth).items():
@@ -563,6 +564,8 @@ def bench_review(out: Path, pets: Path | None, quick: bool = False) -> list[dict
         inboxes += [
             ("oxford", out / "oxford-inbox", truth, {"method": "ward"}, {"k": 37}),
             ("oxford", out / "oxford-inbox", truth, {"method": "hdbscan"}, {"expected_group_size": 10}),
+            # the same with the breeds as the run's species list (sort.<run>.species), as a survey has one
+            ("oxford", out / "oxford-inbox", truth, {"method": "ward"}, {"k": 37, "species": sorted(set(truth.values()))}),
         ]
     else:
         print("  (ZSC_OXFORD_PETS not set: the Oxford rows are skipped)")
@@ -575,7 +578,8 @@ def bench_review(out: Path, pets: Path | None, quick: bool = False) -> list[dict
         (f"generated{10 * per_species}", generated, json.loads(truth_file.read_text()), {"method": "ward"}, {"k": 10})
     )
     for name, inbox, truth, clusterer, run in inboxes:
-        rows += bench_inbox(name, inbox, truth, clusterer, run, out / f"review-{name}-{clusterer['method']}")
+        listed = "-species-list" if "species" in run else ""
+        rows += bench_inbox(name, inbox, truth, clusterer, run, out / f"review-{name}-{clusterer['method']}{listed}")
     return rows
 
 

@@ -249,14 +249,27 @@ def test_side_panel_drop_search_and_type_ahead_move(sorted_run, browser):
         page.locator('#entries div[data-label="Roe deer"]')
     )
     assert dragged in section_ids(page, second)
-    # the panel lists names alphabetically, with counts; search filters it
+    # the panel lists names alphabetically, with counts, then the species list's unused names; search filters it
     labels = page.evaluate(
-        "() => Array.from(document.querySelectorAll('#entries div')).map(e => e.dataset.label).filter(Boolean)"
+        "() => Array.from(document.querySelectorAll('#entries div:not([data-vocab])')).map(e => e.dataset.label)"
+        ".filter(Boolean)"
     )
     assert labels == ["Red fox", "Roe deer"]
+    assert panel_species(page) == ["Bécasse", "Wild boar"]
     page.fill("#search", "roe")
     assert page.locator("#entries div").count() == 1
     page.fill("#search", "")
+    # a click on an unused name of the species list: the selection becomes a new group of that name
+    listed = next(i for i in section_ids(page, second) if i != dragged)
+    page.locator(f'section[data-g="{second}"] figure[data-i="{listed}"]').click()
+    page.locator('#entries div[data-vocab][data-label="Wild boar"]').click()
+    boar = page.evaluate(
+        "() => Array.from(document.querySelectorAll('section')).find(s => s.querySelector('.title') &&"
+        " s.querySelector('.title').innerText === 'Wild boar').dataset.g"
+    )
+    assert section_ids(page, boar) == [listed]
+    assert panel_species(page) == ["Bécasse"]
+    assert page.locator('#entries div:not([data-vocab])[data-label="Wild boar"] .n').inner_text() == "1"
     # m, a name typed in another case, Enter: the existing group
     page.locator(f'section[data-g="{first}"] figure[data-i="{typed}"]').click()
     page.keyboard.press("m")
@@ -267,6 +280,11 @@ def test_side_panel_drop_search_and_type_ahead_move(sorted_run, browser):
     page.keyboard.press("Enter")
     assert typed in section_ids(page, second)
     assert page.locator("#entries div").count() >= 2
+
+
+def panel_species(page) -> list[str]:
+    """The species list's names the side panel offers as new groups."""
+    return page.evaluate("() => Array.from(document.querySelectorAll('#entries div[data-vocab]')).map(e => e.dataset.label)")
 
 
 def test_vocabulary_warns_and_names_equal_after_nfc_and_case_are_one(sorted_run, browser):

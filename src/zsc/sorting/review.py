@@ -37,7 +37,7 @@ header{position:sticky;top:0;z-index:3;background:#f6f6f6;border-bottom:1px soli
 #panel input{width:calc(100% - 1em);margin:.4em .5em;box-sizing:border-box}
 #entries div{display:flex;gap:.3em;padding:0 .5em;height:20px;line-height:20px;overflow:hidden;cursor:pointer;border-bottom:1px solid #eee}
 #entries div:hover,#entries div.over{background:#e8f0fd} #entries .n{margin-left:auto;color:#666}
-#entries .done{color:#2a7d2a} #entries .unnamed{color:#777;font-style:italic}
+#entries .done{color:#2a7d2a} #entries .unnamed{color:#777;font-style:italic} #entries .vocab{color:#557}
 main{padding:0 1em 4em 16em}
 section{content-visibility:auto;contain-intrinsic-size:auto 400px} #panel{contain:strict}
 h2{font-size:1em;margin:1.2em 0 .4em;border-bottom:1px solid #ccc;padding-bottom:.3em;display:flex;gap:.5em;

@@ -412,23 +412,38 @@
     });
     var list = Object.keys(named).map(function (c) { return named[c]; });
     list.sort(function (a, b) { return a.text.localeCompare(b.text); });
-    return list.concat(unnamed);
+    return list.concat(unnamed, unusedSpecies());
+  }
+  // The species list's names no group carries yet, alphabetical: a drop or click moves the selection
+  // to a new group of that name (one step instead of m, the name, Enter).
+  var VOCAB_TARGET = 'species:';
+  var VOCAB_SORTED = D.vocabulary.map(function (name, k) { return {name: name, k: k}; })
+    .sort(function (a, b) { return a.name.localeCompare(b.name); });
+  function unusedSpecies() {
+    return VOCAB_SORTED.filter(function (v) { return !(canon(v.name) in labelIndex); })
+      .map(function (v) { return {g: VOCAB_TARGET + v.k, text: v.name, n: 0, done: false, vocab: true}; });
+  }
+  function vocabName(target) {
+    return target.indexOf(VOCAB_TARGET) === 0 ? D.vocabulary[+target.slice(VOCAB_TARGET.length)] : null;
   }
   // One line per group; an edit rewrites only the lines that changed (the list is rebuilt only when
   // its order changes: a new name, a search). A long list (a season's clusters) shows only the lines
   // near its scroll position, so a rebuild costs the same for 40 groups or 4,000.
   var panelKeys = '', panelLines = [], ROW = 21, FULL_PANEL = 300, panelWindow = [0, 0];
   function lineHtml(l) {
-    return '<div ' + l.attrs + ' title="click: move the selection here (or go to it)">' + l.inner + '</div>';
+    var tip = l.attrs.indexOf('data-vocab') >= 0 ? 'from the species list: click or drop to move the selection to a new group of this name'
+      : 'click: move the selection here (or go to it)';
+    return '<div ' + l.attrs + ' title="' + tip + '">' + l.inner + '</div>';
   }
   function paintPanel() {
     var query = canon($('search').value), lines = [];
     panelEntries().forEach(function (e) {
       if (query && canon(e.text).indexOf(query) < 0) return;
-      var unnamedClass = label(e.g) ? '' : ' class="unnamed"';
-      lines.push({g: e.g, attrs: 'data-target="' + esc(e.g) + '" data-label="' + esc(label(e.g)) + '"',
+      var unnamedClass = e.vocab ? ' class="vocab"' : label(e.g) ? '' : ' class="unnamed"';
+      var attrs = 'data-target="' + esc(e.g) + '" data-label="' + esc(e.vocab ? e.text : label(e.g)) + '"';
+      lines.push({g: e.g, attrs: attrs + (e.vocab ? ' data-vocab="1"' : ''),
         inner: (e.done ? '<span class="done">✓</span>' : '') + '<span' + unnamedClass + '>' + esc(e.text) + '</span>' +
-        '<span class="n">' + e.n + '</span>'});
+        '<span class="n">' + (e.vocab ? 'list' : e.n) + '</span>'});
     });
     if ((buckets[DOUBTFUL] || []).length && !query) {
       lines.push({g: DOUBTFUL, attrs: 'data-target="' + DOUBTFUL + '" data-label=""',
@@ -537,6 +552,7 @@
   }
   function moveSelectedToGroup(g) {
     if (!selected.size) return;
+    if (vocabName(g) !== null) { moveSelectedToName(vocabName(g)); return; }
     var items = Array.from(selected);
     selected.clear();
     commit(moveTo(items, g));
