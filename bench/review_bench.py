@@ -565,7 +565,13 @@ def bench_review(out: Path, pets: Path | None, quick: bool = False) -> list[dict
             ("oxford", out / "oxford-inbox", truth, {"method": "ward"}, {"k": 37}),
             ("oxford", out / "oxford-inbox", truth, {"method": "hdbscan"}, {"expected_group_size": 10}),
             # the same with the breeds as the run's species list (sort.<run>.species), as a survey has one
-            ("oxford", out / "oxford-inbox", truth, {"method": "ward"}, {"k": 37, "species": sorted(set(truth.values()))}),
+            (
+                "oxford",
+                out / "oxford-inbox",
+                truth,
+                {"method": "ward"},
+                {"k": 37, "species": sorted(set(truth.values()))},
+            ),
         ]
     else:
         print("  (ZSC_OXFORD_PETS not set: the Oxford rows are skipped)")

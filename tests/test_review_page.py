@@ -284,7 +284,9 @@ def test_side_panel_drop_search_and_type_ahead_move(sorted_run, browser):
 
 def panel_species(page) -> list[str]:
     """The species list's names the side panel offers as new groups."""
-    return page.evaluate("() => Array.from(document.querySelectorAll('#entries div[data-vocab]')).map(e => e.dataset.label)")
+    return page.evaluate(
+        "() => Array.from(document.querySelectorAll('#entries div[data-vocab]')).map(e => e.dataset.label)"
+    )
 
 
 def test_vocabulary_warns_and_names_equal_after_nfc_and_case_are_one(sorted_run, browser):
