@@ -88,7 +88,7 @@ def print_review_table(rows: list[dict]) -> None:
             met = r["actions_per_photo"] <= target and r["fix_actions_per_misfiled"] <= 1.0 and r["final_accuracy"] == 1
             verdict = f"<= {target} and <= 1.0 per misfiled: {'met' if met else 'NOT met'}"
         print(
-            f"| {r['inbox']} | {r['clusterer']} | {r['page']} | {r['photos']} | {r['actions']} | "
+            f"| {r['inbox']} | {r['clusterer']}{' + species list' if r.get('species_list') else ''} | {r['page']} | {r['photos']} | {r['actions']} | "
             f"{r['actions_per_photo']:.2f} | {r['naming_actions']} | {r['fix_actions']} | {r['misfiled_after_naming']} | "
             f"{r['fix_actions_per_misfiled']:.2f} | {r['scrolls']} | {r['accuracy_before_review']:.3f} | "
             f"{r['final_accuracy']:.3f} | {verdict} |"

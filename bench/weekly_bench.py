@@ -19,13 +19,25 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
+import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import yaml
-from review_bench import CHROMIUM, CurrentReviewer, final_accuracy, generated_inbox, oxford_inbox, snakemake
+from review_bench import (
+    CHROMIUM,
+    REPO,
+    SNAKEMAKE,
+    CurrentReviewer,
+    final_accuracy,
+    generated_inbox,
+    oxford_inbox,
+    snakemake,
+)
 
 RUN = "season"
 
@@ -77,6 +89,38 @@ def timed_snakemake(workdir: Path, config: dict) -> float:
     started = time.perf_counter()
     snakemake(workdir, workdir / "config.yaml")
     return time.perf_counter() - started
+
+
+def timed_jobs(workdir: Path, config: dict) -> tuple[float, dict[str, int]]:
+    """A timed run with Snakemake's job log: (wall seconds, seconds per rule from the log's timestamps,
+    whole seconds; jobs of one rule summed)."""
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    command = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile"]
+    started = time.perf_counter()
+    result = subprocess.run([*command, str(workdir / "config.yaml"), "--cores", "2"], capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode:
+        raise RuntimeError(f"snakemake failed:\n{result.stderr[-3000:]}")
+    return seconds, rule_seconds(result.stderr + result.stdout)
+
+
+def rule_seconds(log: str) -> dict[str, int]:
+    """Per rule, the seconds between its jobs' start and "Finished" lines in a Snakemake log."""
+    now, current, started, rule_of, spent = None, None, {}, {}, {}
+    for line in log.splitlines():
+        line = line.strip()
+        if re.fullmatch(r"\[\w{3} \w{3} +\d+ [\d:]{8} \d{4}\]", line):
+            now = datetime.strptime(line[1:-1], "%a %b %d %H:%M:%S %Y")
+        elif match := re.fullmatch(r"(?:local)?rule (\w+):", line):
+            current = match.group(1)
+        elif match := re.fullmatch(r"jobid: (\d+)", line):
+            started[match.group(1)], rule_of[match.group(1)] = now, current
+        elif match := re.match(r"Finished jobid: (\d+)", line):
+            job = match.group(1)
+            if job in started and rule_of[job] != "all":
+                rule = rule_of[job]
+                spent[rule] = spent.get(rule, 0) + int((now - started[job]).total_seconds())
+    return spent
 
 
 def write_truth_review(path: Path, names: list[str], truth: dict[str, str]) -> None:
@@ -205,14 +249,14 @@ def bench_season(
     timed_snakemake(season, season_config(inbox, cache, k, known=True))  # week 1 applied: final/
     before = final_state(season / f"results/sort/{RUN}/final", week1)
     copy_photos(source, week2, inbox)
-    week_s = timed_snakemake(season, season_config(inbox, cache, k, known=True))
+    week_s, week_jobs = timed_jobs(season, season_config(inbox, cache, k, known=True))
     run_dir = season / f"results/sort/{RUN}"
     assignments = pd.read_csv(run_dir / "assignments.csv", dtype={"image_id": str, "label": str}, keep_default_na=False)
     shares = week_shares(assignments, week2, truth, seen)
     scratch = work / "from-scratch"
     scratch.mkdir()
     full_k = round(k * len(truth) / len(week1))
-    full_s = timed_snakemake(scratch, season_config(inbox, work / "scratch-cache", full_k, known=False))
+    full_s, full_jobs = timed_jobs(scratch, season_config(inbox, work / "scratch-cache", full_k, known=False))
     known_csv = season / f"reviews/{RUN}.csv"
     assign_week_s = time_assign_step(run_dir, known_csv, {"root": str(inbox), "k": k})
     assign_full_s = time_assign_step(scratch / f"results/sort/{RUN}", None, {"root": str(inbox), "k": full_k})
@@ -230,6 +274,8 @@ def bench_season(
         "assign_week_s": assign_week_s,
         "assign_full_s": assign_full_s,
         "assign_cost_ratio": assign_week_s / assign_full_s,
+        "week_jobs_s": week_jobs,
+        "from_scratch_jobs_s": full_jobs,
         "review_actions_week": None,
         "review_actions_full": None,
     }

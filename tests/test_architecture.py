@@ -96,8 +96,9 @@ def test_path_patterns_are_spelled_in_layout_only():
     assert not offenders, "\n".join(offenders)
 
 
-def test_a_snakefile_parse_imports_neither_torch_nor_timm():
-    """What common.smk imports and runs at parse time (config checks, the memory check), in a fresh process."""
+def test_a_snakefile_parse_imports_neither_torch_nor_timm_nor_scikit_learn():
+    """What common.smk imports and runs at parse time (config checks, the memory check), in a fresh process:
+    every `snakemake` start pays it (scikit-learn alone is 1.5 s here)."""
     common = (REPO / "workflow" / "rules" / "common.smk").read_text()
     imports = re.findall(r"^from zsc[\w.]* import (?:\([^)]*\)|.*)$", common, re.M)
     assert imports, "common.smk imports nothing from zsc?"
@@ -105,7 +106,16 @@ def test_a_snakefile_parse_imports_neither_torch_nor_timm():
         "\nimport sys, yaml\nfrom zsc.config import SCHEMA_PATH, validate_config\nfrom zsc.methods.memory import memory_problems"
         f"\nconfig = validate_config(yaml.safe_load(open(r'{REPO / 'config' / 'config.yaml'}')), SCHEMA_PATH)"
         "\nmemory_problems(config, {'reduce': 8000, 'cluster': 8000})"
-        "\nheavy = sorted(name for name in ('torch', 'timm', 'torchvision', 'open_clip') if name in sys.modules)"
+        "\nheavy = sorted(name for name in ('torch', 'timm', 'torchvision', 'open_clip', 'sklearn', 'scipy') if name in sys.modules)"
         "\nassert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)  # (the timm-id cache is warm after one run)
+
+
+def test_the_review_page_step_imports_no_scikit_learn():
+    """A week's page job is on the rerun's critical path: its modules leave scikit-learn (2 s) to the jobs that fit."""
+    code = (
+        "import sys\nimport zsc.steps.sort, zsc.sorting.review, zsc.sorting.similarity, zsc.report.gallery"
+        "\nassert 'sklearn' not in sys.modules, 'sklearn imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -121,3 +122,24 @@ def test_output_names_of_deep_paths_fit_the_file_system():
     other = deep.replace("IMG_0001", "IMG_0002")
     names = {output_name(deep), output_name(other)}
     assert len(names) == 2 and all(len(n.encode()) <= 255 and n.endswith(".JPG") for n in names)
+
+
+def test_the_pages_silhouette_equals_scikit_learns_precomputed_one():
+    from sklearn.metrics import silhouette_score
+
+    from zsc.sorting.similarity import mean_silhouette
+
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(40):
+        n = int(rng.integers(4, 60))
+        points = rng.normal(size=(n, 5))
+        distances = np.sqrt(((points[:, None] - points[None]) ** 2).sum(-1))
+        labels = rng.integers(0, int(rng.integers(2, 8)), n)  # groups of one photo included
+        if not 2 <= len(np.unique(labels)) < n:
+            continue
+        assert mean_silhouette(distances, labels) == pytest.approx(
+            silhouette_score(distances, labels, metric="precomputed"), abs=1e-12
+        )
+        checked += 1
+    assert checked > 30

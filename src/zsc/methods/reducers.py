@@ -18,7 +18,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.preprocessing import StandardScaler
 
 from zsc.methods.base import Method, Param
 
@@ -336,6 +335,8 @@ def resolve_reduction(x: np.ndarray, spec: dict, seed: int, overwrite: bool = Fa
     else:  # the reference's path, byte for byte
         x, prepared = np.asarray(x, dtype=np.float64), {}
         if params["standardize"]:
+            from sklearn.preprocessing import StandardScaler  # here: the Snakefile imports this registry at parse
+
             x = StandardScaler().fit_transform(x)
     reduced, used = REDUCER_METHODS[method].fit(x, params, seed)
     reduced = np.asarray(reduced, dtype=np.float32)

@@ -10,7 +10,6 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from zsc.evaluation.metrics import NOISE, nearest_clusters
 
 MAX_NAME_BYTES = 255  # NAME_MAX of common file systems
 EXACT_SILHOUETTE_UP_TO = 20_000  # photos; above, the simplified silhouette (distances to the centres)
@@ -50,6 +49,8 @@ def doubt(points: np.ndarray, labels: np.ndarray, min_silhouette: float) -> tupl
     silhouette above ``EXACT_SILHOUETTE_UP_TO`` photos), for which the suggested cluster is the
     nearest other cluster centre.
     """
+    from zsc.evaluation.metrics import NOISE, nearest_clusters  # here: scikit-learn; the page imports this module
+
     nearest, distance = nearest_clusters(points, labels)
     doubtful = labels == NOISE
     reasons = ["noise: no dense cluster around it" if d else "" for d in doubtful]

@@ -138,6 +138,25 @@ def similarity_order(matrix: np.ndarray, clusters: np.ndarray, neighbours: np.nd
     return np.asarray(path, dtype=np.int64), core
 
 
+def mean_silhouette(distances: np.ndarray, labels: np.ndarray) -> float:
+    """The mean silhouette of ``labels`` (two or more) on a square distance matrix, as scikit-learn's
+    ``silhouette_score(metric="precomputed")`` (a photo alone in its group scores 0); here so that the
+    page's job does not import scikit-learn (2 s) for a cluster's few hundred photos."""
+    ids, own = np.unique(labels, return_inverse=True)
+    one_hot = np.zeros((len(ids), len(labels)))
+    one_hot[own, np.arange(len(labels))] = 1.0
+    sizes = one_hot.sum(axis=1)
+    mean_to = (distances @ one_hot.T) / sizes  # each photo's mean distance to each group (itself included)
+    rows = np.arange(len(labels))
+    own_size = sizes[own]
+    a = mean_to[rows, own] * own_size / np.maximum(own_size - 1, 1)  # itself excluded
+    mean_to[rows, own] = np.inf
+    b = mean_to.min(axis=1)
+    larger = np.maximum(a, b)
+    scores = np.divide(b - a, larger, out=np.zeros(len(labels)), where=larger > 0)
+    return float(np.where(own_size > 1, scores, 0.0).mean())
+
+
 def subgroups(matrix: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     """Per photo, its sub-group inside its cluster (0..), or -1 where no split is offered.
 
@@ -145,7 +164,6 @@ def subgroups(matrix: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     the best silhouette; none when every cut scores below 0.05 (nothing to split) or the cluster is small.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
-    from sklearn.metrics import silhouette_score
 
     unit = unit_rows(matrix)
     result = np.full(len(clusters), -1, np.int64)
@@ -161,7 +179,7 @@ def subgroups(matrix: np.ndarray, clusters: np.ndarray) -> np.ndarray:
             cut = fcluster(tree, m, criterion="maxclust")
             if len(np.unique(cut)) < 2:
                 continue
-            score = silhouette_score(distances, cut, metric="precomputed")
+            score = mean_silhouette(distances, cut)
             if score > best_score:
                 best, best_score = cut, score
         if best is not None:
