@@ -10,7 +10,6 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-
 MAX_NAME_BYTES = 255  # NAME_MAX of common file systems
 EXACT_SILHOUETTE_UP_TO = 20_000  # photos; above, the simplified silhouette (distances to the centres)
 CENTRE_BLOCK_ENTRIES = 4_000_000  # point-centre distances held at a time
