@@ -13,7 +13,9 @@ stage's memory is not another's:
 - reduce: every sort-path reducer on N x 768 species-like embeddings (`zsc.methods.reducers`);
 - cluster: every sort-path clusterer on N 2-D points (60 species-like blobs: the reductions'
   output has this shape; not a t-SNE run, which would cost as much as the reduce row);
-- doubt: a sort run's doubt step on those clusters (silhouettes, nearest clusters: `zsc.sorting.assign`).
+- doubt: a sort run's doubt step on those clusters (silhouettes, nearest clusters: `zsc.sorting.assign`);
+- sort: the sort_assign job's step (`zsc.steps.sort.assign`) on a first sort of N x 768 embeddings read
+  from parquet (PCA + k-means): what the job holds beside its reduction.
 
 A row whose memory estimate (`zsc.methods.memory`) exceeds the jobs' 8,000 MB is refused before it
 starts, as the workflow does; a row past its time limit is `failed` (timeout). The 1,000,000 rows
@@ -174,6 +176,40 @@ def measure_doubt(_: str, n: int, out: Path) -> dict:
     return {"seconds": time.perf_counter() - started, "doubtful_share": float(doubtful.mean())}
 
 
+def measure_sort(_: str, n: int, out: Path) -> dict:
+    """The sort_assign job's step on a season's first sort (every photo new; PCA + k-means) from an
+    N x 768 embeddings parquet: its peak is what the job holds beside the reduction (the photos are
+    absent, so placing them is one refused stat each)."""
+    import gc
+
+    import pandas as pd
+
+    from zsc.embedding.embed import write_embedding_file
+    from zsc.steps.sort import assign
+
+    folder = out / f"sort-{n}"
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = [f"cam{i % 50}/IMG_{i:07d}.JPG" for i in range(n)]
+    x = species_like(n)
+    write_embedding_file(
+        pd.DataFrame({"image_id": ids, "label": "", "group": ""}), x, {"model": "m"}, folder / "e.parquet"
+    )
+    pd.DataFrame({"image_id": ids, "content_hash": [f"{i:032x}" for i in range(n)]}).to_parquet(folder / "m.parquet")
+    del x, ids
+    gc.collect()
+    setting = {"model": "m", "reducer": "pca", "clusterer": "kmeans", "source": "season bench",
+               "reducer_spec": {"method": "pca", "n_components": 2, "standardize": True},
+               "clusterer_spec": {"method": "kmeans", "k": "true_k"}}  # fmt: skip
+    (folder / "setting.json").write_text(json.dumps(setting))
+    (folder / "inbox").mkdir(exist_ok=True)
+    run = {"seed": 0, "min_silhouette": 0.0, "known_quantile": 0.9, "link": "symlink", "k": N_SPECIES}
+    started = time.perf_counter()
+    outputs = [str(folder / name) for name in ("assignments.csv", "review.csv", "assign.json", "clusters")]
+    assign(str(folder / "m.parquet"), str(folder / "e.parquet"), str(folder / "setting.json"), run,
+           str(folder / "inbox"), *outputs)  # fmt: skip
+    return {"seconds": time.perf_counter() - started, "embeddings_mb": n * DIM * 4 / 1e6}
+
+
 MEASURES = {
     "scan": measure_scan,
     "assign": measure_assign,
@@ -181,6 +217,7 @@ MEASURES = {
     "reduce": measure_reduce,
     "cluster": measure_cluster,
     "doubt": measure_doubt,
+    "sort": measure_sort,
 }
 
 
@@ -260,6 +297,7 @@ def plan(quick: bool) -> list[tuple[str, str, int, float]]:
             + [("reduce", m, n, 300) for m in ("pca", "kernel_pca_nystroem") for n in sizes + (season,)]
             + [("cluster", m, n, 300) for m in CLUSTERERS for n in sizes + (season,)]
             + [("doubt", "silhouette", n, 300) for n in sizes + (season,)]
+            + [("sort", "pca_kmeans", n, 300) for n in sizes]
         )
     steps = [("scan", str(w), 96, 900) for w in (1, 2)]
     steps += [("assign", "known", n, 900) for n in (30_000, 100_000)]
@@ -271,6 +309,7 @@ def plan(quick: bool) -> list[tuple[str, str, int, float]]:
     for method in CLUSTERERS:
         steps += [("cluster", method, n, 1800) for n in (100_000, 300_000, 1_000_000)]
     steps += [("doubt", "silhouette", n, 1800) for n in (100_000, 300_000, 1_000_000)]
+    steps += [("sort", "pca_kmeans", n, 1800) for n in (100_000, 300_000)]
     return steps
 
 

@@ -143,3 +143,30 @@ def test_the_pages_silhouette_equals_scikit_learns_precomputed_one():
         )
         checked += 1
     assert checked > 30
+
+
+def test_embeddings_read_row_group_by_row_group_into_one_writeable_matrix(tmp_path):
+    """Several row groups (4,096 rows each) and an empty file: the rows, in order, as written."""
+    from zsc.embedding.embed import write_embedding_file
+    from zsc.io import read_embeddings
+
+    rows = 9_000
+    matrix = np.random.default_rng(0).normal(size=(rows, 7)).astype(np.float32)
+    frame = pd.DataFrame({"image_id": [f"p{i}.jpg" for i in range(rows)], "label": "", "group": ""})
+    write_embedding_file(frame, matrix, {"model": "m"}, tmp_path / "e.parquet")
+    read_frame, read_matrix = read_embeddings(tmp_path / "e.parquet")
+    assert read_frame["image_id"].tolist() == frame["image_id"].tolist()
+    assert read_matrix.dtype == np.float32 and read_matrix.flags.writeable
+    assert np.array_equal(read_matrix, matrix)
+    write_embedding_file(frame.iloc[:0], matrix[:0], {"model": "m", "embedding_dim": 7}, tmp_path / "empty.parquet")
+    assert read_embeddings(tmp_path / "empty.parquet")[1].shape == (0, 7)
+
+
+def test_a_first_sort_clusters_the_embeddings_it_read_without_copying_them():
+    from zsc.steps.sort import take_rows
+
+    matrix = np.zeros((5, 3), np.float32)
+    assert take_rows(matrix, np.arange(5)) is matrix  # every photo new and distinct: no copy
+    some = take_rows(matrix, np.array([0, 2, 4]))
+    assert some is not matrix and not np.shares_memory(some, matrix)
+    assert take_rows(matrix, np.array([4, 3, 2, 1, 0])) is not matrix  # all rows, another order: a copy

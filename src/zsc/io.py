@@ -187,14 +187,21 @@ def read_metadata(path: Path | str) -> dict:
 
 
 def read_embeddings(path: Path | str) -> tuple[pd.DataFrame, np.ndarray]:
-    """Return (image_id/label/group frame, float32 matrix) of an embeddings parquet."""
-    table = pq.read_table(path)
-    frame = table.select(["image_id", "label", "group"]).to_pandas()
-    column = table.column("embedding").combine_chunks()
-    dim = column.type.list_size
-    if table.num_rows == 0:  # an empty shard
-        return frame, np.zeros((0, dim), np.float32)
-    matrix = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim).astype(np.float32, copy=False)
+    """Return (image_id/label/group frame, float32 matrix) of an embeddings parquet.
+
+    The matrix is filled row group by row group: a season's embeddings are held once, not twice
+    (the whole table, then its combined column), and it is writeable (z-scored in place downstream)."""
+    parquet = pq.ParquetFile(path)
+    frame = parquet.read(columns=["image_id", "label", "group"]).to_pandas()
+    dim = parquet.schema_arrow.field("embedding").type.list_size
+    matrix = np.empty((parquet.metadata.num_rows, dim), np.float32)
+    start = 0
+    for group in range(parquet.num_row_groups):
+        column = parquet.read_row_group(group, columns=["embedding"]).column("embedding")
+        for chunk in column.chunks:
+            values = chunk.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+            matrix[start : start + len(values)] = values
+            start += len(values)
     return frame, matrix
 
 

@@ -43,10 +43,17 @@ def distinct_photos(frame: pd.DataFrame, hashes: pd.Series) -> tuple[np.ndarray,
 
 
 def cluster_rows(
-    frame: pd.DataFrame, matrix: np.ndarray, hashes: pd.Series, setting: dict, run: dict, n_all: int
+    frame: pd.DataFrame,
+    matrix: np.ndarray,
+    hashes: pd.Series,
+    setting: dict,
+    run: dict,
+    n_all: int,
+    overwrite: bool = False,
 ) -> tuple[pd.DataFrame, dict, int]:
     """Cluster photos, exact duplicates once and filed beside their twin: (per row: cluster, doubt, map
-    coordinates, ``duplicate_of``; the parameters as used; the number of distinct photos)."""
+    coordinates, ``duplicate_of``; the parameters as used; the number of distinct photos).
+    ``overwrite``: ``matrix`` is not needed afterwards and may be z-scored in place (season-sized)."""
     from zsc.methods.clusterers import K_GIVEN
     from zsc.sorting.assign import SortInputError, assign_clusters
 
@@ -59,13 +66,28 @@ def cluster_rows(
             f"distinct photo(s) in the inbox; give the photos per species you expect"
         )
     k = k_for(run, clusterer_spec, len(distinct), len(frame), n_all)
-    assigned, used = assign_clusters(  # matrix[distinct] is a copy of its own: z-scored in place if season-sized
-        matrix[distinct], setting["reducer_spec"], clusterer_spec, k, run["seed"], run["min_silhouette"], overwrite=True
+    points = take_rows(matrix, distinct)
+    assigned, used = assign_clusters(  # z-scored in place if season-sized: a copy of our own, or the given rows
+        points,
+        setting["reducer_spec"],
+        clusterer_spec,
+        k,
+        run["seed"],
+        run["min_silhouette"],
+        overwrite=overwrite or points is not matrix,
     )
     assigned = assigned.iloc[position].reset_index(drop=True)
     twin = frame["image_id"].to_numpy()[distinct][position]
     assigned["duplicate_of"] = np.where(twin == frame["image_id"].to_numpy(), "", twin)
     return assigned, used, len(distinct)
+
+
+def take_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``matrix[rows]``, but ``matrix`` itself when ``rows`` are all of its rows in order (a season's
+    first sort: every photo new and distinct), so that its embeddings are not held twice more."""
+    if len(rows) == len(matrix) and np.array_equal(rows, np.arange(len(matrix))):
+        return matrix
+    return matrix[rows]
 
 
 def k_for(run: dict, clusterer_spec: dict, n_distinct: int, n_photos: int, n_all: int) -> int | None:
@@ -184,11 +206,12 @@ def assign(
         try:
             clustered, used, n_distinct = cluster_rows(
                 frame.iloc[new].reset_index(drop=True),
-                matrix[new],
+                take_rows(matrix, new),
                 hashes.iloc[new].reset_index(drop=True),
                 setting,
                 run,
                 len(frame),
+                overwrite=True,  # the embeddings are not used after this
             )
         except SortInputError as error:
             if not len(known):
