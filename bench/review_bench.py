@@ -99,11 +99,15 @@ def sort_config(inbox: Path, clusterer: dict, run: dict) -> dict:
     }
 
 
-def snakemake(workdir: Path, config_path: Path, *extra: str) -> None:
+def snakemake(workdir: Path, config_path: Path, *extra: str, quiet: bool = True) -> str:
+    """Run the workflow on ``workdir``; return what it printed (its job log unless ``quiet``)."""
     command = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(config_path)]
-    result = subprocess.run([*command, "--cores", "2", "-q", *extra], capture_output=True, text=True)
+    result = subprocess.run(
+        [*command, "--cores", "2", *(["-q"] if quiet else []), *extra], capture_output=True, text=True
+    )
     if result.returncode:
         raise RuntimeError(f"snakemake failed:\n{result.stderr[-3000:]}")
+    return result.stderr + result.stdout
 
 
 # ------------------------------------------------------------------ measures on the page's data

@@ -21,23 +21,13 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import yaml
-from review_bench import (
-    CHROMIUM,
-    REPO,
-    SNAKEMAKE,
-    CurrentReviewer,
-    final_accuracy,
-    generated_inbox,
-    oxford_inbox,
-    snakemake,
-)
+from review_bench import CHROMIUM, CurrentReviewer, final_accuracy, generated_inbox, oxford_inbox, snakemake
 
 RUN = "season"
 
@@ -85,23 +75,16 @@ def copy_photos(source: Path, names: list[str], inbox: Path) -> None:
 
 
 def timed_snakemake(workdir: Path, config: dict) -> float:
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    started = time.perf_counter()
-    snakemake(workdir, workdir / "config.yaml")
-    return time.perf_counter() - started
+    return timed_jobs(workdir, config, quiet=True)[0]
 
 
-def timed_jobs(workdir: Path, config: dict) -> tuple[float, dict[str, int]]:
-    """A timed run with Snakemake's job log: (wall seconds, seconds per rule from the log's timestamps,
-    whole seconds; jobs of one rule summed)."""
+def timed_jobs(workdir: Path, config: dict, quiet: bool = False) -> tuple[float, dict[str, int]]:
+    """A timed run: (wall seconds, seconds per rule from the job log's timestamps, whole seconds,
+    jobs of one rule summed; empty when ``quiet``)."""
     (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    command = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile"]
     started = time.perf_counter()
-    result = subprocess.run([*command, str(workdir / "config.yaml"), "--cores", "2"], capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if result.returncode:
-        raise RuntimeError(f"snakemake failed:\n{result.stderr[-3000:]}")
-    return seconds, rule_seconds(result.stderr + result.stdout)
+    printed = snakemake(workdir, workdir / "config.yaml", quiet=quiet)
+    return time.perf_counter() - started, rule_seconds(printed)
 
 
 def rule_seconds(log: str) -> dict[str, int]:
