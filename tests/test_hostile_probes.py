@@ -202,6 +202,47 @@ def test_p02_reapplying_a_review_keeps_the_users_files_in_final(tmp_path):
     assert "~zsc1" in moved and (out / "final" / moved).read_bytes() == (root / ids[4]).read_bytes()
 
 
+def test_p02_a_copy_the_user_edited_in_final_is_kept_and_reported(tmp_path, capsys):
+    root = inbox(tmp_path / "inbox", 6)
+    out = tmp_path / "run"
+    ids = sort_run(out, root)["image_id"].tolist()
+    apply(out, root, review_csv(tmp_path / "r1.csv", {i: "fox" for i in ids[:2]}))
+    edited = out / "final/fox" / ids[0]
+    edited.write_bytes(edited.read_bytes()[::-1])  # same size, other bytes, a new mtime
+    capsys.readouterr()
+    apply(out, root, review_csv(tmp_path / "r2.csv", {i: "hare" for i in ids[:2]}))
+    assert edited.read_bytes() == (root / ids[0]).read_bytes()[::-1]  # the user's edit stays
+    assert not (out / "final/fox" / ids[1]).exists()  # ours and unedited: moved to its new name
+    assert (out / "final/hare" / ids[0]).read_bytes() == (root / ids[0]).read_bytes()
+    assert "were changed since and are kept" in capsys.readouterr().err
+
+
+def test_p02_a_reapply_does_not_hash_the_copies_it_knows_unchanged(tmp_path, monkeypatch):
+    """A copy keeps its size and mtime in the record; only a copy whose stat differs (or an old record
+    without them) is hashed to tell the workflow's file from the user's."""
+    from zsc.sorting import placement
+
+    root = inbox(tmp_path / "inbox", 6)
+    out = tmp_path / "run"
+    ids = sort_run(out, root)["image_id"].tolist()
+    review = review_csv(tmp_path / "r.csv", {i: "fox" for i in ids[:4]})
+    apply(out, root, review)
+    hashed = []
+    real_hash = placement.content_hash
+    monkeypatch.setattr(placement, "content_hash", lambda path: hashed.append(Path(path).name) or real_hash(path))
+    apply(out, root, review)
+    assert hashed == []
+    record_file = placement.record_path(out / "final")
+    record = pd.read_csv(record_file, dtype=str, keep_default_na=False)
+    record[["file", "kind", "target", "content_hash"]].to_csv(record_file, index=False)  # as an older apply wrote it
+    apply(out, root, review)
+    assert sorted(hashed) == sorted(Path(f).name for f in record["file"])  # each copy verified once by its bytes ...
+    hashed.clear()
+    apply(out, root, review)
+    assert hashed == []  # ... and known by its stat from then on
+    assert all((out / "final/fox" / i).read_bytes() == (root / i).read_bytes() for i in ids[:4])
+
+
 def test_p02_an_apply_killed_after_its_record_still_knows_its_own_links(tmp_path):
     """The record is extended before any write: links a killed apply wrote are the workflow's, not the user's."""
     from zsc.sorting.placement import record_path

@@ -22,7 +22,8 @@ import pandas as pd
 from zsc.io import ChangedSinceScan, atomic_path, content_hash, copy_verified, symlink_atomic, write_table
 
 LINK_MODES = ("symlink", "copy")
-RECORD_COLUMNS = ["file", "kind", "target", "content_hash"]
+# size and mtime_ns: a copy's stat when written, so a later apply knows it unchanged without hashing it
+RECORD_COLUMNS = ["file", "kind", "target", "content_hash", "size", "mtime_ns"]
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -33,14 +34,16 @@ def inside(path: Path, root: Path) -> bool:
         return False
 
 
-def source_problem(root: Path, image_id: str) -> str | None:
-    """Why a photo cannot be placed now (gone, or a link that leads outside the root), or None."""
+def locate(root: Path, image_id: str, resolved_root: Path | None = None) -> tuple[Path | None, str | None]:
+    """(the photo's real path, None), or (None, why it cannot be placed now: gone, or a link that leads
+    outside the root). ``resolved_root``: ``root.resolve()``, passed in by callers that place many photos."""
     source = root / image_id
     if not source.exists():
-        return "no longer in the inbox (moved or deleted since the scan)"
-    if not inside(source.resolve(), root.resolve()):
-        return f"a symlink leading outside the inbox ({source.resolve()}); not placed"
-    return None
+        return None, "no longer in the inbox (moved or deleted since the scan)"
+    real = source.resolve()
+    if not inside(real, resolved_root or root.resolve()):
+        return None, f"a symlink leading outside the inbox ({real}); not placed"
+    return real, None
 
 
 @dataclass
@@ -52,19 +55,27 @@ class Placed:
     notes: list[str] = field(default_factory=list)
 
 
-def place_one(root: Path, image_id: str, target: Path, mode: str, expected_hash: str | None) -> dict:
+def place_one(
+    root: Path, image_id: str, target: Path, mode: str, expected_hash: str | None, resolved_root: Path | None = None
+) -> dict:
     """Write one link or verified copy; return its record row. Raises ChangedSinceScan / ValueError."""
-    problem = source_problem(root, image_id)
+    source, problem = locate(root, image_id, resolved_root)
     if problem:
         raise ValueError(problem)
-    source = (root / image_id).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     if mode == "symlink":
         link = os.path.relpath(source, target.parent)
         symlink_atomic(link, target)
-        return {"kind": "symlink", "target": link, "content_hash": expected_hash or ""}
+        return {"kind": "symlink", "target": link, "content_hash": expected_hash or "", "size": "", "mtime_ns": ""}
     copy_verified(source, target, expected_hash)
-    return {"kind": "copy", "target": "", "content_hash": expected_hash or content_hash(target)}
+    stat = target.stat()
+    return {
+        "kind": "copy",
+        "target": "",
+        "content_hash": expected_hash or content_hash(target),
+        "size": str(stat.st_size),
+        "mtime_ns": str(stat.st_mtime_ns),
+    }
 
 
 def place_photos(root: Path | str, plan: pd.DataFrame, output_dir: Path | str, mode: str) -> Placed:
@@ -76,9 +87,10 @@ def place_photos(root: Path | str, plan: pd.DataFrame, output_dir: Path | str, m
         raise RuntimeError("two photos map to one output path; nothing written")
     hashes = plan["content_hash"] if "content_hash" in plan else [None] * len(plan)
     placed = Placed()
+    resolved_root = root.resolve()
     for image_id, relative, expected in zip(plan["image_id"], plan["file"], hashes):
         try:
-            row = place_one(root, image_id, output_dir / relative, mode, expected or None)
+            row = place_one(root, image_id, output_dir / relative, mode, expected or None, resolved_root)
         except (ChangedSinceScan, ValueError) as error:
             placed.refused[image_id] = str(error)
             continue
@@ -112,15 +124,21 @@ def read_record(output_dir: Path | str) -> pd.DataFrame:
     path = record_path(output_dir)
     if not path.is_file():
         return pd.DataFrame(columns=RECORD_COLUMNS)
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    record = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return record.reindex(columns=RECORD_COLUMNS, fill_value="")  # a record written before size/mtime_ns
 
 
-def still_ours(path: Path, row) -> bool:
-    """Is the file at ``path`` still exactly what the workflow wrote there (not replaced or edited)?"""
+def still_ours(path: Path, row: dict) -> bool:
+    """Is the file at ``path`` still exactly what the workflow wrote there (not replaced or edited)?
+    A copy whose size and mtime are the recorded ones is taken as unchanged; any other copy is hashed."""
     if row["kind"] == "symlink":  # an empty target: recorded before the write (a killed apply), any link of ours
         return path.is_symlink() and (not row["target"] or os.readlink(path) == row["target"])
     if path.is_symlink() or not path.is_file():
         return False
+    if row.get("size") and row.get("mtime_ns"):
+        stat = path.stat()
+        if (str(stat.st_size), str(stat.st_mtime_ns)) == (row["size"], row["mtime_ns"]):
+            return True
     return not row["content_hash"] or content_hash(path) == row["content_hash"]
 
 
@@ -147,12 +165,13 @@ def free_name(output_dir: Path, relative: str, taken: set[str]) -> str:
     return candidate
 
 
-def planned_identity(root: Path, image_id: str, target: Path, mode: str, expected_hash: str | None) -> dict:
-    """The record row ``place_one`` would write, without writing (to leave an unchanged file alone)."""
+def planned_identity(source: Path, target: Path, mode: str, expected_hash: str | None) -> dict:
+    """The record row ``place_one`` would write for the photo at ``source`` (its real path), without
+    writing (to leave an unchanged file alone)."""
     if mode == "symlink":
         return {
             "kind": "symlink",
-            "target": os.path.relpath((root / image_id).resolve(), target.parent),
+            "target": os.path.relpath(source, target.parent),
             "content_hash": expected_hash or "",
         }
     return {"kind": "copy", "target": "", "content_hash": expected_hash or ""}
@@ -177,18 +196,23 @@ def update_shared_folder(
         for image_id, relative, expected in zip(plan["image_id"], plan["file"], hashes)
     }
     unchanged, kept_edited = [], []
-    for _, row in record.iterrows():
+    resolved_root = root.resolve()
+    for row in record.to_dict("records"):
         path = output_dir / row["file"]
         if not os.path.lexists(path):
             continue
         if not still_ours(path, row):
             kept_edited.append(row["file"])
             continue
-        if row["file"] in wanted and source_problem(root, wanted[row["file"]][0]) is None:
+        if row["file"] in wanted:
             image_id, expected = wanted[row["file"]]
-            identity = planned_identity(root, image_id, path, mode, expected)
-            if all(str(identity[key]) == str(row[key]) for key in ("kind", "target", "content_hash")):
-                unchanged.append(row.to_dict())
+            source, problem = locate(root, image_id, resolved_root)
+            identity = planned_identity(source, path, mode, expected) if problem is None else None
+            if identity and all(str(identity[key]) == str(row[key]) for key in ("kind", "target", "content_hash")):
+                if row["kind"] == "copy" and not row["mtime_ns"]:  # verified by its hash: record its stat
+                    stat = path.stat()
+                    row.update(size=str(stat.st_size), mtime_ns=str(stat.st_mtime_ns))
+                unchanged.append(row)
                 continue
         path.unlink()
         _remove_empty_parents(path.parent, output_dir)
@@ -204,7 +228,9 @@ def update_shared_folder(
     renamed = [new for new, old in zip(files, plan["file"]) if new != old]
     plan["file"] = files
     todo = plan[~plan["file"].isin(kept)]
-    pending = pd.DataFrame({"file": todo["file"], "kind": mode, "target": "", "content_hash": ""})
+    pending = pd.DataFrame(
+        {"file": todo["file"], "kind": mode, "target": "", "content_hash": "", "size": "", "mtime_ns": ""}
+    )
     write_table(pd.concat([record, pending], ignore_index=True).drop_duplicates("file"), record_path(output_dir))
     placed = place_photos(root, todo, output_dir, mode)
     placed.written = unchanged + placed.written
