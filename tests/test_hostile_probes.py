@@ -217,6 +217,24 @@ def test_p02_a_copy_the_user_edited_in_final_is_kept_and_reported(tmp_path, caps
     assert "were changed since and are kept" in capsys.readouterr().err
 
 
+def test_p02_an_edit_that_kept_size_and_mtime_is_still_never_removed(tmp_path):
+    """Size and mtime only let a copy be left alone; before the workflow removes one, it hashes it
+    (an editor that keeps the mtime, as ``exiftool -P`` does, must not cost the user the edit)."""
+    import os
+
+    root = inbox(tmp_path / "inbox", 6)
+    out = tmp_path / "run"
+    ids = sort_run(out, root)["image_id"].tolist()
+    apply(out, root, review_csv(tmp_path / "r1.csv", {ids[0]: "fox"}))
+    edited = out / "final/fox" / ids[0]
+    before = edited.stat()
+    edited.write_bytes(edited.read_bytes()[::-1])
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size, same mtime, other bytes
+    apply(out, root, review_csv(tmp_path / "r2.csv", {ids[0]: "hare"}))
+    assert edited.read_bytes() == (root / ids[0]).read_bytes()[::-1]
+    assert (out / "final/hare" / ids[0]).read_bytes() == (root / ids[0]).read_bytes()
+
+
 def test_p02_a_reapply_does_not_hash_the_copies_it_knows_unchanged(tmp_path, monkeypatch):
     """A copy keeps its size and mtime in the record; only a copy whose stat differs (or an old record
     without them) is hashed to tell the workflow's file from the user's."""

@@ -128,14 +128,15 @@ def read_record(output_dir: Path | str) -> pd.DataFrame:
     return record.reindex(columns=RECORD_COLUMNS, fill_value="")  # a record written before size/mtime_ns
 
 
-def still_ours(path: Path, row: dict) -> bool:
+def still_ours(path: Path, row: dict, stat_suffices: bool = False) -> bool:
     """Is the file at ``path`` still exactly what the workflow wrote there (not replaced or edited)?
-    A copy whose size and mtime are the recorded ones is taken as unchanged; any other copy is hashed."""
+    A copy is hashed, unless ``stat_suffices`` (the file is to be left alone, so a wrong answer loses
+    nothing) and its size and mtime are the recorded ones. A file to be removed is always hashed."""
     if row["kind"] == "symlink":  # an empty target: recorded before the write (a killed apply), any link of ours
         return path.is_symlink() and (not row["target"] or os.readlink(path) == row["target"])
     if path.is_symlink() or not path.is_file():
         return False
-    if row.get("size") and row.get("mtime_ns"):
+    if stat_suffices and row.get("size") and row.get("mtime_ns"):
         stat = path.stat()
         if (str(stat.st_size), str(stat.st_mtime_ns)) == (row["size"], row["mtime_ns"]):
             return True
@@ -201,19 +202,21 @@ def update_shared_folder(
         path = output_dir / row["file"]
         if not os.path.lexists(path):
             continue
-        if not still_ours(path, row):
-            kept_edited.append(row["file"])
-            continue
+        planned_again = False
         if row["file"] in wanted:
             image_id, expected = wanted[row["file"]]
             source, problem = locate(root, image_id, resolved_root)
-            identity = planned_identity(source, path, mode, expected) if problem is None else None
-            if identity and all(str(identity[key]) == str(row[key]) for key in ("kind", "target", "content_hash")):
-                if row["kind"] == "copy" and not row["mtime_ns"]:  # verified by its hash: record its stat
-                    stat = path.stat()
-                    row.update(size=str(stat.st_size), mtime_ns=str(stat.st_mtime_ns))
-                unchanged.append(row)
-                continue
+            identity = planned_identity(source, path, mode, expected) if problem is None else {}
+            planned_again = all(str(identity.get(key)) == str(row[key]) for key in ("kind", "target", "content_hash"))
+        if not still_ours(path, row, stat_suffices=planned_again):
+            kept_edited.append(row["file"])
+            continue
+        if planned_again:
+            if row["kind"] == "copy" and not row["mtime_ns"]:  # verified by its hash: record its stat
+                stat = path.stat()
+                row.update(size=str(stat.st_size), mtime_ns=str(stat.st_mtime_ns))
+            unchanged.append(row)
+            continue
         path.unlink()
         _remove_empty_parents(path.parent, output_dir)
     kept = {row["file"] for row in unchanged}
