@@ -68,14 +68,13 @@ def place_one(
         symlink_atomic(link, target)
         return {"kind": "symlink", "target": link, "content_hash": expected_hash or "", "size": "", "mtime_ns": ""}
     copy_verified(source, target, expected_hash)
-    stat = target.stat()
-    return {
-        "kind": "copy",
-        "target": "",
-        "content_hash": expected_hash or content_hash(target),
-        "size": str(stat.st_size),
-        "mtime_ns": str(stat.st_mtime_ns),
-    }
+    return {"kind": "copy", "target": "", "content_hash": expected_hash or content_hash(target), **file_stat(target)}
+
+
+def file_stat(path: Path) -> dict[str, str]:
+    """A copy's size and mtime as the record keeps them."""
+    stat = path.stat()
+    return {"size": str(stat.st_size), "mtime_ns": str(stat.st_mtime_ns)}
 
 
 def place_photos(root: Path | str, plan: pd.DataFrame, output_dir: Path | str, mode: str) -> Placed:
@@ -136,10 +135,8 @@ def still_ours(path: Path, row: dict, stat_suffices: bool = False) -> bool:
         return path.is_symlink() and (not row["target"] or os.readlink(path) == row["target"])
     if path.is_symlink() or not path.is_file():
         return False
-    if stat_suffices and row.get("size") and row.get("mtime_ns"):
-        stat = path.stat()
-        if (str(stat.st_size), str(stat.st_mtime_ns)) == (row["size"], row["mtime_ns"]):
-            return True
+    if stat_suffices and row.get("mtime_ns") and file_stat(path) == {"size": row["size"], "mtime_ns": row["mtime_ns"]}:
+        return True
     return not row["content_hash"] or content_hash(path) == row["content_hash"]
 
 
@@ -213,8 +210,7 @@ def update_shared_folder(
             continue
         if planned_again:
             if row["kind"] == "copy" and not row["mtime_ns"]:  # verified by its hash: record its stat
-                stat = path.stat()
-                row.update(size=str(stat.st_size), mtime_ns=str(stat.st_mtime_ns))
+                row.update(file_stat(path))
             unchanged.append(row)
             continue
         path.unlink()
