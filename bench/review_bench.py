@@ -39,6 +39,16 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 VIEWPORT = {"width": 1400, "height": 900}
+CHROMIUM_ARGS = [  # as tests/conftest.py's: headless, no background connections, pages read their thumbnails
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-file-access-from-files",
+]
 MODEL = {
     "backend": "timm",
     "id": "tf_efficientnet_lite0",
@@ -114,7 +124,7 @@ def snakemake(workdir: Path, config_path: Path, *extra: str, quiet: bool = True)
 def page_json(page_path: Path) -> dict:
     text = page_path.read_text()
     start = text.index("id=zsc-data>") + len("id=zsc-data>")
-    return json.loads(text[start : text.index("</script>", start)].replace("<\\/", "</"))
+    return json.loads(text[start : text.index("</script>", start)])
 
 
 def majority_names(assignments: pd.DataFrame, truth: dict[str, str]) -> pd.Series:
@@ -453,14 +463,17 @@ def final_accuracy(run_dir: Path, truth: dict[str, str]) -> tuple[float, int]:
     return right / len(truth), found
 
 
+def launch_chromium(playwright):
+    """The bench's one way to start Debian's Chromium."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
 def review_once(workdir: Path, config_path: Path, page_path: Path, truth: dict, reviewer_class, page_name: str) -> dict:
     from playwright.sync_api import sync_playwright
 
     run_dir = workdir / "results/sort/inbox"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"]
-        )
+        browser = launch_chromium(playwright)
         context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
         page = context.new_page()
         errors = []
@@ -599,9 +612,7 @@ def screenshots(page_path: Path, truth: dict[str, str], out: Path) -> list[Path]
 
     shots = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"]
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_context(viewport=VIEWPORT).new_page()
         page.goto(page_path.as_uri())
         page.wait_for_selector("body[data-ready]")

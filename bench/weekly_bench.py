@@ -27,7 +27,15 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from review_bench import CHROMIUM, CurrentReviewer, final_accuracy, generated_inbox, oxford_inbox, snakemake
+from review_bench import (
+    CHROMIUM,
+    CurrentReviewer,
+    final_accuracy,
+    generated_inbox,
+    launch_chromium,
+    oxford_inbox,
+    snakemake,
+)
 
 RUN = "season"
 
@@ -186,9 +194,7 @@ def review_page_actions(workdir: Path, truth: dict[str, str], reviewer_class, ex
 
     page_path = workdir / f"results/sort/{RUN}/review.html"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"]
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True).new_page()
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))

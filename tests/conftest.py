@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,50 @@ SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 OXFORD_PETS = Path(
     os.environ.get("ZSC_OXFORD_PETS", "/nonexistent/set-ZSC_OXFORD_PETS")
 ).resolve()  # optional real photos
+
+
+# Debian's Chromium for the browser tests (Playwright's own browser download cannot work offline)
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",  # this machine's closed network refuses Chromium's own connections
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-file-access-from-files",  # the pages are files with thumbnails beside them
+]
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium; .ci/run installs it)"
+)
+
+
+def launch_chromium(playwright):
+    """The one way the tests start a browser: headless Debian Chromium with the flags above."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture()
+def browser():
+    """A headless Chromium for one test (closed after it)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = launch_chromium(playwright)
+        yield instance
+        instance.close()
+
+
+def open_page(browser, path: Path, errors: list | None = None, viewport: tuple[int, int] = (1400, 900)):
+    """A page of ``browser`` at ``path``, once the review page says it is ready (``body[data-ready]``)."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True)
+    page = context.new_page()
+    if errors is not None:
+        page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(Path(path).as_uri())
+    page.wait_for_selector("body[data-ready]")
+    return page
 
 
 def write_config(directory: Path, config: dict, name: str = "config.yaml") -> Path:
@@ -57,7 +102,7 @@ def page_data(run_dir: Path) -> dict:
     """The data a sort run's review.html carries inline."""
     text = (run_dir / "review.html").read_text()
     start = text.index("id=zsc-data>") + len("id=zsc-data>")
-    return json.loads(text[start : text.index("</script>", start)].replace("<\\/", "</"))
+    return json.loads(text[start : text.index("</script>", start)])
 
 
 def job_counts(dry_run_output: str) -> dict[str, int]:

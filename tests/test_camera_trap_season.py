@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import PACKAGED_EFFNET, run_snakemake, write_config
+from conftest import PACKAGED_EFFNET, needs_chromium, run_snakemake, write_config
 
 pytestmark = pytest.mark.slow
 FRAME = (480, 360)
@@ -265,49 +265,38 @@ def test_the_cli_form_of_the_same_detections_gives_the_same_crops_and_embeds_not
     assert stats["embedded"] == 0 and stats["from_cache"] == len(second)
 
 
-def test_on_the_page_a_move_takes_the_whole_burst_along(season_run):
-    import shutil
-
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("Debian chromium not installed (apt-get install chromium)")
+@needs_chromium
+def test_on_the_page_a_move_takes_the_whole_burst_along(browser, season_run):
     page_path = season_run["run_dir"] / "review.html"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--allow-file-access-from-files"]
-        )
-        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(page_path.as_uri())
-        page.wait_for_selector("body[data-ready]")
-        assert page.locator("#bursts").is_visible() and page.locator("#bursts").is_checked()
-        data = json.loads(page.evaluate("() => document.getElementById('zsc-data').textContent"))
-        burst = [i for i, q in enumerate(data["sequence"]) if q == data["sequence"][0]]
-        assert len(burst) == 3
-        order = page.evaluate(  # every section's photos as shown
-            "() => Array.from(document.querySelectorAll('section')).map(s => Array.from(s.querySelectorAll('.grid figure')).map(f => +f.dataset.i))"
-        )
-        for shown in order:  # a burst's crops side by side in each section (its core and the rest apart)
-            core = [i for i in shown if data["core"][i]]
-            for part in (core, [i for i in shown if not data["core"][i]]):
-                bursts = [data["sequence"][i] for i in part]
-                for q in set(bursts) - {-1}:
-                    at = [n for n, b in enumerate(bursts) if b == q]
-                    assert at == list(range(at[0], at[-1] + 1)), (q, bursts)
-        g = page.evaluate(f"() => document.querySelector('figure[data-i=\"{burst[0]}\"]').closest('section').dataset.g")
-        together = [i for i in burst if page.locator(f'section[data-g="{g}"] figure[data-i="{i}"]').count()]
-        page.locator(f'section[data-g="{g}"] figure[data-i="{burst[0]}"]').click()
-        page.keyboard.press("m")
-        page.keyboard.type("Meles meles")
-        page.keyboard.press("Enter")
-        moved = page.evaluate(
-            "() => Array.from(document.querySelectorAll('section')).filter(s => (s.querySelector('input.name') || {}).value === 'Meles meles')"
-            ".flatMap(s => Array.from(s.querySelectorAll('figure')).map(f => +f.dataset.i))"
-        )
-        browser.close()
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_path.as_uri())
+    page.wait_for_selector("body[data-ready]")
+    assert page.locator("#bursts").is_visible() and page.locator("#bursts").is_checked()
+    data = json.loads(page.evaluate("() => document.getElementById('zsc-data').textContent"))
+    burst = [i for i, q in enumerate(data["sequence"]) if q == data["sequence"][0]]
+    assert len(burst) == 3
+    order = page.evaluate(  # every section's photos as shown
+        "() => Array.from(document.querySelectorAll('section')).map(s => Array.from(s.querySelectorAll('.grid figure')).map(f => +f.dataset.i))"
+    )
+    for shown in order:  # a burst's crops side by side in each section (its core and the rest apart)
+        core = [i for i in shown if data["core"][i]]
+        for part in (core, [i for i in shown if not data["core"][i]]):
+            bursts = [data["sequence"][i] for i in part]
+            for q in set(bursts) - {-1}:
+                at = [n for n, b in enumerate(bursts) if b == q]
+                assert at == list(range(at[0], at[-1] + 1)), (q, bursts)
+    g = page.evaluate(f"() => document.querySelector('figure[data-i=\"{burst[0]}\"]').closest('section').dataset.g")
+    together = [i for i in burst if page.locator(f'section[data-g="{g}"] figure[data-i="{i}"]').count()]
+    page.locator(f'section[data-g="{g}"] figure[data-i="{burst[0]}"]').click()
+    page.keyboard.press("m")
+    page.keyboard.type("Meles meles")
+    page.keyboard.press("Enter")
+    moved = page.evaluate(
+        "() => Array.from(document.querySelectorAll('section')).filter(s => (s.querySelector('input.name') || {}).value === 'Meles meles')"
+        ".flatMap(s => Array.from(s.querySelectorAll('figure')).map(f => +f.dataset.i))"
+    )
     assert not errors
     assert len(together) >= 2 and sorted(moved) == sorted(
         together

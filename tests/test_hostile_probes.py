@@ -22,11 +22,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import REPO, tiny_config
+from conftest import REPO, needs_chromium, tiny_config
 from zsc.config import SCHEMA_PATH as SCHEMA  # noqa: E402
 from zsc.config import ConfigError, validate_config
 from zsc.data.scan import folder_fingerprint
-from zsc.io import DiskFull, atomic_path, copy_verified, read_embeddings
+from zsc.io import DiskFull, InputError, atomic_path, copy_verified, read_embeddings
 from zsc.sorting.assign import SortInputError
 from zsc.sorting.review import UNREVIEWED, label_folders, read_review
 from zsc.steps import aggregate as steps_aggregate
@@ -34,7 +34,6 @@ from zsc.steps import data as steps_data
 from zsc.steps import embed as steps_embed
 from zsc.steps import sort as steps_sort
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SMALL_MODEL = {
     "backend": "timm",
     "id": "mobilenetv2_100",
@@ -67,8 +66,18 @@ def fake_embeddings(manifest: pd.DataFrame, path: Path, dim: int = 16) -> None:
     write_embedding_file(manifest[["image_id", "label", "group"]], matrix.astype(np.float32), {"model_name": "m"}, path)
 
 
-def sort_run(out: Path, root: Path, k: int | None = 2, link: str = "copy", reducer=None, clusterer=None, **run):
-    """scan -> (content-following) embeddings -> assign, the sort run's jobs called as its scripts call them."""
+def sort_run(
+    out: Path,
+    root: Path,
+    k: int | None = 2,
+    link: str = "copy",
+    reducer=None,
+    clusterer=None,
+    known: Path | None = None,
+    **run,
+):
+    """scan -> (content-following) embeddings -> assign, the sort run's jobs called as its scripts call them;
+    ``known``: the reviewed labels (a weekly run), with the run's final/ record read as the rule reads it."""
     out.mkdir(parents=True, exist_ok=True)
     steps_data.scan_inbox(str(root), str(out / "manifest.parquet"), str(out / "rejects.csv"))
     manifest = pd.read_parquet(out / "manifest.parquet")
@@ -83,6 +92,15 @@ def sort_run(out: Path, root: Path, k: int | None = 2, link: str = "copy", reduc
     }
     (out / "setting.json").write_text(json.dumps(setting))
     spec = {"seed": 1, "min_silhouette": 0.0, "link": link, **run, **({"k": k} if k is not None else {})}
+    if known is not None:
+        spec.setdefault("known_quantile", 0.9)
+        run_known = {
+            "known_path": str(known),
+            "index_path": str(out / "known-index.npz"),
+            "applied_dir": str(out / "final"),
+        }
+    else:
+        run_known = {}
     outputs = {
         "info_path": str(out / "assign.json"),
         "assignments_path": str(out / "assignments.csv"),
@@ -96,6 +114,7 @@ def sort_run(out: Path, root: Path, k: int | None = 2, link: str = "copy", reduc
         spec,
         str(root),
         **outputs,
+        **run_known,
     )
     return pd.read_csv(out / "assignments.csv", keep_default_na=False)
 
@@ -286,7 +305,7 @@ def test_p02_the_log_says_which_files_of_the_user_were_left(tmp_path, capsys):
     assert "fox/NOTES.txt" in capsys.readouterr().err
 
 
-def test_p03_a_photo_removed_after_the_review_is_listed_and_the_rest_applied(tmp_path):
+def test_p03_a_photo_removed_after_the_review_is_listed_its_copy_kept_and_the_rest_applied(tmp_path):
     root = inbox(tmp_path / "inbox", 8)
     out = tmp_path / "run"
     ids = sort_run(out, root)["image_id"].tolist()
@@ -295,10 +314,11 @@ def test_p03_a_photo_removed_after_the_review_is_listed_and_the_rest_applied(tmp
     (root / ids[0]).unlink()
     sort_run(out, root)  # the inbox changed: rescanned and re-sorted, as Snakemake would
     labels = apply(out, root, review)
-    assert ids[0] not in set(labels["image_id"]) and (labels["label"] == "sp0").all()
-    assert len([p for p in (out / "final/sp0").rglob("*") if not p.is_dir()]) == 7
-    _, gone = read_review(review, labels["image_id"])
-    assert gone == [ids[0]]
+    assert (labels["label"] == "sp0").all()
+    gone = labels[labels["image_id"] == ids[0]]  # its copy stays in final/ (round 3, item 1), listed as gone
+    assert gone["problem"].str.contains("no longer in the inbox").all() and len(gone) == 1
+    assert len([p for p in (out / "final/sp0").rglob("*") if not p.is_dir()]) == 8
+    assert read_review(review, [i for i in ids if i != ids[0]]).gone == [ids[0]]
 
 
 def test_p04_exact_duplicates_all_land_in_folders_beside_their_twin(tmp_path):
@@ -336,10 +356,8 @@ def page(run: str, assignments: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-@pytest.mark.skipif(not CHROMIUM, reason="needs Debian's chromium (installed by .ci/run)")
-def test_p05_saved_work_of_an_earlier_clustering_is_announced_and_can_be_exported(tmp_path):
-    from playwright.sync_api import sync_playwright
-
+@needs_chromium
+def test_p05_saved_work_of_an_earlier_clustering_is_announced_and_can_be_exported(browser, tmp_path):
     ids = [f"IMG_{i}.jpg" for i in range(6)]
     first = pd.DataFrame(
         {
@@ -354,22 +372,19 @@ def test_p05_saved_work_of_an_earlier_clustering_is_announced_and_can_be_exporte
     second = pd.concat([first, first.iloc[:1].assign(image_id="IMG_new.jpg")], ignore_index=True)
     second["cluster"] = [1, 0, 0, 1, 1, 0, 1]  # re-clustered after one photo was added
     path = tmp_path / "review.html"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(accept_downloads=True)
-        view = context.new_page()
-        view.goto(page("inbox", first, path).as_uri())
-        view.fill('input[data-name="c0"]', "fox")
-        view.keyboard.press("Enter")
-        assert view.locator("#notice").is_hidden()
-        view.goto(page("inbox", second, path).as_uri())  # the rerun's page, same file, same browser
-        notice = view.locator("#notice")
-        assert notice.is_visible() and "3 photos named" in notice.inner_text()
-        with view.expect_download() as download:
-            view.click("#exportEarlier")
-        saved = tmp_path / "earlier.csv"
-        download.value.save_as(saved)
-        browser.close()
+    context = browser.new_context(accept_downloads=True)
+    view = context.new_page()
+    view.goto(page("inbox", first, path).as_uri())
+    view.fill('input[data-name="c0"]', "fox")
+    view.keyboard.press("Enter")
+    assert view.locator("#notice").is_hidden()
+    view.goto(page("inbox", second, path).as_uri())  # the rerun's page, same file, same browser
+    notice = view.locator("#notice")
+    assert notice.is_visible() and "3 photos named" in notice.inner_text()
+    with view.expect_download() as download:
+        view.click("#exportEarlier")
+    saved = tmp_path / "earlier.csv"
+    download.value.save_as(saved)
     assert pd.read_csv(saved).values.tolist() == [["IMG_0.jpg", "fox"], ["IMG_1.jpg", "fox"], ["IMG_2.jpg", "fox"]]
 
 
@@ -759,7 +774,7 @@ def test_p23_a_cache_segment_copied_from_another_models_folder_is_not_used(tmp_p
 def test_p24_labels_equal_after_nfc_normalisation_are_one_label(tmp_path):
     path = tmp_path / "review.csv"
     path.write_text("image_id,label\na.jpg,B\u00e9casse\nb.jpg,Be\u0301casse\n", encoding="utf-8")
-    review, _ = read_review(path, ["a.jpg", "b.jpg"])
+    review = read_review(path, ["a.jpg", "b.jpg"]).labels
     assert review.nunique() == 1 and len(label_folders(review.values)) == 1
     from zsc.data.scan import read_label_table
 
@@ -819,3 +834,253 @@ def test_a_failing_job_prints_its_reason_on_the_console_not_only_in_the_log(tmp_
     assert result.returncode != 0
     assert "error: sort.x.k: k=9 groups asked for, but the inbox has only 4 photos" in result.stderr
     assert "Traceback" in log.read_text()
+
+
+# ------------------------------------------------------------------ round 3: final/ never loses a copy, one-line errors
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_r3_01_reviewed_photos_removed_from_the_inbox_keep_their_copies_and_rows(tmp_path, capfd):
+    root = inbox(tmp_path / "inbox", 8)
+    out = tmp_path / "run"
+    ids = sort_run(out, root)["image_id"].tolist()
+    review = review_csv(tmp_path / "reviews.csv", {i: "fox" if n < 4 else "hare" for n, i in enumerate(ids)})
+    apply(out, root, review)
+    before = files_under(out / "final")
+    removed = ids[:3]  # the card was cleared: three reviewed photos leave the inbox
+    for image_id in removed:
+        (root / image_id).unlink()
+    sort_run(out, root, known=review)  # next week, as the weekly loop runs it
+    capfd.readouterr()
+    labels = apply(out, root, review)
+    assert files_under(out / "final") == before  # every copy still there, byte for byte
+    gone = labels.set_index("image_id").loc[removed]
+    assert (gone["problem"] == steps_sort.GONE_PROBLEM).all() and (gone["label"] == "fox").all()
+    assert set(labels["image_id"]) == set(ids)
+    console = capfd.readouterr().err
+    assert "3 copy(ies) in final/ of photos that left the inbox or changed are kept" in console
+    assert "3 reviewed photo(s) are no longer in the inbox" in console
+    labels = apply(out, root, review)  # and again: still kept, still listed
+    assert files_under(out / "final") == before and len(labels) == len(ids)
+
+
+def test_r3_01_in_symlink_mode_a_link_to_a_removed_photo_is_removed_and_said(tmp_path, capfd):
+    root = inbox(tmp_path / "inbox", 6)
+    out = tmp_path / "run"
+    ids = sort_run(out, root, link="symlink")["image_id"].tolist()
+    review = review_csv(tmp_path / "reviews.csv", {i: "fox" for i in ids})
+    apply(out, root, review, link="symlink")
+    (root / ids[0]).unlink()
+    sort_run(out, root, link="symlink", known=review)
+    capfd.readouterr()
+    labels = apply(out, root, review, link="symlink")
+    assert not os.path.lexists(out / "final/fox" / ids[0]) and ids[0] not in set(labels["image_id"])
+    assert "1 link(s) in final/ to photos no longer in the inbox removed" in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("exported_by", ["page", "hand"])
+def test_r3_02_a_reviewed_photo_overwritten_in_place_is_not_known_and_never_filed_under_its_old_label(
+    tmp_path, capfd, exported_by
+):
+    root = inbox(tmp_path / "inbox", 8)
+    out = tmp_path / "run"
+    ids = sort_run(out, root)["image_id"].tolist()
+    reviewed = pd.DataFrame({"image_id": ids, "label": "fox"})
+    if exported_by == "page":  # the page's export says which bytes were reviewed
+        hashes = pd.read_parquet(out / "manifest.parquet").set_index("image_id")["content_hash"]
+        reviewed["content"] = ["sha256:" + hashes[i][:8] for i in ids]
+    review = tmp_path / "reviews.csv"
+    reviewed.to_csv(review, index=False)
+    if exported_by == "hand":  # no content column: what the apply filed is the reference
+        apply(out, root, review)
+    target = root / ids[0]
+    old_bytes = target.read_bytes()
+    photo(target, seed=999)  # same name, another picture, a new mtime
+    new_bytes = target.read_bytes()
+    assignments = sort_run(out, root, known=review).set_index("image_id")
+    assert assignments.loc[ids[0], "status"] != "known" and (assignments.drop(ids[0])["status"] == "known").all()
+    assert "1 reviewed photo(s) hold other bytes than when they were reviewed" in capfd.readouterr().err
+    labels = apply(out, root, review).set_index("image_id")
+    fox = files_under(out / "final/fox")
+    assert new_bytes not in fox.values()  # never the new picture under the old label
+    filed = labels.loc[[ids[0]]]
+    now = filed[filed["problem"] == ""]  # its current bytes: not reviewed any more
+    assert now[["label", "folder"]].values.tolist() == [["", "_unreviewed"]]
+    assert files_under(out / "final/_unreviewed") == {ids[0]: new_bytes}
+    if exported_by == "hand":  # the copy of the old bytes that was filed stays: it may be the only one
+        assert old_bytes in fox.values()
+
+
+def test_r3_03_a_file_name_that_opens_a_script_comment_does_not_break_the_page(browser, tmp_path):
+    from zsc.sorting.review import json_for_html, render_review_page
+
+    hostile = ["<!--<script>.jpg", "</script><script>window.pwned=1</script>.jpg", "a&amp;b <b>.jpg", "ok.jpg"]
+    assignments = pd.DataFrame(
+        {
+            "image_id": hostile,
+            "cluster": [0, 0, 1, 1],
+            "doubtful": False,
+            "reason": ["<!-- a reason", "", "", "</script>"],
+            "nearest_cluster": 0,
+            "distance_to_cluster": 0.0,
+        }
+    )
+    text = json_for_html({"names": hostile})
+    assert not set("<>&") & set(text) and json.loads(text) == {"names": hostile}
+    path = tmp_path / "review.html"
+    path.write_text(render_review_page("<!--run", assignments, {}, vocabulary=["<!--", "</script>", "Fox & Hare"]))
+    errors = []
+    view = browser.new_page()
+    view.on("pageerror", lambda error: errors.append(str(error)))
+    view.goto(path.as_uri())
+    view.wait_for_selector("body[data-ready]", timeout=10_000)
+    shown = view.evaluate("() => JSON.parse(document.getElementById('zsc-data').textContent).ids")
+    assert shown == hostile and not errors
+    assert view.evaluate("() => window.pwned") is None
+    assert view.locator("figure").count() == 4
+
+
+def test_r3_04_a_review_csv_without_labels_or_of_the_runs_own_outputs_is_refused(tmp_path):
+    root = inbox(tmp_path / "inbox", 6)
+    out = tmp_path / "run"
+    sort_run(out, root)
+    with pytest.raises(InputError, match=r"assignments.csv: none of its 6 row\(s\) has a label"):
+        apply(out, root, out / "assignments.csv")
+    assert not (out / "final").exists()
+    config = {
+        **tiny_config(),
+        "sort": {
+            "inbox": {"root": str(root), "setting": {"model": "rand_mnv2", "reducer": "pca", "clusterer": "ward"}}
+        },
+    }
+    for key in ("review", "known"):
+        config["sort"]["inbox"][key] = "results/sort/inbox/assignments.csv"
+        with pytest.raises(ConfigError, match=rf"sort.inbox.{key}': 'results/sort/inbox/assignments.csv' is an output"):
+            validate_config(json.loads(json.dumps(config)))
+        config["sort"]["inbox"][key] = "results/sort/other/assignments.csv"
+        with pytest.raises(ConfigError, match=rf"sort.inbox.{key}'.*output of a sort run, not a review"):
+            validate_config(json.loads(json.dumps(config)))
+        del config["sort"]["inbox"][key]
+
+
+def test_r3_05_labels_equal_ignoring_case_are_one_folder_and_the_console_says_so(tmp_path, capfd):
+    root = inbox(tmp_path / "inbox", 4)
+    out = tmp_path / "run"
+    ids = sort_run(out, root)["image_id"].tolist()
+    capfd.readouterr()
+    labels = apply(out, root, review_csv(tmp_path / "r.csv", dict(zip(ids, ["fox", "Fox", "FOX", "hare"]))))
+    assert sorted(set(labels["folder"])) == ["fox", "hare"]
+    assert "are one label and one folder" in capfd.readouterr().err
+    readme = (REPO / "README.md").read_text()
+    assert "`fox` and `Fox`" in readme and "equal ignoring case, or" not in readme
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("", r"is empty \(0 bytes\)"), ("image_id,label\n", "has a header but no rows")],
+    ids=["zero-bytes", "header-only"],
+)
+def test_r3_06_an_empty_review_csv_is_one_line_and_final_is_untouched(tmp_path, text, message):
+    root = inbox(tmp_path / "inbox", 4)
+    out = tmp_path / "run"
+    ids = sort_run(out, root)["image_id"].tolist()
+    apply(out, root, review_csv(tmp_path / "first.csv", {i: "fox" for i in ids}))
+    before = files_under(out / "final")
+    record = (out / "final.written.csv").read_bytes()
+    empty = tmp_path / "reviews.csv"
+    empty.write_text(text)
+    with pytest.raises(InputError, match=message):
+        apply(out, root, empty)
+    assert files_under(out / "final") == before and (out / "final.written.csv").read_bytes() == record
+
+
+def run_logged(tmp_path: Path, body: str) -> tuple[subprocess.CompletedProcess, str]:
+    log = tmp_path / "job.log"
+    code = f"import sys\nfrom zsc.steps.common import logged\nwith logged(sys.argv[1]):\n{body}"
+    result = subprocess.run([sys.executable, "-c", code, str(log)], capture_output=True, text=True)
+    return result, log.read_text()
+
+
+def test_r3_07_a_refused_review_csv_is_its_message_alone_on_the_console_and_in_the_log(tmp_path):
+    twice = write_text(tmp_path / "twice.csv", "image_id,label\na.jpg,fox\na.jpg,hare\n")
+    other = write_text(tmp_path / "other.csv", "image_id,label\nz.jpg,fox\n")
+    for csv, message in [(twice, "two different labels"), (other, "none of its 1 image id(s) is a photo")]:
+        body = f"    from zsc.sorting.review import read_review\n    read_review({str(csv)!r}, ['a.jpg'])\n"
+        result, log = run_logged(tmp_path, body)
+        assert result.returncode == 1
+        assert f"error: review CSV {csv}" in result.stderr and message in result.stderr
+        assert "Traceback" not in result.stderr and "Traceback" not in log and message in log
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_r3_08_degenerate_inboxes_fail_at_the_config_check_or_in_one_line(tmp_path):
+    root = inbox(tmp_path / "inbox", 4)
+    setting = {"model": "rand_mnv2", "reducer": "pca", "clusterer": "ward"}
+    cases = [
+        ({"k": 9}, r"sort.inbox.k': k=9 exceeds the 4 photos"),
+        (
+            {"expected_group_size": 50, "setting": {**setting, "clusterer": "hdbscan"}},
+            r"sort.inbox.expected_group_size': expected_group_size=50 exceeds the 4 photos",
+        ),
+        ({"k": 2, "reducer_components": 10}, r"reducers.pca.n_components': 10 components for sort run 'inbox'"),
+    ]
+    for run, message in cases:
+        config = tiny_config()
+        components = run.pop("reducer_components", None)
+        if components:
+            config["reducers"]["pca"] = {"method": "pca", "n_components": components}
+        config["sort"] = {"inbox": {"root": str(root), "setting": setting, **run}}
+        with pytest.raises(ConfigError, match=message):
+            validate_config(config)
+    # known only after the scan (4 files, 2 distinct): one line from the job, no traceback in its log
+    twins = tmp_path / "twins"
+    for i in range(4):
+        photo(twins / f"IMG_{i}.jpg", seed=i % 2)
+    body = (
+        "    import test_hostile_probes as probes\n"
+        f"    from pathlib import Path\n    probes.sort_run(Path({str(tmp_path / 'run')!r}), Path({str(twins)!r}), k=3)\n"
+    )
+    result, log = run_logged(
+        tmp_path, body.replace("import test_hostile_probes", "sys.path.insert(0, 'tests'); import test_hostile_probes")
+    )
+    assert result.returncode == 1, result.stderr
+    assert "k=3 groups asked for, but the inbox has only 2 distinct" in result.stderr
+    assert "Traceback" not in log and "Traceback" not in result.stderr
+    # an inbox of identical photos is one group, whatever k says
+    same = tmp_path / "same"
+    for i in range(5):
+        same.mkdir(exist_ok=True)
+        shutil.copy(photo(tmp_path / "one.jpg", seed=7), same / f"IMG_{i}.jpg")
+    assignments = sort_run(tmp_path / "same_run", same, k=3)
+    assert assignments["cluster"].tolist() == [0] * 5
+
+
+def test_r3_09_a_forced_rescan_of_an_unchanged_folder_hashes_every_photo_again(tmp_path):
+    root = inbox(tmp_path / "inbox", 3)
+    cache, manifest = tmp_path / "scan-cache.parquet", tmp_path / "manifest.parquet"
+
+    def scan() -> dict:
+        steps_data.scan_inbox(
+            str(root), str(manifest), str(tmp_path / "rejects.csv"), 1, str(cache), folder_fingerprint(root)
+        )
+        return pd.read_parquet(manifest).set_index("image_id")["content_hash"].to_dict()
+
+    first = scan()
+    path = root / "cam0/IMG_0000.jpg"
+    stat = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # `touch -r`: the fingerprint cannot see it
+    second = scan()  # what `--forcerun sort_scan` runs: the folder is as last scanned
+    assert second["cam0/IMG_0000.jpg"] != first["cam0/IMG_0000.jpg"]
+    assert {k: v for k, v in second.items() if k != "cam0/IMG_0000.jpg"} == {
+        k: v for k, v in first.items() if k != "cam0/IMG_0000.jpg"
+    }
+    readme = (REPO / "README.md").read_text()
+    assert "A forced rescan checks every photo's\n  content hash" in readme

@@ -4,16 +4,14 @@ outlier and label-free tables, sub-clusters with attributes, samplings and a sor
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import pandas as pd
 import pytest
 
-from conftest import run_snakemake, tiny_config, write_config
+from conftest import CHROMIUM, CHROMIUM_ARGS, needs_chromium, run_snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def review_config(attributes_path: str) -> dict:
@@ -153,22 +151,15 @@ def test_gallery_pages_are_self_contained(review_run):
         assert "dominant species" in text and "purity" in text
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium)")
+@needs_chromium
 def test_gallery_renders_in_headless_chromium_with_every_thumbnail_loaded(review_run, tmp_path):
     page = sorted(p for p in (review_run / "results/tiny/gallery").glob("*.html") if p.name != "index.html")[0]
     dom = subprocess.run(
         [
             CHROMIUM,
             "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *CHROMIUM_ARGS,
             f"--user-data-dir={tmp_path / 'profile'}",
-            "--allow-file-access-from-files",
             "--virtual-time-budget=5000",
             "--dump-dom",
             page.as_uri(),
@@ -186,19 +177,15 @@ def test_gallery_renders_in_headless_chromium_with_every_thumbnail_loaded(review
 # ------------------------------------------------------------------ the review page, in a real browser
 
 
-def open_browser(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"])
-
-
 def figure_of(page, index: int, section: str | None = None):
     scope = f'section[data-g="{section}"] ' if section else ""
     return page.locator(f'{scope}figure[data-i="{index}"]')
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium)")
-def test_review_page_name_merge_move_reload_export_then_apply_with_the_workflow(review_run, tmp_path):
+@needs_chromium
+def test_review_page_name_merge_move_reload_export_then_apply_with_the_workflow(browser, review_run, tmp_path):
     """A person's session in Chromium: the page's CSV, applied by the workflow, becomes named folders."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     run = review_run / "results/sort/inbox"
     assignments = pd.read_csv(run / "assignments.csv", keep_default_na=False)
@@ -210,47 +197,44 @@ def test_review_page_name_merge_move_reload_export_then_apply_with_the_workflow(
     first_images = kept[kept["cluster"] == clusters[0]]["image_id"].tolist()
     moved, dragged = first_images[0], first_images[1]
     errors = []
-    with sync_playwright() as playwright:
-        browser = open_browser(playwright)
-        context = browser.new_context(accept_downloads=True)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto((run / "review.html").as_uri())
-        page.wait_for_selector("body[data-ready]")
-        assert page.locator("figure img").count() >= 1
-        assert "0 / %d photos named" % len(assignments) in page.inner_text("#progress")
-        # name two clusters; the third gets the second's name: one group (one panel line, one folder)
-        page.fill(f'input[data-name="{first}"]', "alpha")
-        page.press(f'input[data-name="{first}"]', "Enter")
-        page.fill(f'input[data-name="{second}"]', "beta")
-        page.press(f'input[data-name="{second}"]', "Enter")
-        page.fill(f'input[data-name="{third}"]', "Beta")
-        page.press(f'input[data-name="{third}"]', "Enter")
-        expect(page.locator('#entries div[data-label="beta"]')).to_have_count(1)
-        # move one photo with the keyboard: select it, m, type the name, Enter
-        figure_of(page, index_of[moved]).click()
-        page.keyboard.press("m")
-        page.keyboard.type("beta")
-        page.keyboard.press("Enter")
-        beta_sections = f'section[data-g="{second}"], section[data-g="{third}"]'
-        expect(page.locator(beta_sections).locator(f'figure[data-i="{index_of[moved]}"]')).to_have_count(1)
-        # drag another one, then undo the drag with the shortcut
-        figure_of(page, index_of[dragged]).drag_to(page.locator('#entries div[data-label="beta"]'))
-        expect(page.locator(beta_sections).locator(f'figure[data-i="{index_of[dragged]}"]')).to_have_count(1)
-        page.keyboard.press("u")
-        expect(figure_of(page, index_of[dragged], first)).to_have_count(1)
-        named = int(page.get_attribute("#progress", "data-named"))
-        # the work survives a reload
-        page.reload()
-        page.wait_for_selector("body[data-ready]")
-        assert page.input_value(f'input[data-name="{first}"]') == "alpha"
-        assert int(page.get_attribute("#progress", "data-named")) == named
-        with page.expect_download() as download:
-            page.keyboard.press("e")
-        exported = tmp_path / "review.csv"
-        download.value.save_as(exported)
-        page.screenshot(path=str(tmp_path / "review.png"))
-        browser.close()
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto((run / "review.html").as_uri())
+    page.wait_for_selector("body[data-ready]")
+    assert page.locator("figure img").count() >= 1
+    assert "0 / %d photos named" % len(assignments) in page.inner_text("#progress")
+    # name two clusters; the third gets the second's name: one group (one panel line, one folder)
+    page.fill(f'input[data-name="{first}"]', "alpha")
+    page.press(f'input[data-name="{first}"]', "Enter")
+    page.fill(f'input[data-name="{second}"]', "beta")
+    page.press(f'input[data-name="{second}"]', "Enter")
+    page.fill(f'input[data-name="{third}"]', "Beta")
+    page.press(f'input[data-name="{third}"]', "Enter")
+    expect(page.locator('#entries div[data-label="beta"]')).to_have_count(1)
+    # move one photo with the keyboard: select it, m, type the name, Enter
+    figure_of(page, index_of[moved]).click()
+    page.keyboard.press("m")
+    page.keyboard.type("beta")
+    page.keyboard.press("Enter")
+    beta_sections = f'section[data-g="{second}"], section[data-g="{third}"]'
+    expect(page.locator(beta_sections).locator(f'figure[data-i="{index_of[moved]}"]')).to_have_count(1)
+    # drag another one, then undo the drag with the shortcut
+    figure_of(page, index_of[dragged]).drag_to(page.locator('#entries div[data-label="beta"]'))
+    expect(page.locator(beta_sections).locator(f'figure[data-i="{index_of[dragged]}"]')).to_have_count(1)
+    page.keyboard.press("u")
+    expect(figure_of(page, index_of[dragged], first)).to_have_count(1)
+    named = int(page.get_attribute("#progress", "data-named"))
+    # the work survives a reload
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    assert page.input_value(f'input[data-name="{first}"]') == "alpha"
+    assert int(page.get_attribute("#progress", "data-named")) == named
+    with page.expect_download() as download:
+        page.keyboard.press("e")
+    exported = tmp_path / "review.csv"
+    download.value.save_as(exported)
+    page.screenshot(path=str(tmp_path / "review.png"))
     assert not errors, errors
 
     labels = pd.read_csv(exported, keep_default_na=False).set_index("image_id")["label"]
@@ -304,12 +288,11 @@ def test_review_page_name_merge_move_reload_export_then_apply_with_the_workflow(
     assert (metrics["status"] == "ok").all() and (metrics["true_k"] == 2).all()
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium)")
-def test_review_page_with_20000_photos_is_interactive_within_2_seconds(tmp_path):
+@needs_chromium
+def test_review_page_with_20000_photos_is_interactive_within_2_seconds(browser, tmp_path):
     """20,000 generated entries (a stand-in for a season's photos; one real thumbnail file shared)."""
     import numpy as np
     from PIL import Image
-    from playwright.sync_api import sync_playwright
 
     from zsc.sorting.review import render_review_page
 
@@ -332,18 +315,15 @@ def test_review_page_with_20000_photos_is_interactive_within_2_seconds(tmp_path)
     page_path.write_text(
         render_review_page("season", assignments, {i: "thumbnails/a.jpg" for i in assignments["image_id"]})
     )
-    with sync_playwright() as playwright:
-        browser = open_browser(playwright)
-        page = browser.new_page()
-        page.goto(page_path.as_uri())
-        page.wait_for_selector("body[data-ready]")
-        ready_ms = int(page.get_attribute("body", "data-ready"))  # performance.now(): since navigation start
-        assert page.inner_text("#progress").startswith(f"0 / {n} photos named")
-        rendered = page.locator("figure").count()
-        # interactive: a click selects at once
-        page.locator("figure").first.click()
-        assert page.inner_text("#selection") == "1 selected"
-        browser.close()
+    page = browser.new_page()
+    page.goto(page_path.as_uri())
+    page.wait_for_selector("body[data-ready]")
+    ready_ms = int(page.get_attribute("body", "data-ready"))  # performance.now(): since navigation start
+    assert page.inner_text("#progress").startswith(f"0 / {n} photos named")
+    rendered = page.locator("figure").count()
+    # interactive: a click selects at once
+    page.locator("figure").first.click()
+    assert page.inner_text("#selection") == "1 selected"
     print(f"review page, {n} photos: interactive after {ready_ms} ms, {rendered} figures rendered")
     assert ready_ms < 2000
     assert rendered < 2000  # sections are filled as they scroll into view

@@ -24,7 +24,7 @@ def test_read_review_refuses_unknown_images_two_labels_and_a_wrong_header(tmp_pa
         read_review(write_csv(tmp_path / "z.csv", "file,species\na.jpg,fox\n"), ids)
     with pytest.raises(FileNotFoundError, match="export it"):
         read_review(tmp_path / "absent.csv", ids)
-    review, gone = read_review(
+    review, gone, _ = read_review(
         write_csv(tmp_path / "ok.csv", 'image_id,label\na.jpg, fox \nb.jpg,\n"c.jpg","a, b"\n'), ids
     )
     assert gone == []

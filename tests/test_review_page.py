@@ -5,7 +5,6 @@ conventional path without a config edit. The season-sized page (100,000 entries)
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -14,13 +13,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import page_data, run_snakemake, tiny_config, write_config
+from conftest import needs_chromium, open_page, page_data, run_snakemake, tiny_config, write_config
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium)"),
-]
+pytestmark = [pytest.mark.slow, needs_chromium]
 SPECIES = ["Red fox", "Roe deer", "Wild boar", "Bécasse"]  # the run's vocabulary (sort.<run>.species)
 
 
@@ -46,28 +41,6 @@ def sorted_run(tmp_path_factory, numba_cache):
     workdir = tmp_path_factory.mktemp("review_page")
     run_snakemake(workdir, write_config(workdir, sort_only_config()))
     return workdir
-
-
-@pytest.fixture()
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"]
-        )
-        yield instance
-        instance.close()
-
-
-def open_page(browser, path: Path, errors: list | None = None):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    if errors is not None:
-        page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(path.as_uri())
-    page.wait_for_selector("body[data-ready]")
-    return page
 
 
 def section_ids(page, g: str) -> list[int]:
@@ -165,7 +138,7 @@ def test_neighbour_suggestions_follow_the_names_given(sorted_run, browser):
         votes = int(named[neighbours[i]].sum())
         button = page.locator(f'figure[data-i="{i}"] button.sg').first
         if votes:
-            assert button.inner_text() == f"→ Red fox {votes}/10"
+            assert button.text_content() == f"→ Red fox {votes}/10"
             offered += 1
     assert offered, "no photo outside the named cluster has a neighbour in it"
     # after a second name the votes update live
@@ -265,7 +238,7 @@ def test_side_panel_drop_search_and_type_ahead_move(sorted_run, browser):
     page.locator('#entries div[data-vocab][data-label="Wild boar"]').click()
     boar = page.evaluate(
         "() => Array.from(document.querySelectorAll('section')).find(s => s.querySelector('.title') &&"
-        " s.querySelector('.title').innerText === 'Wild boar').dataset.g"
+        " s.querySelector('.title').textContent === 'Wild boar').dataset.g"
     )
     assert section_ids(page, boar) == [listed]
     assert panel_species(page) == ["Bécasse"]
@@ -293,12 +266,12 @@ def test_vocabulary_warns_and_names_equal_after_nfc_and_case_are_one(sorted_run,
     page = open_page(browser, sorted_run / "results/sort/inbox/review.html")
     a, b, c = cluster_groups(page)[:3]
     name(page, a, "red FOX")  # the species list's spelling is kept
-    assert page.locator(f'section[data-g="{a}"] .title').inner_text() == "Red fox"
+    assert page.locator(f'section[data-g="{a}"] .title').text_content() == "Red fox"
     assert "kept “Red fox”" in page.inner_text("#notice")
     name(page, b, "Badger")
-    assert page.locator(f'section[data-g="{b}"] .warn').inner_text() == "not in the species list"
+    assert page.locator(f'section[data-g="{b}"] .warn').text_content() == "not in the species list"
     name(page, c, "Be\u0301casse")  # a combining accent: the same name as the list's precomposed Bécasse
-    assert page.locator(f'section[data-g="{c}"] .title').inner_text() == "Bécasse"
+    assert page.locator(f'section[data-g="{c}"] .title').text_content() == "Bécasse"
     assert page.locator(f'section[data-g="{c}"] .warn').count() == 0
     name(page, b, "RED fox")  # now one label with the first cluster: one panel line, one folder
     assert page.locator('#entries div[data-label="Red fox"]').count() == 1

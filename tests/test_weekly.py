@@ -15,9 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import PACKAGED_EFFNET, page_data, run_snakemake, write_config
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from conftest import PACKAGED_EFFNET, needs_chromium, page_data, run_snakemake, write_config
 
 
 # ------------------------------------------------------------------ the index, on vectors
@@ -254,46 +252,39 @@ def test_the_week_page_shows_only_the_weeks_photos_with_reviewed_species_named_a
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium)")
-def test_saved_work_survives_adding_photos_and_the_weeks_export_appends_to_final(season, tmp_path):
+@needs_chromium
+def test_saved_work_survives_adding_photos_and_the_weeks_export_appends_to_final(browser, season, tmp_path):
     """Name the week's new cluster(s) in the page; a photo arrives, the run reruns; the reopened page
     carries the names photo by photo; its export holds the whole season; applying it leaves every
     week-1 file of final/ as it was (same link, same inode, same time) and files week 2."""
-    from playwright.sync_api import sync_playwright
-
     work, run_dir, truth = season["work"], season["run_dir"], season["truth"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"]
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto((run_dir / "review.html").as_uri())
-        page.wait_for_selector("body[data-ready]")
-        assert "reviewed before" in page.inner_text("#sections")
-        unnamed = page.evaluate(
-            "() => Array.from(document.querySelectorAll('#sections section')).filter(s => s.querySelector("
-            "'input.name') && !s.querySelector('input.name').value).map(s => s.dataset.g)"
-        )
-        assert unnamed, "the new species forms at least one unnamed cluster"
-        for g in unnamed:
-            page.fill(f'input[data-name="{g}"]', "hare")
-            page.press(f'input[data-name="{g}"]', "Enter")
-        named_before = int(page.get_attribute("#progress", "data-named"))
-        page.wait_for_function("() => document.getElementById('saved').textContent.includes('saved')")
-        # a photo arrives (another of the unseen species): the run reruns, the page is rewritten
-        late = copy_in(season["photos"][season["unseen"]][8:9], season["inbox"], "w3")
-        run_snakemake(work, work / "config.yaml")
-        page.goto((run_dir / "review.html").as_uri())
-        page.wait_for_selector("body[data-ready]")
-        assert "carried over" in page.inner_text("#notice")
-        assert int(page.get_attribute("#progress", "data-named")) >= named_before
-        with page.expect_download() as download:
-            page.keyboard.press("e")
-        download.value.save_as(work / "reviews/season.csv")
-        browser.close()
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto((run_dir / "review.html").as_uri())
+    page.wait_for_selector("body[data-ready]")
+    assert "reviewed before" in page.text_content("#sections")
+    unnamed = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#sections section')).filter(s => s.querySelector("
+        "'input.name') && !s.querySelector('input.name').value).map(s => s.dataset.g)"
+    )
+    assert unnamed, "the new species forms at least one unnamed cluster"
+    for g in unnamed:
+        page.fill(f'input[data-name="{g}"]', "hare")
+        page.press(f'input[data-name="{g}"]', "Enter")
+    named_before = int(page.get_attribute("#progress", "data-named"))
+    page.wait_for_function("() => document.getElementById('saved').textContent.includes('saved')")
+    # a photo arrives (another of the unseen species): the run reruns, the page is rewritten
+    late = copy_in(season["photos"][season["unseen"]][8:9], season["inbox"], "w3")
+    run_snakemake(work, work / "config.yaml")
+    page.goto((run_dir / "review.html").as_uri())
+    page.wait_for_selector("body[data-ready]")
+    assert "carried over" in page.inner_text("#notice")
+    assert int(page.get_attribute("#progress", "data-named")) >= named_before
+    with page.expect_download() as download:
+        page.keyboard.press("e")
+    download.value.save_as(work / "reviews/season.csv")
     assert not errors
     exported = pd.read_csv(work / "reviews/season.csv", keep_default_na=False)
     assert set(season["week1"]) <= set(exported["image_id"])  # the whole season, not only the week

@@ -23,6 +23,11 @@ import pyarrow.parquet as pq
 STALE_PARTIAL_SECONDS = 6 * 3600  # a partial file this old belongs to a killed writer, not a live one
 
 
+class InputError(ValueError):
+    """Input the run cannot use (a review CSV with no labels, k over the photos...): the message says
+    what and where; a job reports it as one line, on the console and in its log, with no traceback."""
+
+
 class DiskFull(OSError):
     """No space left while writing an output: one line naming the folder."""
 
@@ -224,13 +229,15 @@ def read_user_csv(path: Path, what: str) -> pd.DataFrame:
     Another encoding is one line naming the file and the byte, not a UnicodeDecodeError."""
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{what} {path} is empty (0 bytes): no header, no rows") from None
     except UnicodeDecodeError as error:
-        raise ValueError(
+        raise InputError(
             f"{what} {path} is not UTF-8 text (byte {error.object[error.start : error.start + 1]!r} at "
             f"position {error.start}); save it as 'CSV UTF-8' and rerun"
         ) from None
     except pd.errors.ParserError as error:
-        raise ValueError(f"{what} {path} is not a readable CSV: {str(error).splitlines()[0]}") from None
+        raise InputError(f"{what} {path} is not a readable CSV: {str(error).splitlines()[0]}") from None
 
 
 def normalise_label(label: str) -> str:

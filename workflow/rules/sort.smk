@@ -93,6 +93,9 @@ rule sort_assign:
         root=lambda wildcards: sort_units_root(wildcards.run),
         # not an output: the reviewed photos' index, rebuilt only when the reviewed set changes
         index=lambda wildcards: layout.fill(layout.SORT_KNOWN_INDEX, run=wildcards.run),
+        # read, not an output: the record of what earlier applies filed, so a reviewed photo overwritten
+        # in place since is not known any more
+        applied=lambda wildcards: layout.fill(layout.SORT_FINAL, run=wildcards.run),
         vocabulary=lambda wildcards: sort_vocabulary(wildcards.run) if "known" in config["sort"][wildcards.run] else [],
     script:
         "../scripts/sort_assign.py"

@@ -14,4 +14,5 @@ with logged(snakemake.log[0]):
         split_by_group=snakemake.params.split_by_group,
         unlabeled=snakemake.params.unlabeled,
         probe_cache_path=snakemake.params.probe_cache,
+        fingerprint=snakemake.params.fingerprint,
     )

@@ -15,4 +15,5 @@ with logged(snakemake.log[0]):
         known_path=snakemake.input.get("known"),
         index_path=snakemake.params.index,
         vocabulary=snakemake.params.vocabulary,
+        applied_dir=snakemake.params.applied,
     )

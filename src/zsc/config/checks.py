@@ -205,19 +205,27 @@ def _check_sort(config: dict) -> list[str]:
 
 
 def _check_sort_known(name: str, spec: dict) -> list[str]:
-    """A run's reviewed labels must not be its own output (the run would wait on itself)."""
+    """A run's review CSV and reviewed labels come from a reviewer: never this run's own outputs (it would
+    wait on itself, or apply its own guesses), and of another sort run's outputs only its applied
+    ``labels.csv`` (``assignments.csv`` has a ``label`` column of cluster names, not a review)."""
     from zsc import layout
 
-    if not spec.get("known"):
-        return []
     own = Path(layout.fill(layout.SORT_RUN, run=name)).resolve()
-    known = Path(spec["known"]).resolve()
-    if known == own or own in known.parents:
-        return [
-            f"config key 'sort.{name}.known': '{spec['known']}' is an output of this run; name the review CSV "
-            f"it was applied from ({layout.fill(layout.REVIEW_INBOX, run=name)}), or a copy of it"
-        ]
-    return []
+    sort_results = own.parent
+    hint = f"name the CSV exported from the review page ({layout.fill(layout.REVIEW_INBOX, run=name)}), or a copy of it"
+    errors = []
+    for key in ("review", "known"):
+        if not spec.get(key):
+            continue
+        path = Path(spec[key]).resolve()
+        if own in path.parents:
+            errors.append(f"config key 'sort.{name}.{key}': '{spec[key]}' is an output of this run; {hint}")
+        elif sort_results in path.parents and path.name != "labels.csv":
+            errors.append(
+                f"config key 'sort.{name}.{key}': '{spec[key]}' is an output of a sort run, not a review "
+                f"(only a run's applied labels.csv holds reviewed labels); {hint}"
+            )
+    return errors
 
 
 def check_splits(config: dict) -> list[str]:

@@ -149,14 +149,30 @@ def _check_k_against_samples(config: dict, dataset: str, species: dict[str, int]
 
 
 def _check_sort_photos(config: dict) -> list[str]:
+    """What the inbox's photo count (from names: cheap) rules out before any job: k, the expected group
+    size or the reducer's components over the photos. Exact duplicates are known only after the scan:
+    the sort job says so in one line."""
     errors = []
     for name, spec in config.get("sort", {}).items():
-        if spec.get("k") and spec.get("root") and not root_problem(spec["root"]):
-            n_photos = count_images(Path(spec["root"]))
-            if spec["k"] > n_photos:
+        if not spec.get("root") or "demo" in spec or root_problem(spec["root"]):
+            continue
+        n_photos = count_images(Path(spec["root"]))
+        reducer = config["reducers"].get((spec.get("setting") or {}).get("reducer"), {})
+        bounds = {
+            "k": spec.get("k"),
+            "expected_group_size": spec.get("expected_group_size"),
+        }
+        for key, value in bounds.items():
+            if value and value > n_photos:
                 errors.append(
-                    f"config key 'sort.{name}.k': k={spec['k']} exceeds the {n_photos} photos under '{spec['root']}'"
+                    f"config key 'sort.{name}.{key}': {key}={value} exceeds the {n_photos} photos under '{spec['root']}'"
                 )
+        components = reducer.get("n_components")
+        if isinstance(components, int) and components > n_photos:
+            errors.append(
+                f"config key 'reducers.{spec['setting']['reducer']}.n_components': {components} components for "
+                f"sort run '{name}', whose inbox has {n_photos} photos under '{spec['root']}'"
+            )
     return errors
 
 

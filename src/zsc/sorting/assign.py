@@ -10,6 +10,8 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from zsc.io import InputError
+
 MAX_NAME_BYTES = 255  # NAME_MAX of common file systems
 EXACT_SILHOUETTE_UP_TO = 20_000  # photos; above, the simplified silhouette (distances to the centres)
 CENTRE_BLOCK_ENTRIES = 4_000_000  # point-centre distances held at a time
@@ -68,7 +70,7 @@ def doubt(points: np.ndarray, labels: np.ndarray, min_silhouette: float) -> tupl
     return doubtful, np.column_stack([nearest, distance]), reasons
 
 
-class SortInputError(ValueError):
+class SortInputError(InputError):
     """An inbox the chosen setting cannot sort (too few photos for k, a group size over the inbox...)."""
 
 
@@ -108,12 +110,12 @@ def assign_clusters(
     from zsc.methods.reducers import ReducerError, resolve_reduction
 
     n = len(embeddings)
+    if n == 1 or k == 1:  # an inbox of identical photos included: one group, whatever k asked for
+        return single_cluster(n), {"reducer_params": None, "params": None, "rule": "one distinct photo or k=1"}
     if k is not None and k > n:
         raise SortInputError(
             f"k={k} groups asked for, but the inbox has only {n} distinct usable photo(s); lower sort.<run>.k"
         )
-    if n == 1 or k == 1:
-        return single_cluster(n), {"reducer_params": None, "params": None, "rule": "one distinct photo or k=1"}
     try:
         points, reducer_params = resolve_reduction(embeddings, reducer_spec, seed, overwrite)
     except (ReducerError, ValueError, np.linalg.LinAlgError) as error:

@@ -7,7 +7,9 @@ Three guarantees, each tested:
 - the file placed is the file the scan saw: a symlink in the inbox must lead to a file inside the
   inbox, and a copy's bytes must hash to the scan's content hash, or the photo is refused with a reason;
 - in a folder the user may also use (``final/``), the workflow removes only files it wrote itself,
-  as kept in a record next to the folder; anything else there stays, and is reported.
+  as kept in a record next to the folder; anything else there stays, and is reported. A copy is
+  removed only when the same bytes are placed again (a photo moved to another label): the copy of a
+  photo that left the inbox, or whose inbox file now holds other bytes, may be the user's only one.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import pandas as pd
 from zsc.io import ChangedSinceScan, atomic_path, content_hash, copy_verified, symlink_atomic, write_table
 
 LINK_MODES = ("symlink", "copy")
-# size and mtime_ns: a copy's stat when written, so a later apply knows it unchanged without hashing it
-RECORD_COLUMNS = ["file", "kind", "target", "content_hash", "size", "mtime_ns"]
+# size and mtime_ns: a copy's stat when written, so a later apply knows it unchanged without hashing it;
+# image_id and label: whose copy it is, for a copy kept after its photo left the inbox
+RECORD_COLUMNS = ["file", "kind", "target", "content_hash", "size", "mtime_ns", "image_id", "label"]
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -48,11 +51,14 @@ def locate(root: Path, image_id: str, resolved_root: Path | None = None) -> tupl
 
 @dataclass
 class Placed:
-    """What a placement did: the files written, the photos refused (image_id -> reason), notes for the log."""
+    """What a placement did: the files written, the photos refused (image_id -> reason), notes for the log,
+    the copies kept because their photo left the inbox (record rows), the links removed as dangling."""
 
     written: list[dict] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    kept_gone: list[dict] = field(default_factory=list)
+    dangling_removed: list[str] = field(default_factory=list)
 
 
 def place_one(
@@ -85,15 +91,16 @@ def place_photos(root: Path | str, plan: pd.DataFrame, output_dir: Path | str, m
     if plan["file"].duplicated().any():  # output_name is one-to-one: this would be a bug, never overwrite
         raise RuntimeError("two photos map to one output path; nothing written")
     hashes = plan["content_hash"] if "content_hash" in plan else [None] * len(plan)
+    labels = plan["label"] if "label" in plan else [""] * len(plan)
     placed = Placed()
     resolved_root = root.resolve()
-    for image_id, relative, expected in zip(plan["image_id"], plan["file"], hashes):
+    for image_id, relative, expected, label in zip(plan["image_id"], plan["file"], hashes, labels):
         try:
             row = place_one(root, image_id, output_dir / relative, mode, expected or None, resolved_root)
         except (ChangedSinceScan, ValueError) as error:
             placed.refused[image_id] = str(error)
             continue
-        placed.written.append({"file": relative, **row})
+        placed.written.append({"file": relative, **row, "image_id": image_id, "label": label})
     return placed
 
 
@@ -120,11 +127,23 @@ def record_path(output_dir: Path | str) -> Path:
 
 
 def read_record(output_dir: Path | str) -> pd.DataFrame:
+    """What the workflow wrote into ``output_dir`` (``RECORD_COLUMNS``, all text; empty when nothing)."""
     path = record_path(output_dir)
     if not path.is_file():
         return pd.DataFrame(columns=RECORD_COLUMNS)
     record = pd.read_csv(path, dtype=str, keep_default_na=False)
     return record.reindex(columns=RECORD_COLUMNS, fill_value="")  # a record written before size/mtime_ns
+
+
+def applied_content(output_dir: Path | str) -> dict[str, set[tuple[str, str]]]:
+    """image_id -> the (label, content hash) pairs the workflow filed for it in ``output_dir`` under a
+    label (a record written before labels were recorded says nothing)."""
+    record = read_record(output_dir)
+    applied: dict[str, set[tuple[str, str]]] = {}
+    for image_id, label, digest in zip(record["image_id"], record["label"], record["content_hash"]):
+        if image_id and label and digest:
+            applied.setdefault(image_id, set()).add((label, digest))
+    return applied
 
 
 def still_ours(path: Path, row: dict, stat_suffices: bool = False) -> bool:
@@ -189,11 +208,13 @@ def update_shared_folder(
     root, output_dir = Path(root), Path(output_dir)
     record = read_record(output_dir)
     hashes = plan["content_hash"] if "content_hash" in plan else [""] * len(plan)
+    labels = plan["label"] if "label" in plan else [""] * len(plan)
     wanted = {
-        relative: (image_id, expected or None)
-        for image_id, relative, expected in zip(plan["image_id"], plan["file"], hashes)
+        relative: (image_id, expected or None, label)
+        for image_id, relative, expected, label in zip(plan["image_id"], plan["file"], hashes, labels)
     }
-    unchanged, kept_edited = [], []
+    placed_again = {expected for _, expected, _ in wanted.values() if expected}
+    unchanged, kept_edited, kept_gone, dangling = [], [], [], []
     resolved_root = root.resolve()
     for row in record.to_dict("records"):
         path = output_dir / row["file"]
@@ -201,23 +222,29 @@ def update_shared_folder(
             continue
         planned_again = False
         if row["file"] in wanted:
-            image_id, expected = wanted[row["file"]]
+            image_id, expected, label = wanted[row["file"]]
             source, problem = locate(root, image_id, resolved_root)
             identity = planned_identity(source, path, mode, expected) if problem is None else {}
             planned_again = all(str(identity.get(key)) == str(row[key]) for key in ("kind", "target", "content_hash"))
-        if not still_ours(path, row, stat_suffices=planned_again):
+        only_copy = not planned_again and row["kind"] == "copy" and row["content_hash"] not in placed_again
+        if not still_ours(path, row, stat_suffices=planned_again or only_copy):
             kept_edited.append(row["file"])
             continue
         if planned_again:
             if row["kind"] == "copy" and not row["mtime_ns"]:  # verified by its hash: record its stat
                 row.update(file_stat(path))
-            unchanged.append(row)
+            unchanged.append({**row, "image_id": image_id, "label": label})
             continue
+        if only_copy:  # its photo left the inbox, or now holds other bytes: this may be the only copy
+            kept_gone.append({**row, "image_id": row["image_id"] or _image_id_of(row["file"])})
+            continue
+        if row["kind"] == "symlink" and not path.exists():
+            dangling.append(row["file"])
         path.unlink()
         _remove_empty_parents(path.parent, output_dir)
     kept = {row["file"] for row in unchanged}
     plan = plan.copy()
-    taken: set[str] = set(kept)
+    taken: set[str] = kept | {row["file"] for row in kept_gone}
     files = []
     for relative in plan["file"]:
         if relative not in kept:
@@ -229,15 +256,26 @@ def update_shared_folder(
     todo = plan[~plan["file"].isin(kept)]
     pending = pd.DataFrame(
         {"file": todo["file"], "kind": mode, "target": "", "content_hash": "", "size": "", "mtime_ns": ""}
-    )
+    ).reindex(columns=RECORD_COLUMNS, fill_value="")
     write_table(pd.concat([record, pending], ignore_index=True).drop_duplicates("file"), record_path(output_dir))
     placed = place_photos(root, todo, output_dir, mode)
-    placed.written = unchanged + placed.written
+    placed.written = unchanged + kept_gone + placed.written
+    placed.kept_gone, placed.dangling_removed = kept_gone, dangling
     write_table(pd.DataFrame(placed.written, columns=RECORD_COLUMNS), record_path(output_dir))
     others = user_files(output_dir, {row["file"] for row in placed.written})
     if kept_edited:
         placed.notes.append(
             f"{len(kept_edited)} file(s) the workflow wrote were changed since and are kept: {kept_edited[:10]}"
+        )
+    if kept_gone:
+        placed.notes.append(
+            f"{len(kept_gone)} copy(ies) kept in {output_dir.name}/ although their photo is no longer in the inbox "
+            f"(or holds other bytes now), as they may be your only copy: "
+            f"{[row['file'] for row in kept_gone[:10]]}"
+        )
+    if dangling:
+        placed.notes.append(
+            f"{len(dangling)} link(s) removed from {output_dir.name}/: their photo is no longer in the inbox: {dangling[:10]}"
         )
     if renamed:
         placed.notes.append(
@@ -249,6 +287,11 @@ def update_shared_folder(
             f"as they are: {others[:10]}"
         )
     return plan, placed
+
+
+def _image_id_of(relative: str) -> str:
+    """The photo a file of an older record (without image_id) holds: ``<folder>/<its inbox path>``."""
+    return relative.split("/", 1)[-1]
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:

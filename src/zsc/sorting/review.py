@@ -15,16 +15,18 @@ import re
 import unicodedata
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from zsc.io import normalise_label, read_user_csv
+from zsc.io import InputError, normalise_label, read_user_csv
 from zsc.sorting.assign import MAX_NAME_BYTES
 from zsc.sorting.placement import Placed, update_shared_folder
 
 UNREVIEWED = "_unreviewed"
-REVIEW_COLUMNS = ("image_id", "label")
+REVIEW_COLUMNS = ("image_id", "label")  # and ``content``, written by the page's export (see read_review)
+CONTENT_PREFIX = "sha256:"  # a review CSV's content cells: text no spreadsheet turns into a number
 PREVIEW_SIZE = 1024  # the large view's image: long side in px (never the original bytes)
 MAP_SCALE = 10_000  # map coordinates travel as integers 0..MAP_SCALE
 PAGE_STYLE = """
@@ -204,6 +206,15 @@ def page_data(
     }
 
 
+_HTML_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def json_for_html(data) -> str:
+    """``data`` as JSON safe inside an HTML ``<script>``: ``<``, ``>`` and ``&`` escaped, so no file name,
+    label or EXIF field (``<!--<script>``, ``</script>``) can end or re-open the script element."""
+    return json.dumps(data, separators=(",", ":")).translate(_HTML_UNSAFE)
+
+
 def render_review_page(
     run: str,
     assignments: pd.DataFrame,
@@ -212,7 +223,7 @@ def render_review_page(
     **page_extras,
 ) -> str:
     """The review page's HTML (thumbnail paths relative to the page); ``page_extras`` as ``page_data``'s."""
-    data = json.dumps(page_data(run, assignments, thumbs, **page_extras), separators=(",", ":")).replace("</", "<\\/")
+    data = json_for_html(page_data(run, assignments, thumbs, **page_extras))
     script = resources.files("zsc.sorting").joinpath("assets/review.js").read_text()
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
@@ -241,11 +252,22 @@ def render_review_page(
 # ------------------------------------------------------------------------------- applying a review
 
 
-def read_review(path: Path | str, image_ids) -> tuple[pd.Series, list[str]]:
-    """(image_id -> label, reviewed ids no longer among the run's photos) from an exported review CSV.
+class Review(NamedTuple):
+    """A review CSV as read for a run's photos."""
+
+    labels: pd.Series  # image_id -> label, photos of the run with a label
+    gone: list[str]  # reviewed ids no longer among the run's photos
+    content: pd.Series  # image_id -> the reviewed photo's content hash prefix ('' where the CSV has none)
+
+
+def read_review(path: Path | str, image_ids) -> Review:
+    """A review CSV exported from the page (``image_id,label[,content]``) for the run's photos.
 
     Empty labels mean "not reviewed". A photo that left the inbox since the review is listed, not an
-    error; a CSV none of whose ids are photos of the run, or one image with two labels, is an error.
+    error. One line (``InputError``), nothing applied: an empty file, a header without rows, no label
+    at all (an export before any naming, or a run's own ``assignments.csv``), no id of the run (another
+    run's CSV), one photo with two labels. ``content`` (``sha256:`` and the first hex digits of the
+    photo's content hash, written by the page's export) says which bytes were reviewed.
     """
     path = Path(path)
     if not path.is_file():
@@ -253,24 +275,62 @@ def read_review(path: Path | str, image_ids) -> tuple[pd.Series, list[str]]:
     table = read_user_csv(path, "review CSV")
     missing = [c for c in REVIEW_COLUMNS if c not in table.columns]
     if missing:
-        raise ValueError(f"review CSV {path} lacks column(s) {missing}; expected the header 'image_id,label'")
+        raise InputError(f"review CSV {path} lacks column(s) {missing}; expected the header 'image_id,label'")
+    if not len(table):
+        raise InputError(f"review CSV {path} has a header but no rows; export it again from the review page")
     table["label"] = table["label"].map(normalise_label)
+    if not (table["label"] != "").any():
+        raise InputError(
+            f"review CSV {path}: none of its {len(table)} row(s) has a label (an export before any naming, "
+            f"or a run's own table?); nothing applied"
+        )
     known = set(image_ids)
     unknown = sorted(set(table["image_id"]) - known)
     if unknown and len(unknown) == table["image_id"].nunique():
-        raise ValueError(
+        raise InputError(
             f"review CSV {path}: none of its {len(unknown)} image id(s) is a photo of this run, "
             f"e.g. {unknown[:3]} (a CSV exported from another run?)"
         )
+    table["content"] = table["content"].str.removeprefix(CONTENT_PREFIX) if "content" in table else ""
     labelled = table.loc[
-        (table["label"] != "") & table["image_id"].isin(known), ["image_id", "label"]
-    ].drop_duplicates()
+        (table["label"] != "") & table["image_id"].isin(known), ["image_id", "label", "content"]
+    ].drop_duplicates(["image_id", "label"])
     twice = labelled["image_id"][labelled["image_id"].duplicated()]
     if len(twice):
-        raise ValueError(
+        raise InputError(
             f"review CSV {path}: {twice.nunique()} image(s) have two different labels, e.g. '{twice.iloc[0]}'"
         )
-    return labelled.set_index("image_id")["label"], unknown
+    labelled = labelled.set_index("image_id")
+    return Review(labelled["label"], unknown, labelled["content"])
+
+
+def changed_since_review(
+    labels: pd.Series, reviewed: pd.Series, applied: dict[str, set[tuple[str, str]]], current: pd.Series
+) -> list[str]:
+    """Reviewed photos whose bytes are no longer those reviewed (a photo overwritten in place): such a
+    photo is not known any more, and no old label files its new bytes.
+
+    The reviewed bytes are the CSV's ``content`` where it has one (``reviewed``: image_id -> hash
+    prefix); else, where an earlier apply filed the photo under the same label (``applied``: image_id ->
+    (label, hash) pairs), the bytes it filed; with neither (a label typed by hand for a photo never
+    applied, or a label changed by hand), the label is trusted. ``current``: image_id -> content hash."""
+
+    def same(now: str, then: str) -> bool:
+        return now[: len(then)] == then[: len(now)]
+
+    changed = []
+    for image_id, label in labels.items():
+        now, then = current.get(image_id, ""), reviewed.get(image_id, "")
+        if not now:
+            continue
+        if len(then) >= 8:
+            if not same(now, then):
+                changed.append(image_id)
+            continue
+        filed = [digest for name, digest in applied.get(image_id, ()) if label_key(name) == label_key(label)]
+        if filed and not any(same(now, digest) for digest in filed):
+            changed.append(image_id)
+    return changed
 
 
 def label_key(label: str) -> str:

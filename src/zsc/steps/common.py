@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from zsc.io import InputError
+
 
 @contextlib.contextmanager
 def logged(log_path: str | None):
-    """Send stderr (warnings, tqdm, tracebacks) of a job to its Snakemake log file."""
+    """Send stderr (warnings, tqdm, tracebacks) of a job to its Snakemake log file. An ``InputError``
+    ends the job with its message alone (exit 1); any other error also leaves its traceback in the log."""
     if not log_path:
         yield
         return
@@ -21,6 +24,10 @@ def logged(log_path: str | None):
     with open(log_path, "w") as log, contextlib.redirect_stderr(log):
         try:
             yield
+        except InputError as error:  # the user's input, not a bug: the message is the whole report
+            print(f"error: {one_line(error)}", file=log)
+            print(f"error: {one_line(error)} (log: {log_path})", file=sys.__stderr__, flush=True)
+            raise SystemExit(1) from None
         except Exception as error:
             traceback.print_exc(file=log)
             print(f"error: {one_line(error)} (log: {log_path})", file=sys.__stderr__, flush=True)

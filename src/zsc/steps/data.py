@@ -17,7 +17,7 @@ from zsc.data.scan import (
     reject_where,
     scan_folder,
 )
-from zsc.io import frame_fingerprint, write_table
+from zsc.io import frame_fingerprint, read_metadata, write_table
 from zsc.steps.common import print_rejects
 
 
@@ -46,6 +46,7 @@ def scan(
     split_by_group: bool = False,
     unlabeled: bool = False,
     probe_cache_path: str | None = None,
+    fingerprint: str | None = None,
 ) -> None:
     """Manifest + rejects of a dataset; species from folder names, or from a labels CSV when given.
 
@@ -53,7 +54,7 @@ def scan(
     ``unlabeled`` (a sort run's inbox): any layout, no species; exact duplicates are kept, since each
     must land in a folder (the sort clusters one copy and files the others beside it)."""
     if unlabeled:
-        return scan_inbox(root, manifest_path, rejects_path, workers, probe_cache_path)
+        return scan_inbox(root, manifest_path, rejects_path, workers, probe_cache_path, fingerprint)
     if labels_path:
         manifest, rejects = scan_folder(root, Layout(label_level=None), workers=workers)
         try:
@@ -78,21 +79,33 @@ def scan(
 
 
 def scan_inbox(
-    root: str, manifest_path: str, rejects_path: str, workers: int = 1, probe_cache_path: str | None = None
+    root: str,
+    manifest_path: str,
+    rejects_path: str,
+    workers: int = 1,
+    probe_cache_path: str | None = None,
+    fingerprint: str | None = None,
 ) -> None:
     """Scan unlabeled photos: every usable photo, at any depth, duplicates included. With
-    ``probe_cache_path`` (not an output: kept between runs), unchanged photos are not read again."""
+    ``probe_cache_path`` (not an output: kept between runs), unchanged photos are not read again,
+    unless the folder's ``fingerprint`` (paths, sizes, mtimes) is the one the cache was written for:
+    then nothing changed that the fingerprint sees, the rescan was forced (``--forcerun sort_scan``),
+    and every photo is read and hashed again (a file rewritten with its old size and mtime is found)."""
     from zsc.data.scan import probe_cache_rows, read_probe_cache
 
+    cache = read_probe_cache(probe_cache_path)
+    if cache and fingerprint and read_metadata(probe_cache_path).get("fingerprint") == fingerprint:
+        print(f"scan {root}: the folder is as last scanned: a forced rescan, every photo hashed again", file=sys.stderr)
+        cache = {}
     manifest, rejects = scan_folder(
         root,
         Layout(label_level=None),
         workers=workers,
         keep_duplicates=True,
-        probe_cache=read_probe_cache(probe_cache_path),
+        probe_cache=cache,
     )
     if probe_cache_path:
-        write_table(probe_cache_rows(manifest, Path(root)), probe_cache_path)
+        write_table(probe_cache_rows(manifest, Path(root)), probe_cache_path, metadata={"fingerprint": fingerprint})
     write_table(rejects, rejects_path)
     if manifest.empty:
         print_rejects(rejects)

@@ -117,15 +117,55 @@ def known_index(
     return index, False
 
 
-def read_known(known_path: str, image_ids: pd.Series, vocabulary: list[str] | None) -> pd.Series:
-    """image_id -> reviewed label, for the photos of this run (one spelling per label)."""
-    from zsc.sorting.review import merge_spellings, read_review
+def read_known(
+    known_path: str, image_ids: pd.Series, hashes: pd.Series, vocabulary: list[str] | None, applied_dir: str | None
+) -> pd.Series:
+    """image_id -> reviewed label, for the photos of this run whose bytes are those reviewed (one
+    spelling per label); ``applied_dir``: the run's final/, whose record says what was filed before."""
+    from zsc.sorting.placement import applied_content
+    from zsc.sorting.review import read_review
 
-    known, gone = read_review(known_path, image_ids)
-    known, merges = merge_spellings(known, vocabulary)
-    for line in merges + [f"reviewed but no longer a photo of this run: {i}" for i in gone[:50]]:
-        print(line, file=sys.stderr)
+    review = read_review(known_path, image_ids)
+    current = pd.Series(hashes.to_numpy(), index=image_ids.to_numpy())
+    known = without_changed(review, current, applied_content(applied_dir) if applied_dir else {})
+    known = merged_spellings(known, vocabulary)
+    for image_id in review.gone[:50]:
+        print(f"reviewed but no longer a photo of this run: {image_id}", file=sys.stderr)
     return known
+
+
+def without_changed(review, current: pd.Series, applied: dict) -> pd.Series:
+    """The review's labels less the photos whose bytes changed since (said on the console)."""
+    from zsc.sorting.review import changed_since_review
+
+    changed = changed_since_review(review.labels, review.content, applied, current)
+    for image_id in changed[:50]:
+        print(f"reviewed photo holds other bytes than when it was reviewed: {image_id}", file=sys.stderr)
+    if changed:
+        print(
+            f"note: {len(changed)} reviewed photo(s) hold other bytes than when they were reviewed (overwritten in "
+            f"place?), e.g. {changed[0]}: their old label is not used; they are sorted as photos not reviewed yet",
+            file=sys.__stderr__,
+            flush=True,
+        )
+    return review.labels.drop(changed)
+
+
+def merged_spellings(labels: pd.Series, vocabulary: list[str] | None) -> pd.Series:
+    """One spelling per label (NFC, case): merges listed in the log, counted on the console."""
+    from zsc.sorting.review import merge_spellings
+
+    labels, merges = merge_spellings(labels, vocabulary)
+    for merge in merges:
+        print(merge, file=sys.stderr)
+    if merges:
+        print(
+            f"note: labels equal ignoring case and accents' encoding are one label and one folder: {merges[0]} "
+            f"({len(merges)} spelling(s) merged, listed in the log)",
+            file=sys.__stderr__,
+            flush=True,
+        )
+    return labels
 
 
 def assign(
@@ -141,6 +181,7 @@ def assign(
     known_path: str | None = None,
     index_path: str | None = None,
     vocabulary: list[str] | None = None,
+    applied_dir: str | None = None,
 ) -> None:
     """Cluster unlabeled photos; write per-cluster folders, then the assignments and the review list.
 
@@ -165,7 +206,7 @@ def assign(
     manifest = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"])
     hashes = frame["image_id"].map(manifest.set_index("image_id")["content_hash"])
     ids = frame["image_id"]
-    known = read_known(known_path, ids, vocabulary) if known_path else pd.Series(dtype=str)
+    known = read_known(known_path, ids, hashes, vocabulary, applied_dir) if known_path else pd.Series(dtype=str)
     status = np.where(ids.isin(known.index), "known", "new").astype(object)
     label = ids.map(known).fillna("").to_numpy(dtype=object)
     match = pd.DataFrame(index=frame.index, columns=["support", "centre_distance", "neighbour_distance", "threshold"])
@@ -390,6 +431,8 @@ def review_page(
         units = pd.read_parquet(manifest_path).set_index("image_id")
         content = units["content_hash"]
         more["hashes"] = page_rows["image_id"].map(content).fillna("").tolist()
+        if week:  # the export carries the reviewed photos' contents too
+            more["known"] = {**more["known"], "hashes": [content.get(i, "")[:8] for i in more["known"]["ids"]]}
         if "sequence_id" in units:  # a camera-trap run's crops: their bursts
             bursts = page_rows["image_id"].map(units["sequence_id"]).fillna("")
             codes, _ = pd.factorize(bursts)
@@ -493,6 +536,36 @@ def apply_to_frames(root, frames_path, units_path, manifest, assignments, review
     return labels, folders, placed
 
 
+GONE_PROBLEM = "no longer in the inbox: its copy in final/ is kept"
+
+
+def kept_copies(placed, frames: bool) -> pd.DataFrame:
+    """labels.csv rows for the copies kept in final/ after their photo left the inbox (or changed)."""
+    rows = pd.DataFrame(placed.kept_gone, columns=["image_id", "label", "file"])
+    rows["folder"] = rows["file"].str.split("/").str[0]
+    rows["cluster"] = -1
+    rows["problem"] = GONE_PROBLEM
+    if frames:
+        rows["frame"] = rows["image_id"]
+    return rows
+
+
+def report_gone(gone: list[str], placed) -> None:
+    """On the console: reviewed photos gone from the inbox, and what became of their files in final/."""
+    lines = []
+    if gone:
+        lines.append(f"{len(gone)} reviewed photo(s) are no longer in the inbox, e.g. {gone[0]} (list in the log)")
+    if placed.kept_gone:
+        lines.append(
+            f"{len(placed.kept_gone)} copy(ies) in final/ of photos that left the inbox or changed are kept (they "
+            f"may be your only copy; labels.csv lists them with problem '{GONE_PROBLEM}')"
+        )
+    if placed.dangling_removed:
+        lines.append(f"{len(placed.dangling_removed)} link(s) in final/ to photos no longer in the inbox removed")
+    for line in lines:
+        print(f"note: {line}", file=sys.__stderr__, flush=True)
+
+
 def with_known_labels(review: pd.Series, assignments: pd.DataFrame) -> pd.Series:
     """The review plus the labels the run started from (``status`` known), the review's winning: a
     week's export that lacks last week's photos still files them."""
@@ -523,31 +596,21 @@ def apply_review(
     vehicle frames to ``blank/``, ``person/``, ``vehicle/``, mirroring the inbox's folders.
     ``final/`` is shared with the user: only files this step wrote before are replaced or removed."""
     from zsc.sorting import review as reviewing
+    from zsc.sorting.placement import applied_content
 
     assignments = pd.read_csv(assignments_path, dtype={"image_id": str}, keep_default_na=False)
     manifest = pd.read_parquet(manifest_path, columns=["image_id", "content_hash"])
     units = pd.read_parquet(units_path, columns=["image_id", "content_hash"]) if units_path else manifest
     assignments["content_hash"] = assignments["image_id"].map(units.set_index("image_id")["content_hash"]).fillna("")
-    review, gone = reviewing.read_review(review_path, assignments["image_id"])
-    review = with_known_labels(review, assignments)
-    review, merges = reviewing.merge_spellings(review, vocabulary)
-    for merge in merges:
-        print(merge, file=sys.stderr)
-    if merges:
-        print(
-            f"note: {merges[0]} ({len(merges)} spelling(s) merged, listed in the log)", file=sys.__stderr__, flush=True
-        )
+    read = reviewing.read_review(review_path, assignments["image_id"])
+    current = assignments.set_index("image_id")["content_hash"]
+    review = without_changed(read, current, applied_content(final_dir))
+    review = merged_spellings(with_known_labels(review, assignments), vocabulary)
+    gone = read.gone
     for image_id in gone[:50]:
         print(
             f"in the review CSV but no longer a photo of this run (gone from the inbox, or rejected): {image_id}",
             file=sys.stderr,
-        )
-    if gone:
-        print(
-            f"warning: {len(gone)} reviewed photo(s) are no longer in the inbox and were skipped, e.g. {gone[0]} "
-            f"(full list in the log)",
-            file=sys.__stderr__,
-            flush=True,
         )
     if frames_path:
         labels, folders, placed = apply_to_frames(
@@ -558,8 +621,10 @@ def apply_review(
     if camtrap_note:
         print(camtrap_note, file=sys.__stderr__, flush=True)
     report_refused(placed.refused)
+    report_gone(gone, placed)
     for note in placed.notes:
         print(note, file=sys.stderr)
+    labels = pd.concat([labels, kept_copies(placed, frames_path is not None)], ignore_index=True)
     columns = ["image_id", "label", "folder", "cluster", "file", "problem"]
     write_table(
         labels[columns + [c for c in ("frame", "sequence_id", "sequence_disagrees") if c in labels]], labels_path

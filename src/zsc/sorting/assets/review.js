@@ -605,11 +605,15 @@
       '</code> (your browser put it in its downloads folder as <code>' + esc(a.file) + '</code>), then run ' +
       '<code>' + esc(a.command) + '</code> there: the next run picks it up, no config edit needed.';
   }
+  // content: which bytes were reviewed (a photo overwritten in place later is not filed under this label)
+  function content(hash) { return hash ? 'sha256:' + hash : ''; }
   function exportCsv() {
-    var lines = ['image_id,label'];
-    for (var i = 0; i < N; i++) lines.push(csvField(D.ids[i]) + ',' + csvField(label(state.group[i])));
+    var lines = ['image_id,label,content'];
+    for (var i = 0; i < N; i++) lines.push(csvField(D.ids[i]) + ',' + csvField(label(state.group[i])) + ',' + content(D.hashes[i]));
     // the photos reviewed before: the export is the whole season's labels, saved over last week's file
-    for (var k = 0; k < D.known.ids.length; k++) lines.push(csvField(D.known.ids[k]) + ',' + csvField(D.known.names[D.known.codes[k]]));
+    for (var k = 0; k < D.known.ids.length; k++) {
+      lines.push(csvField(D.known.ids[k]) + ',' + csvField(D.known.names[D.known.codes[k]]) + ',' + content((D.known.hashes || [])[k]));
+    }
     download(lines, (D.apply && D.apply.file) || 'review-' + D.run + '.csv');
     $('applyHelp').innerHTML = 'Exported. ' + applyHelp();
     $('applyHelp').hidden = false;
