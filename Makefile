@@ -7,7 +7,7 @@ TORCH_INDEX_URL ?=
 CORES ?= all
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test test-fast lint format dag bench slurm-up slurm-down lock clean
+.PHONY: setup demo test test-fast lint format docs dag bench slurm-up slurm-down lock clean
 
 $(BIN)/snakemake: pyproject.toml requirements/torch.txt requirements/weights.txt requirements/lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ format: setup   # rewrite the sources as lint wants them
 	$(BIN)/ruff check --fix $(PY_SOURCES)
 	$(BIN)/ruff format $(PY_SOURCES)
 	$(BIN)/snakefmt Snakefile workflow/rules
+
+docs: setup   # config/README.md's parameter tables, from the method registries
+	$(BIN)/python -m zsc.config.docs config/README.md
 
 dag: setup
 	$(BIN)/snakemake --rulegraph mermaid-js

@@ -23,10 +23,11 @@ include: "workflow/rules/reduce.smk"
 include: "workflow/rules/cluster.smk"
 include: "workflow/rules/subcluster.smk"
 include: "workflow/rules/aggregate.smk"
-include: "workflow/rules/review.smk"
+include: "workflow/rules/gallery.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/sort.smk"
 include: "workflow/rules/camera_trap.smk"
+include: "workflow/rules/exports.smk"
 
 
 rule all:

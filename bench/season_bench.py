@@ -9,7 +9,7 @@ stage's memory is not another's:
 - assign: a week of N new photos against a reviewed index of N / 5 photos (`zsc.sorting.known`),
   768-d;
 - page: the review page's data (neighbours, similarity order, sub-groups, nearest centres) and HTML
-  for N photos in N / 100 clusters (`zsc.sorting.review`), 768-d; thumbnails apart (a decode each);
+  for N photos in N / 100 clusters (`zsc.sorting.page`), 768-d; thumbnails apart (a decode each);
 - reduce: every sort-path reducer on N x 768 species-like embeddings (`zsc.methods.reducers`);
 - cluster: every sort-path clusterer on N 2-D points (60 species-like blobs: the reductions'
   output has this shape; not a t-SNE run, which would cost as much as the reduce row);
@@ -121,7 +121,7 @@ def measure_assign(_: str, n: int, out: Path) -> dict:
 def measure_page(_: str, n: int, out: Path) -> dict:
     import pandas as pd
 
-    from zsc.sorting.review import render_review_page, review_extras
+    from zsc.sorting.page import render_review_page, review_extras
 
     x = species_like(n)
     clusters = max(2, n // 100)

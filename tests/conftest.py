@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -116,6 +117,25 @@ def job_counts(dry_run_output: str) -> dict[str, int]:
         if match.group(1) != "total":
             counts[match.group(1)] = int(match.group(2))
     return counts
+
+
+class _CurrentStderr(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is when a record comes (pytest's capture, or the terminal)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(self.format(record) + "\n")
+
+
+@pytest.fixture(autouse=True)
+def zsc_log_on_stderr():
+    """Steps called directly (not as a job, so without ``logged``): their log and console lines on stderr."""
+    logger = logging.getLogger("zsc")
+    handler = _CurrentStderr()
+    logger.addHandler(handler)
+    level, logger.level = logger.level, logging.INFO
+    yield
+    logger.removeHandler(handler)
+    logger.setLevel(level)
 
 
 @pytest.fixture(scope="session")

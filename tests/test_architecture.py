@@ -17,6 +17,7 @@ LAYERS = {
     "io": 0,
     "grid": 0,
     "layout": 0,
+    "tables": 1,
     "data": 1,
     "embedding": 2,
     "methods": 2,
@@ -115,7 +116,53 @@ def test_a_snakefile_parse_imports_neither_torch_nor_timm_nor_scikit_learn():
 def test_the_review_page_step_imports_no_scikit_learn():
     """A week's page job is on the rerun's critical path: its modules leave scikit-learn (2 s) to the jobs that fit."""
     code = (
-        "import sys\nimport zsc.steps.sort, zsc.sorting.review, zsc.sorting.similarity, zsc.report.gallery"
+        "import sys\nimport zsc.steps.sort, zsc.sorting.page, zsc.sorting.similarity, zsc.report.gallery"
         "\nassert 'sklearn' not in sys.modules, 'sklearn imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+STEP_LINES = 45  # a step reads its files, calls the domain and writes: about 40 lines or less
+
+
+def test_sort_steps_are_short_and_hold_no_domain_decisions():
+    """Every function of the sort run's steps is short; the decisions live in zsc.sorting."""
+    long = []
+    for name in ("sort", "camera_trap", "exports"):
+        tree = ast.parse((SRC / "steps" / f"{name}.py").read_text())
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > STEP_LINES:
+                long.append(f"steps/{name}.py:{node.name} ({node.end_lineno - node.lineno + 1} lines)")
+    assert not long, long
+
+
+def test_the_page_contract_holds_every_field_its_scripts_read():
+    """Each ``D.<name>`` the page's scripts read is a field of PageData (the one contract with Python)."""
+    from dataclasses import fields
+
+    from zsc.sorting.page import SCRIPTS, PageData
+
+    assets = SRC / "sorting" / "page" / "assets"
+    read = set()
+    for script in SCRIPTS:
+        read |= set(re.findall(r"(?<![\w.$])D\.(\w+)", (assets / script).read_text()))
+    declared = {f.name for f in fields(PageData)}
+    assert read and read <= declared, read - declared
+    assert sorted(p.name for p in assets.glob("*.js")) == sorted(SCRIPTS)  # no script left out of the page
+
+
+def test_each_export_is_one_registered_module_with_its_rule_made_from_the_registry():
+    from zsc.sorting.exports import EXPORTS
+
+    exports_dir = SRC / "sorting" / "exports"
+    modules = {p.stem for p in exports_dir.glob("*.py")} | {
+        p.name for p in exports_dir.iterdir() if p.is_dir() and (p / "__init__.py").exists()
+    }
+    assert set(EXPORTS) <= {"camtrap_dp", "reviewed_detections", "frame_labels"} | modules
+    rules = (REPO / "workflow" / "rules").glob("*.smk")
+    spelled = [
+        path.name
+        for path in rules
+        if re.search(r"^rule sort_(camtrap_dp|reviewed_detections|frame_labels):", path.read_text(), re.M)
+    ]
+    assert not spelled, f"an export's rule written by hand in {spelled}: exports.smk makes them from the registry"

@@ -231,7 +231,7 @@ def write_deployments(tmp_path, rows):
 def test_a_camtrap_dp_package_passes_the_frictionless_validator_with_every_frame_once(tmp_path):
     import frictionless
 
-    from zsc.sorting.camtrap import build_tables, local_schema, read_deployments, write_package
+    from zsc.sorting.exports.camtrap_dp import build_tables, local_schema, read_deployments, write_package
 
     frames, crops = season_tables()
     deployments = read_deployments(
@@ -275,7 +275,7 @@ def test_a_camtrap_dp_package_passes_the_frictionless_validator_with_every_frame
 
 
 def test_a_package_without_deployment_coordinates_is_refused_naming_what_is_missing(tmp_path):
-    from zsc.sorting.camtrap import CamtrapExportError, read_deployments
+    from zsc.sorting.exports.camtrap_dp import CamtrapExportError, read_deployments
 
     with pytest.raises(CamtrapExportError, match=r"sort\.<run>\.deployments.*latitude, longitude.*cam1"):
         read_deployments(None, ["cam1", "cam2"])

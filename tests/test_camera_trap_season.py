@@ -197,7 +197,7 @@ def test_the_crops_cluster_by_species(season_run):
 def test_a_review_of_the_crops_files_frames_in_final_mirroring_the_inbox_and_exports_camtrap_dp(season_run):
     import frictionless
 
-    from zsc.sorting.camtrap import local_schema
+    from zsc.sorting.exports.camtrap_dp import local_schema
 
     work, run_dir, season = season_run["work"], season_run["run_dir"], season_run["season"]
     assignments = pd.read_csv(run_dir / "assignments.csv", keep_default_na=False)

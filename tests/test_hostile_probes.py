@@ -27,8 +27,8 @@ from zsc.config import SCHEMA_PATH as SCHEMA  # noqa: E402
 from zsc.config import ConfigError, validate_config
 from zsc.data.scan import folder_fingerprint
 from zsc.io import DiskFull, InputError, atomic_path, copy_verified, read_embeddings
+from zsc.sorting.apply import GONE_PROBLEM, UNREVIEWED, label_folders, read_review
 from zsc.sorting.assign import SortInputError
-from zsc.sorting.review import UNREVIEWED, label_folders, read_review
 from zsc.steps import aggregate as steps_aggregate
 from zsc.steps import data as steps_data
 from zsc.steps import embed as steps_embed
@@ -350,7 +350,7 @@ def test_p04_exact_duplicates_all_land_in_folders_beside_their_twin(tmp_path):
 
 
 def page(run: str, assignments: pd.DataFrame, path: Path) -> Path:
-    from zsc.sorting.review import render_review_page
+    from zsc.sorting.page import render_review_page
 
     path.write_text(render_review_page(run, assignments, {}))
     return path
@@ -856,7 +856,7 @@ def test_r3_01_reviewed_photos_removed_from_the_inbox_keep_their_copies_and_rows
     labels = apply(out, root, review)
     assert files_under(out / "final") == before  # every copy still there, byte for byte
     gone = labels.set_index("image_id").loc[removed]
-    assert (gone["problem"] == steps_sort.GONE_PROBLEM).all() and (gone["label"] == "fox").all()
+    assert (gone["problem"] == GONE_PROBLEM).all() and (gone["label"] == "fox").all()
     assert set(labels["image_id"]) == set(ids)
     console = capfd.readouterr().err
     assert "3 copy(ies) in final/ of photos that left the inbox or changed are kept" in console
@@ -913,7 +913,7 @@ def test_r3_02_a_reviewed_photo_overwritten_in_place_is_not_known_and_never_file
 
 
 def test_r3_03_a_file_name_that_opens_a_script_comment_does_not_break_the_page(browser, tmp_path):
-    from zsc.sorting.review import json_for_html, render_review_page
+    from zsc.sorting.page import json_for_html, render_review_page
 
     hostile = ["<!--<script>.jpg", "</script><script>window.pwned=1</script>.jpg", "a&amp;b <b>.jpg", "ok.jpg"]
     assignments = pd.DataFrame(
@@ -1006,7 +1006,7 @@ def test_r3_07_a_refused_review_csv_is_its_message_alone_on_the_console_and_in_t
     twice = write_text(tmp_path / "twice.csv", "image_id,label\na.jpg,fox\na.jpg,hare\n")
     other = write_text(tmp_path / "other.csv", "image_id,label\nz.jpg,fox\n")
     for csv, message in [(twice, "two different labels"), (other, "none of its 1 image id(s) is a photo")]:
-        body = f"    from zsc.sorting.review import read_review\n    read_review({str(csv)!r}, ['a.jpg'])\n"
+        body = f"    from zsc.sorting.apply import read_review\n    read_review({str(csv)!r}, ['a.jpg'])\n"
         result, log = run_logged(tmp_path, body)
         assert result.returncode == 1
         assert f"error: review CSV {csv}" in result.stderr and message in result.stderr

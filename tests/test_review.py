@@ -294,7 +294,7 @@ def test_review_page_with_20000_photos_is_interactive_within_2_seconds(browser, 
     import numpy as np
     from PIL import Image
 
-    from zsc.sorting.review import render_review_page
+    from zsc.sorting.page import render_review_page
 
     n, rng = 20_000, np.random.default_rng(0)
     cluster = rng.integers(0, 40, n)

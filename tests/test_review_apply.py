@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from zsc.data.scan import label_from_table, read_label_table
-from zsc.sorting.review import UNREVIEWED, apply_review, label_folders, read_review, safe_folder_name
+from zsc.sorting.apply import UNREVIEWED, apply_to_photos, label_folders, read_review, safe_folder_name
 
 
 def write_csv(path, text):
@@ -65,7 +65,7 @@ def test_apply_review_writes_named_folders_and_unreviewed(tmp_path):
         (root / name).write_bytes(name.encode())
     assignments = pd.DataFrame({"image_id": ["b.jpg", "c.jpg", "cam1/a.jpg"], "cluster": [0, 1, 0]})
     review = pd.Series({"cam1/a.jpg": "red/fox", "c.jpg": "hare"})
-    labels, folders, _ = apply_review(root, assignments, review, tmp_path / "final", "copy")
+    labels, folders, _ = apply_to_photos(root, assignments, review, tmp_path / "final", "copy")
     assert (tmp_path / "final/red_fox/cam1/a.jpg").read_bytes() == b"cam1/a.jpg"  # mirrors the inbox
     assert (tmp_path / "final/hare/c.jpg").read_bytes() == b"c.jpg"
     assert (tmp_path / "final" / UNREVIEWED / "b.jpg").read_bytes() == b"b.jpg"

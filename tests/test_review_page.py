@@ -43,6 +43,16 @@ def sorted_run(tmp_path_factory, numba_cache):
     return workdir
 
 
+def own_copy(workdir: Path, tmp_path: Path) -> Path:
+    """A copy of a finished run (links as links, times kept, so Snakemake sees it up to date)."""
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(workdir, copy, symlinks=True)
+    assert str(workdir) not in (copy / "config.yaml").read_text()  # paths relative to the run: the copy is whole
+    return copy
+
+
 def section_ids(page, g: str) -> list[int]:
     return page.evaluate(
         f"""() => Array.from(document.querySelectorAll('section[data-g="{g}"] figure')).map(f => +f.dataset.i)"""
@@ -295,6 +305,7 @@ def test_done_marks_and_hide_done_hides(sorted_run, browser):
 
 
 def test_export_then_apply_from_the_conventional_path_without_a_config_edit(sorted_run, browser, tmp_path):
+    sorted_run = own_copy(sorted_run, tmp_path)  # this test applies a review: the other tests keep the unreviewed run
     run_dir = sorted_run / "results/sort/inbox"
     data = page_data(run_dir)
     page = open_page(browser, run_dir / "review.html")
@@ -321,7 +332,7 @@ def test_export_then_apply_from_the_conventional_path_without_a_config_edit(sort
 
 
 def test_apply_merges_labels_equal_after_nfc_and_case_folding(tmp_path):
-    from zsc.sorting.review import merge_spellings
+    from zsc.sorting.apply import merge_spellings
 
     review = pd.Series(["Fox", "fox", " FOX ", "Be\u0301casse", "Bécasse", "hare"], index=list("abcdef"))
     merged, notes = merge_spellings(review)
@@ -333,7 +344,7 @@ def test_apply_merges_labels_equal_after_nfc_and_case_folding(tmp_path):
 
 def generated_season(n: int, clusters: int, path: Path) -> Path:
     """A season-sized page from generated entries (neighbours mostly in the own cluster); one real thumbnail."""
-    from zsc.sorting.review import render_review_page
+    from zsc.sorting.page import render_review_page
 
     rng = np.random.default_rng(0)
     cluster = rng.integers(0, clusters, n)

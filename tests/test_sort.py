@@ -163,7 +163,7 @@ def test_embeddings_read_row_group_by_row_group_into_one_writeable_matrix(tmp_pa
 
 
 def test_a_first_sort_clusters_the_embeddings_it_read_without_copying_them():
-    from zsc.steps.sort import take_rows
+    from zsc.sorting.week import take_rows
 
     matrix = np.zeros((5, 3), np.float32)
     assert take_rows(matrix, np.arange(5)) is matrix  # every photo new and distinct: no copy

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -19,6 +20,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+LOG = logging.getLogger("zsc")  # a job's log file gets every record; the console those marked ``console``
+
+
+def log(message: str) -> None:
+    """A line for the job's log (the details: lists, tables, per-photo reasons)."""
+    LOG.info(message)
+
+
+def console(message: str) -> None:
+    """A line for the person at the console (and the job's log): what happened, what to do."""
+    LOG.info(message, extra={"console": True})
+
 
 STALE_PARTIAL_SECONDS = 6 * 3600  # a partial file this old belongs to a killed writer, not a live one
 

@@ -22,6 +22,7 @@ from zsc.io import read_species_list
 from zsc.embedding import runtime_env
 from zsc.methods.density import sampling_density_preset
 from zsc.methods.memory import memory_problems
+from zsc.sorting.exports import EXPORTS, exports_for, missing_notes
 
 SCHEMA = SCHEMA_PATH  # package data: src/zsc/config/config.schema.yaml
 # a key given twice in a config file: YAML keeps the last block silently; refuse, naming file and lines
@@ -294,15 +295,48 @@ def get_sort_units_manifest(wildcards):
     return layout.fill(layout.SORT_MANIFEST, run=wildcards.run)
 
 
-def sort_camtrap_note(run):
-    """What the apply step says when a camera-trap run cannot be exported as Camtrap DP yet."""
-    spec = config["sort"][run]
-    if "detections" in spec and "deployments" not in spec:
-        return (
-            f"note: no Camtrap DP package for sort run '{run}': it needs each camera's coordinates; give "
-            f"sort.{run}.deployments, a CSV with columns camera,latitude,longitude (one row per camera folder)"
-        )
-    return ""
+def sort_export_notes(run):
+    """What the apply step says about exports a run cannot get yet (a camera-trap run without deployments)."""
+    return missing_notes(run, config["sort"][run])
+
+
+# what an export may read (zsc.sorting.exports.EXPORT_INPUTS), by name
+EXPORT_INPUT_PATTERNS = {
+    "frames": layout.SORT_FRAMES,
+    "crops": layout.SORT_CROP_MANIFEST,
+    "labels": layout.SORT_LABELS,
+    "assignments": layout.SORT_ASSIGNMENTS,
+}
+
+
+def get_export_inputs(export):
+    """An export rule's inputs: the run tables it reads, and the run's deployments CSV where it needs one."""
+
+    def inputs(wildcards):
+        paths = {
+            name: layout.fill(EXPORT_INPUT_PATTERNS[name], run=wildcards.run)
+            for name in export.inputs
+            if name in EXPORT_INPUT_PATTERNS
+        }
+        if "deployments" in export.inputs:
+            paths["deployments"] = config["sort"][wildcards.run]["deployments"]
+        return paths
+
+    return inputs
+
+
+def get_export_context(export):
+    """An export job's params: the run's name, its inbox and the run config keys the export takes."""
+
+    def context(wildcards):
+        spec = config["sort"][wildcards.run]
+        return {
+            "run": wildcards.run,
+            "root": sort_root(wildcards.run),
+            **{key: spec[key] for key in export.params},
+        }
+
+    return context
 
 
 def get_sort_frames(wildcards):
@@ -367,16 +401,8 @@ def sort_targets():
     ]
     reviewed = [run for run in SORT_RUNS if sort_review_csv(run)]
     targets += [layout.fill(layout.SORT_LABELS, run=run) for run in reviewed]
-    targets += [
-        layout.fill(pattern, run=run)
-        for run in reviewed
-        if "detections" in config["sort"][run]
-        for pattern in (layout.SORT_REVIEWED_DETECTIONS, layout.SORT_FRAME_LABELS)
-    ]
     return targets + [
-        layout.fill(layout.SORT_CAMTRAP, run=run)
-        for run in reviewed
-        if {"detections", "deployments"} <= set(config["sort"][run])
+        layout.fill(export.output, run=run) for run in reviewed for export in exports_for(config["sort"][run])
     ]
 
 

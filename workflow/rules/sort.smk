@@ -161,7 +161,7 @@ rule sort_apply_review:
         "../envs/zsc.yaml"
     params:
         root=lambda wildcards: sort_root(wildcards.run),
-        camtrap=lambda wildcards: sort_camtrap_note(wildcards.run),
+        notes=lambda wildcards: sort_export_notes(wildcards.run),
         mode=lambda wildcards: config["sort"][wildcards.run]["link"],
         vocabulary=lambda wildcards: sort_vocabulary(wildcards.run),
         # not an output: Snakemake would delete it before each apply, and the user's own files with it;

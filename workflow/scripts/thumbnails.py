@@ -1,4 +1,4 @@
-from zsc.steps import review as step
+from zsc.steps import gallery as step
 from zsc.steps.common import logged
 
 with logged(snakemake.log[0]):

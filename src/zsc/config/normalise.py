@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from zsc.data.folders import groups_found
-from zsc.methods.clusterers import K_GIVEN
+from zsc.methods.clusterers import CLUSTERER_METHODS, K_GIVEN
 
 
 def nothing_to_do(config: dict) -> list[str]:
@@ -26,7 +26,7 @@ def default_k(config: dict) -> None:
     """A k-given clusterer without k clusters into the sample's species count."""
     for spec in config["clusterers"].values():
         if spec["method"] in K_GIVEN:
-            spec.setdefault("k", "true_k")
+            spec.setdefault("k", CLUSTERER_METHODS[spec["method"]].params["k"].default)
 
 
 def resolve_splits(config: dict) -> list[str]:

@@ -20,28 +20,40 @@ def load_schema(schema_path: Path | str) -> dict:
     from zsc.methods import clusterers, reducers
 
     schema = yaml.safe_load(Path(schema_path).read_text())
-    for registry, methods, constraints in (
-        ("reducers", reducers.REDUCER_METHODS, reducers.PARAMETER_CONSTRAINTS),
-        ("clusterers", clusterers.CLUSTERER_METHODS, clusterers.PARAMETER_CONSTRAINTS),
-    ):
+    for registry, methods in (("reducers", reducers.REDUCER_METHODS), ("clusterers", clusterers.CLUSTERER_METHODS)):
         entry = schema["properties"][registry]["additionalProperties"]
-        entry["properties"] = method_entry_properties(methods, constraints)
+        entry["properties"], conditions = method_entry_properties(methods)
+        if conditions:
+            entry["allOf"] = conditions
     return schema
 
 
-def method_entry_properties(methods: dict, constraints: dict) -> dict:
+def method_entry_properties(methods: dict) -> tuple[dict, list[dict]]:
     """JSON-schema properties of a registry entry: ``method`` (the registry's names), then every
     parameter any method declares, typed by its constraint; only the common ones carry a default
-    (a method-specific default would put that parameter into every entry)."""
+    (a method-specific default would put that parameter into every entry). A name two methods declare
+    with different constraints is typed per method (``if method is m, then ...``: the second item)."""
     properties = {"method": {"type": "string", "enum": list(methods)}}
-    for method in methods.values():
+    declared: dict[str, dict[str, dict]] = {}
+    for method_name, method in methods.items():
         for name, param in method.all_params().items():
-            if name in properties:
-                continue
-            properties[name] = {**constraints[name], "description": param.doc}
-            if name in method.common:
-                properties[name]["default"] = param.default
-    return properties
+            declared.setdefault(name, {})[method_name] = dict(param.constraint)
+            if name not in properties:
+                properties[name] = {**param.constraint, "description": param.doc}
+                if name in method.common:
+                    properties[name]["default"] = param.default
+    conditions = []
+    for name, by_method in declared.items():
+        if len({repr(sorted(c.items())) for c in by_method.values()}) > 1:
+            properties[name] = {"description": properties[name]["description"]}
+            conditions += [
+                {
+                    "if": {"properties": {"method": {"const": method_name}}, "required": ["method"]},
+                    "then": {"properties": {name: constraint}},
+                }
+                for method_name, constraint in by_method.items()
+            ]
+    return properties, conditions
 
 
 def _fill_defaults(validator_class):

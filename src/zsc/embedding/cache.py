@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from zsc.io import atomic_path
+from zsc.io import atomic_path, log
 
 CACHE_FORMAT = 2  # 2: batch_size is part of the key, segments record the key digest
 # Spec keys that change how fast, not what: a cache hit across them is exact. (batch_size is not
@@ -79,10 +78,7 @@ class EmbeddingCache:
             os.replace(segment, aside)
         except OSError:
             return  # another job set it aside first
-        print(
-            f"embedding cache: set aside {segment} ({why}; renamed to {aside.name}); its photos are embedded again",
-            file=sys.stderr,
-        )
+        log(f"embedding cache: set aside {segment} ({why}; renamed to {aside.name}); its photos are embedded again")
 
     def read_segment(self, segment: Path, wanted: pa.Array) -> pa.Table | None:
         """The rows of one segment for ``wanted`` hashes, or None when it is unreadable or another key's."""

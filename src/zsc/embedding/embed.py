@@ -27,7 +27,7 @@ from zsc import __version__
 from zsc.data.images import ImageRejected, open_rgb
 from zsc.data.scan import REJECT_COLUMNS
 from zsc.embedding.backbones import Backbone, Preprocessing
-from zsc.io import atomic_path
+from zsc.io import atomic_path, log
 
 RESAMPLE = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}
 ROWS_PER_ROW_GROUP = 4096
@@ -241,7 +241,7 @@ def embed_manifest(
             writer.write_table(pa.Table.from_batches(pending))
         writer.close()
     seconds = time.perf_counter() - started
-    print(f"embedded {len(manifest) - len(rejects)} images in {seconds:.1f} s", file=sys.stderr)
+    log(f"embedded {len(manifest) - len(rejects)} images in {seconds:.1f} s")
     return pd.DataFrame(rejects, columns=REJECT_COLUMNS)
 
 

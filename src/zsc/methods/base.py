@@ -10,10 +10,31 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter of a method: its default (None: resolved per cell from the data, see ``doc``) and meaning."""
+    """One parameter of a method, declared once (scikit-learn's ``_parameter_constraints`` beside the
+    default): its default (None: resolved per cell from the data, see ``doc``), its meaning and the
+    values it allows (a JSON-schema fragment: the config schema's entries are generated from it)."""
 
     default: Any
     doc: str
+    constraint: Mapping[str, Any] = field(default_factory=dict)
+
+
+POSITIVE_INT = {"$ref": "#/definitions/positive_int"}
+
+
+def choice(*values: str) -> dict:
+    """A parameter that takes one of ``values``."""
+    return {"type": "string", "enum": list(values)}
+
+
+def number(minimum: float | None = None, above: float | None = None, maximum: float | None = None) -> dict:
+    """A number at least ``minimum``, or above ``above``, and at most ``maximum``."""
+    bounds = {"minimum": minimum, "exclusiveMinimum": above, "maximum": maximum}
+    return {"type": "number", **{key: value for key, value in bounds.items() if value is not None}}
+
+
+def integer(minimum: int) -> dict:
+    return {"type": "integer", "minimum": minimum}
 
 
 @dataclass(frozen=True)

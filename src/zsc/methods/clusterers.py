@@ -14,8 +14,10 @@ import warnings
 
 import numpy as np
 
-from zsc.methods.base import Method, Param
+from zsc.methods.base import POSITIVE_INT, Method, Param, choice, integer, number
 from zsc.methods.density import DENSITY_PRESETS
+
+TRUE_K = "true_k"  # k = the species in the sample: k-given methods' default
 
 
 class ClustererError(ValueError):
@@ -24,7 +26,7 @@ class ClustererError(ValueError):
 
 def resolve_k(k, true_k: int, n_points: int) -> int:
     """Number of clusters for k-given methods: ``true_k``, an int, or a factor of true_k such as ``2x``."""
-    if k in (None, "true_k"):
+    if k is None or k == TRUE_K:
         resolved = true_k
     elif isinstance(k, str) and k.endswith("x"):
         resolved = max(1, round(float(k[:-1]) * true_k))
@@ -157,17 +159,24 @@ def _kmeans(points, params, true_k, seed):
     return KMeans(n_clusters=used["k"], random_state=seed, n_init=used["n_init"]).fit_predict(points), used, {}
 
 
-K_PARAM = Param("true_k", "clusters: true_k (species in the sample), an integer, or a factor of true k such as 2x")
+K_PARAM = Param(
+    TRUE_K,
+    "clusters: true_k (species in the sample), an integer, or a factor of true k such as 2x (over-clustering)",
+    {"$ref": "#/definitions/k"},
+)
 CLUSTERER_METHODS: dict[str, Method] = {
     "hdbscan": clusterer(
         _hdbscan,
         "density",
         {
             "min_cluster_size": Param(
-                None, "from the sampling's preset, checked against the sample (see DENSITY_PRESETS)"
+                None,
+                "the hdbscan package's counting, as the reference toolkit; when absent, chosen per cell from the "
+                "sampling's preset and the sample's species counts (see samplings.density_preset)",
+                integer(2),
             ),
-            "min_samples": Param(None, "from the sampling's preset, like min_cluster_size"),
-            "cluster_selection_method": Param("eom", "eom or leaf"),
+            "min_samples": Param(None, "from the sampling's preset, like min_cluster_size", POSITIVE_INT),
+            "cluster_selection_method": Param("eom", "HDBSCAN's cluster selection", choice("eom", "leaf")),
         },
         memory=lambda n, p: peak_mb(n, per_point=1_400),
     ),
@@ -176,18 +185,21 @@ CLUSTERER_METHODS: dict[str, Method] = {
         "density",
         {
             "preset": Param(
-                "auto", "the reference presets: auto (x1.0, 5), relaxed (x1.5, 20), very_relaxed (x2.0, 30)"
+                "auto",
+                "the reference presets: auto (eps x 1.0, min_samples 5), relaxed (x 1.5, 20), very_relaxed (x 2.0, 30)",
+                choice("auto", "relaxed", "very_relaxed"),
             ),
-            "min_samples": Param(None, "from the preset"),
-            "eps": Param(None, "a fixed eps; when absent, eps_rule decides"),
+            "min_samples": Param(None, "from the preset", POSITIVE_INT),
+            "eps": Param(None, "a fixed eps; when absent, eps_rule decides", number(above=0)),
             "eps_rule": Param(
                 "reference",
-                "reference: mean distance to the min_samples-th neighbour (self counted) x "
-                "eps_multiplier; quantile: the eps_quantile of the distance to the "
-                "min_samples-th true neighbour",
+                "reference: mean distance to the min_samples-th neighbour from NearestNeighbors(n_neighbors="
+                "min_samples) on the points themselves (self counted) x eps_multiplier; quantile: the eps_quantile "
+                "of each point's distance to its min_samples-th true neighbour",
+                choice("reference", "quantile"),
             ),
-            "eps_multiplier": Param(None, "from the preset (reference rule)"),
-            "eps_quantile": Param(0.9, "quantile rule"),
+            "eps_multiplier": Param(None, "from the preset (reference rule)", number(above=0)),
+            "eps_quantile": Param(0.9, "quantile rule", number(above=0, maximum=1)),
         },
         memory=lambda n, p: peak_mb(n, per_point=400),
     ),
@@ -198,10 +210,11 @@ CLUSTERER_METHODS: dict[str, Method] = {
             "k": K_PARAM,
             "connectivity": Param(
                 None,
-                "null: full Ward (N x N memory, the reference); knn: merges restricted to a "
-                "k-nearest-neighbour graph (linear memory), for large N",
+                "null: full Ward (N x N memory, the reference); knn: merges only along a k-nearest-neighbour graph "
+                "of the points (memory linear in N), the scalable form for large samples",
+                choice("knn"),
             ),
-            "n_neighbors": Param(10, "knn connectivity: neighbours per point"),
+            "n_neighbors": Param(10, "knn connectivity: neighbours per point", POSITIVE_INT),
         },
         memory=lambda n, p: peak_mb(n, quadratic=8) if p["connectivity"] is None else peak_mb(n, per_point=3_000),
     ),
@@ -210,36 +223,20 @@ CLUSTERER_METHODS: dict[str, Method] = {
         "k_given",
         {
             "k": K_PARAM,
-            "covariance_type": Param("full", "full, tied, diag or spherical"),
-            "n_init": Param(5, "initialisations, best kept (the reference's 5)"),
-            "reg_covar": Param(1e-6, "added to the covariance diagonals"),
+            "covariance_type": Param("full", "the components' covariance", choice("full", "tied", "diag", "spherical")),
+            "n_init": Param(
+                5, "initialisations, best kept (the reference's 5); BIC and AIC go into the row", POSITIVE_INT
+            ),
+            "reg_covar": Param(1e-6, "added to the covariance diagonals", number(above=0)),
         },
         memory=lambda n, p: peak_mb(n, per_point=3_300),
     ),
     "kmeans": clusterer(
         _kmeans,
         "k_given",
-        {"k": K_PARAM, "n_init": Param(10, "initialisations")},
+        {"k": K_PARAM, "n_init": Param(10, "initialisations", POSITIVE_INT)},
         memory=lambda n, p: peak_mb(n, per_point=150),
     ),
-}
-# scikit-learn's _parameter_constraints: each parameter's allowed values (JSON schema), beside its
-# declaration; the config schema's clusterer entries are generated from these (zsc.config.schema)
-PARAMETER_CONSTRAINTS = {
-    "k": {"$ref": "#/definitions/k"},
-    "connectivity": {"type": "string", "enum": ["knn"]},
-    "n_neighbors": {"$ref": "#/definitions/positive_int"},
-    "min_cluster_size": {"type": "integer", "minimum": 2},
-    "min_samples": {"$ref": "#/definitions/positive_int"},
-    "cluster_selection_method": {"type": "string", "enum": ["eom", "leaf"]},
-    "preset": {"type": "string", "enum": ["auto", "relaxed", "very_relaxed"]},
-    "eps": {"type": "number", "exclusiveMinimum": 0},
-    "eps_rule": {"type": "string", "enum": ["reference", "quantile"]},
-    "eps_multiplier": {"type": "number", "exclusiveMinimum": 0},
-    "eps_quantile": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-    "covariance_type": {"type": "string", "enum": ["full", "tied", "diag", "spherical"]},
-    "n_init": {"$ref": "#/definitions/positive_int"},
-    "reg_covar": {"type": "number", "exclusiveMinimum": 0},
 }
 SCALABLE_CLUSTERERS = {"ward": "ward with connectivity: knn (merges along a 10-nearest-neighbour graph)"}
 DENSITY_METHODS = frozenset(name for name, m in CLUSTERER_METHODS.items() if m.kind == "density")

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from zsc.methods.base import Method, Param
+from zsc.methods.base import POSITIVE_INT, Method, Param, choice, integer, number
 
 LARGE_N = 20_000  # points; above: float32 z-scored in place, PCA first for PRE_PCA_METHODS
 PRE_PCA_DIMS = 50
@@ -246,44 +246,42 @@ def _landmarks(params) -> int:
 
 
 COMMON = {
-    "n_components": Param(2, "output dimensions"),
-    "standardize": Param(True, "z-score every feature first"),
+    "n_components": Param(2, "output dimensions", POSITIVE_INT),
+    "standardize": Param(True, "z-score each embedding dimension before reducing", {"type": "boolean"}),
 }  # every reducer takes these
 COMMON_PARAMS = {name: param.default for name, param in COMMON.items()}
-# scikit-learn's _parameter_constraints: each parameter's allowed values (JSON schema), beside its
-# declaration; the config schema's reducer entries are generated from these (zsc.config.schema)
-PARAMETER_CONSTRAINTS = {
-    "n_components": {"$ref": "#/definitions/positive_int"},
-    "standardize": {"type": "boolean"},
-    "perplexity": {"type": "number", "exclusiveMinimum": 0},
-    "implementation": {"type": "string", "enum": ["auto", "sklearn", "opentsne"]},
-    "fft_above": {"$ref": "#/definitions/positive_int"},
-    "n_jobs": {"type": "integer", "minimum": -1},
-    "n_neighbors": {"$ref": "#/definitions/positive_int"},
-    "min_dist": {"type": "number", "minimum": 0},
-    "landmarks": {"type": "integer", "minimum": 10},
-    "kernel": {"type": "string", "enum": ["rbf", "poly", "sigmoid", "cosine", "linear"]},
-    "gamma": {"type": "number", "exclusiveMinimum": 0},
-}
-NEIGHBOURS = Param(None, "min(15, max(5, N // 100)), the reference toolkit's rule")
+NEIGHBOURS = Param(None, "min(15, max(5, N // 100)), the reference toolkit's rule", POSITIVE_INT)
 REDUCER_METHODS: dict[str, Method] = {
     "tsne": reducer(
         _tsne,
         {
-            "perplexity": Param(None, "min(30, max(5, N // 50))"),
+            "perplexity": Param(None, "min(30, max(5, N // 50)), the reference toolkit's rule", number(above=0)),
             "implementation": Param(
                 "auto",
-                "sklearn (Barnes-Hut, the reference), opentsne (FFT), "
-                "or auto: sklearn up to fft_above points, opentsne above",
+                "sklearn (Barnes-Hut, the reference's), opentsne (FFT gradients), "
+                "or auto: scikit-learn up to fft_above points, openTSNE's FFT method above",
+                choice("auto", "sklearn", "opentsne"),
             ),
-            "fft_above": Param(20000, "auto: the size from which openTSNE's FFT method is used"),
-            "n_jobs": Param(1, "threads"),
+            "fft_above": Param(
+                20000,
+                "auto: the size from which openTSNE is used (paper-size samples stay on scikit-learn)",
+                POSITIVE_INT,
+            ),
+            "n_jobs": Param(1, "threads", integer(-1)),
         },
         memory=lambda n, d, p: peak_mb(n, d, per_point=12_000, season_per_point=8_000),
     ),
     "umap": reducer(
         _umap,
-        {"n_neighbors": NEIGHBOURS, "min_dist": Param(0.1, "UMAP's min_dist")},
+        {
+            "n_neighbors": Param(
+                None,
+                "min(15, max(5, N // 100)), the reference toolkit's rule; UMAP runs on the exact kNN graph with "
+                "each point its own first neighbour at distance 0",
+                POSITIVE_INT,
+            ),
+            "min_dist": Param(0.1, "UMAP's min_dist", number(minimum=0)),
+        },
         memory=lambda n, d, p: peak_mb(n, d, per_point=16_000, season_per_point=4_400),
     ),
     "pca": reducer(_pca, memory=lambda n, d, p: peak_mb(n, d, per_point=2_000, season_per_point=1_400)),
@@ -292,7 +290,10 @@ REDUCER_METHODS: dict[str, Method] = {
         {
             "n_neighbors": NEIGHBOURS,
             "landmarks": Param(
-                None, "null: exact (N x N geodesics); m: landmark Isomap on m random landmarks (m x N), for large N"
+                None,
+                "null: exact (N x N geodesics); m: landmark Isomap, geodesics from m random points (m x N memory), "
+                "equal to the exact method when m = N; for large N (e.g. 1000)",
+                integer(10),
             ),
         },
         memory=lambda n, d, p: (
@@ -304,9 +305,13 @@ REDUCER_METHODS: dict[str, Method] = {
     "kernel_pca": reducer(
         _kernel_pca,
         {
-            "kernel": Param("rbf", "rbf, poly, sigmoid, cosine or linear"),
-            "gamma": Param(None, "1 / n_features (scikit-learn's default)"),
-            "landmarks": Param(None, "null: exact (N x N kernel); m: Nystroem approximation on m landmarks (m x N)"),
+            "kernel": Param("rbf", "the kernel", choice("rbf", "poly", "sigmoid", "cosine", "linear")),
+            "gamma": Param(None, "1 / n_features (scikit-learn's default)", number(above=0)),
+            "landmarks": Param(
+                None,
+                "null: exact (N x N kernel); m: Nystroem feature map on m landmarks, then PCA (m x N memory)",
+                integer(10),
+            ),
         },
         memory=lambda n, d, p: (
             peak_mb(n, d, landmarks=_landmarks(p), per_landmark_point=10)

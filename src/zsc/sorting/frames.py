@@ -116,7 +116,7 @@ def frame_labels(frames: pd.DataFrame, crop_labels: pd.DataFrame) -> pd.Series:
 def frame_plan(table: pd.DataFrame, crop_labels: pd.DataFrame) -> pd.DataFrame:
     """Where each frame goes in ``final/``, mirroring the inbox: one row per (frame, folder); a frame
     whose crops carry two species is in both species' folders."""
-    from zsc.sorting.review import UNREVIEWED, label_folders
+    from zsc.sorting.apply import UNREVIEWED, label_folders
 
     labels = frame_labels(table, crop_labels)
     folder_of = dict(
@@ -134,40 +134,18 @@ def frame_plan(table: pd.DataFrame, crop_labels: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["image_id", "label", "folder", "file"])
 
 
-def reviewed_detections(frames: pd.DataFrame, crops: pd.DataFrame, min_confidence: float) -> dict:
-    """The reviewed labels as a MegaDetector batch output file (format 1.4) that Timelapse and AddaxAI
-    import: ``classification_categories`` (one id per label) and, on each animal detection that was
-    sorted, ``classifications`` = ``[[id, 1.0]]`` for its reviewed label (none when unlabelled).
-    Every frame of the season is listed: blank ones with no detections, failed ones with ``failure``."""
-    names = sorted({label for label in crops["label"] if label})
-    ids = {name: str(number) for number, name in enumerate(names, 1)}
-    by_frame = {frame: group for frame, group in crops.groupby("frame")}
-    images = []
-    for frame in frames.itertuples(index=False):
-        entry: dict = {"file": frame.image_id}
-        if frame.status == "failure":
-            entry["failure"] = frame.reason.removeprefix("detector failure: ")
-        else:
-            detections = []
-            for crop in by_frame.get(frame.image_id, pd.DataFrame()).itertuples(index=False):
-                detection = {
-                    "category": "1",
-                    "conf": round(float(crop.confidence), 4),
-                    "bbox": [round(float(v), 4) for v in (crop.bbox_x, crop.bbox_y, crop.bbox_width, crop.bbox_height)],
-                }
-                if crop.label:
-                    detection["classifications"] = [[ids[crop.label], 1.0]]
-                detections.append(detection)
-            entry["detections"] = detections
-        images.append(entry)
-    return {
-        "info": {
-            "format_version": "1.4",
-            "detector": "as in the season's detections file",
-            "classifier": "human review (zsc review page)",
-            "detector_metadata": {"typical_detection_threshold": min_confidence},
-        },
-        "detection_categories": {"1": "animal", "2": "person", "3": "vehicle"},
-        "classification_categories": {number: name for name, number in ids.items()},
-        "images": images,
-    }
+def sequence_disagreements(labels: pd.DataFrame) -> dict[str, list[str]]:
+    """Bursts whose crops were given different names: sequence_id -> the names (sorted)."""
+    named = labels[labels["label"] != ""]
+    names = named.groupby("sequence_id")["label"].agg(lambda values: sorted(set(values)))
+    return {sequence: value for sequence, value in names.items() if len(value) > 1}
+
+
+def crop_labels_with_frames(labels: pd.DataFrame, crops: pd.DataFrame) -> pd.DataFrame:
+    """The applied review's rows (one per crop) with their frame, burst and whether the burst disagrees.
+    ``crops``: the crops' manifest indexed by image_id."""
+    labels = labels.copy()
+    labels["frame"] = labels["image_id"].map(crops["frame"])
+    labels["sequence_id"] = labels["image_id"].map(crops["sequence_id"])
+    labels["sequence_disagrees"] = labels["sequence_id"].isin(sequence_disagreements(labels))
+    return labels

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from zsc.io import write_table
+from zsc.io import console, write_table
 
 
 def aggregate(cell_paths: list[str], reject_paths: list[str], labels_by_cell: dict[str, str], tables: dict) -> None:
@@ -23,11 +21,9 @@ def aggregate(cell_paths: list[str], reject_paths: list[str], labels_by_cell: di
 
     metrics, per_species = load_cells(cell_paths)
     if (metrics["status"] != "ok").all():
-        print(
+        console(
             f"warning: every one of the {len(metrics)} cells failed, e.g. {metrics['reason'].iloc[0]} "
-            f"(all reasons in {tables['csv']})",
-            file=sys.__stderr__,
-            flush=True,
+            f"(all reasons in {tables['csv']})"
         )
     deterministic, costs = split_costs(metrics)
     summary = summarise(metrics)

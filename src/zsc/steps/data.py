@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +16,7 @@ from zsc.data.scan import (
     reject_where,
     scan_folder,
 )
-from zsc.io import frame_fingerprint, read_metadata, write_table
+from zsc.io import frame_fingerprint, log, read_metadata, write_table
 from zsc.steps.common import print_rejects
 
 
@@ -74,7 +73,7 @@ def scan(
             f"{root}: {n_species} usable species after the scan (rejects listed in the job's log); "
             f"clustering needs at least 2"
         )
-    print(f"scan {root}: {len(manifest)} images of {n_species} species, {len(rejects)} rejected", file=sys.stderr)
+    log(f"scan {root}: {len(manifest)} images of {n_species} species, {len(rejects)} rejected")
     write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
 
 
@@ -95,7 +94,7 @@ def scan_inbox(
 
     cache = read_probe_cache(probe_cache_path)
     if cache and fingerprint and read_metadata(probe_cache_path).get("fingerprint") == fingerprint:
-        print(f"scan {root}: the folder is as last scanned: a forced rescan, every photo hashed again", file=sys.stderr)
+        log(f"scan {root}: the folder is as last scanned: a forced rescan, every photo hashed again")
         cache = {}
     manifest, rejects = scan_folder(
         root,
@@ -110,7 +109,7 @@ def scan_inbox(
     if manifest.empty:
         print_rejects(rejects)
         raise ValueError(f"{root}: no usable photos to sort (rejects listed in the job's log)")
-    print(f"scan {root}: {len(manifest)} photos to sort, {len(rejects)} rejected", file=sys.stderr)
+    log(f"scan {root}: {len(manifest)} photos to sort, {len(rejects)} rejected")
     write_table(manifest, manifest_path, metadata={"root": str(root), "fingerprint": frame_fingerprint(manifest)})
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from zsc import layout
-from zsc.io import atomic_path, read_embeddings, write_json, write_table
+from zsc.io import atomic_path, log, read_embeddings, write_json, write_table
 
 
 def embed(
@@ -82,11 +81,10 @@ def embed(
         "seconds": round(time.perf_counter() - started, 2),
     }
     write_json(stats, stats_path)
-    print(
+    log(
         f"embed {model_name}{f' shard {shard}/{n_shards}' if n_shards > 1 else ''}: {stats['images']} images, "
         f"{stats['from_cache']} from the cache ({cache.folder}), {stats['embedded']} embedded, "
-        f"{stats['rejected']} rejected",
-        file=sys.stderr,
+        f"{stats['rejected']} rejected"
     )
 
 
@@ -135,7 +133,7 @@ def remove_stale_shards(shard_paths: list[str]) -> None:
         match = SHARD_FILE.fullmatch(path.name)
         if match and match.group(1) != current:
             path.unlink()
-            print(f"removed {path} (from an earlier embed.shards)", file=sys.stderr)
+            log(f"removed {path} (from an earlier embed.shards)")
 
 
 def fetch_weights(model_name: str, spec: dict, output_path: str) -> None:

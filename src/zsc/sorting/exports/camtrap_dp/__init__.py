@@ -2,7 +2,7 @@
 ``datapackage.json``, ``deployments.csv``, ``media.csv`` (one row per frame) and ``observations.csv``
 (one row per animal crop, or one per frame without one: blank, human, vehicle, unclassified).
 
-The table schemas in ``camtrap_dp/`` were written for this project from the standard's field
+The table schemas in ``schemas/`` were written for this project from the standard's field
 definitions (the fields this package fills, with the standard's types and constraints); the
 package names the standard's own schema URLs, as readers (camtraptor, GBIF, Agouti) expect.
 """
@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from zsc.io import atomic_path
+from zsc import layout
+from zsc.io import atomic_path, console
+from zsc.sorting.exports import register
+from zsc.sorting.exports.base import Export
 
 PROFILE = "https://raw.githubusercontent.com/tdwg/camtrap-dp/1.0/camtrap-dp-profile.json"
 SCHEMA_URL = "https://raw.githubusercontent.com/tdwg/camtrap-dp/1.0/{table}-table-schema.json"
@@ -32,7 +35,7 @@ class CamtrapExportError(ValueError):
 
 def local_schema(table: str) -> Path:
     """This project's copy of a table's schema (for validating a package offline)."""
-    return Path(str(resources.files("zsc.sorting").joinpath(f"camtrap_dp/{table}-table-schema.json")))
+    return Path(str(resources.files("zsc.sorting.exports.camtrap_dp").joinpath(f"schemas/{table}-table-schema.json")))
 
 
 def read_deployments(path: Path | str | None, cameras: list[str]) -> pd.DataFrame:
@@ -239,3 +242,58 @@ def write_package(run: str, tables: dict[str, pd.DataFrame], out_dir: Path | str
     with atomic_path(out_dir / "datapackage.json") as partial:
         Path(partial).write_text(json.dumps(descriptor(run, tables, created), indent=2) + "\n")
     return out_dir / "datapackage.json"
+
+
+# ------------------------------------------------------------------ from the run's tables
+def classified_crops(crops: pd.DataFrame, labels: pd.Series, assignments: pd.DataFrame) -> pd.DataFrame:
+    """Each crop's label and how it was classified: ``human`` where the reviewer named it, ``machine``
+    where the run assigned it to a reviewed species by its neighbours (their support as the
+    probability), none otherwise. ``labels``: image_id -> reviewed label; ``assignments`` indexed by image_id."""
+    crops = crops.copy()
+    crops["label"] = crops["image_id"].map(labels).fillna("")
+    status = crops["image_id"].map(assignments["status"]).fillna("")
+    crops["classification"] = ["human" if label else "" for label in crops["label"]]
+    machine = (crops["label"] == "") & (status == "assigned")
+    crops.loc[machine, "label"] = crops.loc[machine, "image_id"].map(assignments["label"])
+    crops.loc[machine, "classification"] = "machine"
+    crops["confidence"] = crops["image_id"].map(assignments["support"]).fillna(0.0)
+    return crops
+
+
+def file_times(root: Path | str, image_ids) -> list[datetime]:
+    """Each frame's modification time (UTC): its timestamp where EXIF has none."""
+    return [datetime.fromtimestamp((Path(root) / i).stat().st_mtime, tz=timezone.utc) for i in image_ids]
+
+
+def write(inputs: dict, output: str, context: dict) -> None:
+    """The package of the applied review, from the run's frames, crops, labels and assignments."""
+    from zsc.tables import ASSIGNMENTS, FRAMES, LABELS
+
+    frames = FRAMES.read(inputs["frames"])
+    frames["time"] = [datetime.fromisoformat(t) if t else None for t in frames["time"]]
+    frames["file_time"] = file_times(context["root"], frames["image_id"])
+    labels = LABELS.read(inputs["labels"]).set_index("image_id")["label"]
+    assignments = ASSIGNMENTS.read(inputs["assignments"]).set_index("image_id")
+    crops = classified_crops(pd.read_parquet(inputs["crops"]), labels, assignments)
+    deployments = read_deployments(inputs["deployments"], sorted(frames["camera"].unique()))
+    tables = build_tables(frames, crops, deployments)
+    path = write_package(context["run"], tables, output, datetime.now(timezone.utc).replace(microsecond=0))
+    console(
+        f"Camtrap DP: {path} ({len(tables['media'])} media, {len(tables['observations'])} observations, "
+        f"{len(tables['deployments'])} deployments)"
+    )
+
+
+register(
+    Export(
+        name="camtrap_dp",
+        output=layout.SORT_CAMTRAP,
+        directory=True,
+        needs=("detections", "deployments"),
+        inputs=("frames", "crops", "labels", "assignments", "deployments"),
+        write=write,
+        missing="it needs each camera's coordinates; give sort.{run}.deployments, a CSV with columns "
+        "camera,latitude,longitude (one row per camera folder)",
+        doc="Camtrap DP package",
+    )
+)

@@ -1,11 +1,12 @@
-"""Steps of workflow/rules/review.smk: thumbnails and galleries."""
+"""Steps of workflow/rules/gallery.smk: the benchmark's thumbnails and galleries (not the sort run's review page)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
+
+from zsc.io import log
 
 
 def thumbnails(root: str, manifest_path: str, output_dir: str) -> None:
@@ -14,7 +15,7 @@ def thumbnails(root: str, manifest_path: str, output_dir: str) -> None:
     manifest = pd.read_parquet(manifest_path)
     made = make_thumbnails(Path(root), manifest["image_id"], Path(output_dir))
     failed = [image_id for image_id, path in made.items() if not path]
-    print(f"{len(made) - len(failed)} thumbnails; undecodable now: {failed[:20]}", file=sys.stderr)
+    log(f"{len(made) - len(failed)} thumbnails; undecodable now: {failed[:20]}")
 
 
 def gallery(
