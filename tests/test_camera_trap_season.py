@@ -58,7 +58,7 @@ def build_season(tmp_path: Path) -> dict:
     animals = animal_photos(tmp_path)
     rng = np.random.default_rng(0)
     root = tmp_path / "season"
-    cameras = ["cam1/100RECNX", "cam1/101RECNX", "cam2", "cam3"]
+    cameras = ["cam1/100RECNX", "cam1/101RECNX", "cam2/DCIM/100MEDIA", "cam3"]  # cam2: a card copied whole
     start = datetime(2026, 5, 1, 6, 0, 0)
     batch, cli, truth, boxes = [], [], {}, {}
     number = 0
@@ -78,7 +78,7 @@ def build_season(tmp_path: Path) -> dict:
                 boxes[image_id] = [("animal", 0.9, (x, y, x + ANIMAL, y + ANIMAL))]
     for blank in range(4):
         number += 1
-        image_id = f"cam2/IMG_{number:04d}.JPG"
+        image_id = f"cam2/DCIM/100MEDIA/IMG_{number:04d}.JPG"
         save_frame(root / image_id, background(rng), start + timedelta(days=1, minutes=10 * blank))
         truth[image_id], boxes[image_id] = "", []
     number += 1
@@ -89,11 +89,24 @@ def build_season(tmp_path: Path) -> dict:
     undated = f"cam3/IMG_{number:04d}.JPG"
     save_frame(root / undated, background(rng), None)  # no EXIF date: its own sequence
     truth[undated], boxes[undated] = "", []
+    number += 1
+    false_detection = f"cam2/DCIM/100MEDIA/IMG_{number:04d}.JPG"  # a leaf the detector took for an animal
+    save_frame(root / false_detection, background(rng), start + timedelta(days=3))
+    truth[false_detection], boxes[false_detection] = "", [("animal", 0.35, (300, 200, 420, 320))]
+    number += 1
+    corrupt = f"cam3/IMG_{number:04d}.JPG"  # cut short on the card: the detector saw it, nobody can decode it now
+    save_frame(root / corrupt, background(rng), start + timedelta(days=3, hours=1))
+    (root / corrupt).write_bytes((root / corrupt).read_bytes()[:300])
+    truth[corrupt], boxes[corrupt] = "", [("animal", 0.7, (10, 10, 90, 90))]
+    number += 1
+    unlisted = f"cam1/101RECNX/IMG_{number:04d}.JPG"  # copied after the detector ran
+    save_frame(root / unlisted, background(rng), start + timedelta(days=4))
+    truth[unlisted] = ""
     codes = {"animal": "1", "person": "2", "vehicle": "3"}
     for image_id, found in sorted(boxes.items()):
         batch.append(
             {
-                "file": image_id,
+                "file": "D:\\cameras\\season-2026\\" + image_id.replace("/", "\\"),  # MegaDetector on Windows
                 "detections": [
                     {
                         "category": codes[c],
@@ -119,12 +132,20 @@ def build_season(tmp_path: Path) -> dict:
     (tmp_path / "md-cli.json").write_text(json.dumps(cli))
     pd.DataFrame(
         [
-            {"camera": "cam1", "latitude": 50.85, "longitude": 4.35, "utc_offset": "+02:00"},
-            {"camera": "cam2", "latitude": 50.86, "longitude": 4.36, "utc_offset": "+02:00"},
-            {"camera": "cam3", "latitude": 50.87, "longitude": 4.37, "utc_offset": "+02:00"},
+            {"camera": "cam1", "latitude": 50.85, "longitude": 4.35, "utc_offset": "+02:00", "locationName": "pond"},
+            {"camera": "cam2", "latitude": 50.86, "longitude": 4.36, "utc_offset": "+02:00", "locationName": "hedge"},
+            {"camera": "cam3", "latitude": 50.87, "longitude": 4.37, "utc_offset": "+02:00", "locationName": ""},
         ]
     ).to_csv(tmp_path / "deployments.csv", index=False)
-    return {"root": root, "truth": truth, "person": person, "undated": undated}
+    return {
+        "root": root,
+        "truth": truth,
+        "person": person,
+        "undated": undated,
+        "false_detection": false_detection,
+        "corrupt": corrupt,
+        "unlisted": unlisted,
+    }
 
 
 def save_frame(path: Path, image: Image.Image, when: datetime | None) -> None:
@@ -167,18 +188,25 @@ def test_every_frame_has_one_status_and_the_animal_crops_are_what_is_sorted(seas
     run_dir, truth = season_run["run_dir"], season_run["season"]["truth"]
     frames = pd.read_csv(run_dir / "frames.csv", keep_default_na=False)
     assert sorted(frames["image_id"]) == sorted(truth)  # every frame, exactly once
+    season = season_run["season"]
     status = frames.set_index("image_id")["status"]
+    special = {season[key] for key in ("person", "false_detection", "corrupt", "unlisted")}
     assert (status[[f for f, s in truth.items() if s]] == "animal").all()
-    assert status[season_run["season"]["person"]] == "person"  # its 0.05 animal is below min_confidence
-    assert (status[[f for f, s in truth.items() if not s and f != season_run["season"]["person"]]] == "blank").all()
+    assert status[season["person"]] == "person"  # its 0.05 animal is below min_confidence
+    assert status[season["false_detection"]] == "animal"  # the detector's word, until the review says otherwise
+    assert status[season["corrupt"]] == "unreadable" and status[season["unlisted"]] == "unlisted"
+    assert (status[[f for f, s in truth.items() if not s and f not in special]] == "blank").all()
     assignments = pd.read_csv(run_dir / "assignments.csv", keep_default_na=False)
-    assert sorted(assignments["image_id"]) == sorted(f"{f}~d0.jpg" for f, s in truth.items() if s)
-    assert "frames: 33" in season_run["first"].stderr
+    crops = [f"{f}~d0.jpg" for f, s in truth.items() if s] + [f"{season['false_detection']}~d0.jpg"]
+    assert sorted(assignments["image_id"]) == sorted(crops)
+    console = season_run["first"].stderr
+    assert "frames: 36" in console and "from 3 camera(s) (cam1, cam2, cam3)" in console
+    assert "detector paths matched to the inbox by stripping 'D:/cameras/season-2026/'" in console
 
 
 def test_bursts_follow_exif_times_within_a_camera_across_overflow_folders(season_run):
     frames = pd.read_csv(season_run["run_dir"] / "frames.csv", keep_default_na=False).set_index("image_id")
-    animals = frames[frames["status"] == "animal"]
+    animals = frames[(frames["status"] == "animal") & (frames.index != season_run["season"]["false_detection"])]
     assert animals["sequence_id"].nunique() == 9  # 3 bursts x 3 species
     assert (animals.groupby("sequence_id").size() == 3).all()
     assert frames.loc[season_run["season"]["undated"], "sequence_id"] == season_run["season"]["undated"]
@@ -195,9 +223,8 @@ def test_the_crops_cluster_by_species(season_run):
 
 
 def test_a_review_of_the_crops_files_frames_in_final_mirroring_the_inbox_and_exports_camtrap_dp(season_run):
-    import frictionless
-
-    from zsc.sorting.exports.camtrap_dp import local_schema
+    from zsc.sorting.exports.camtrap_dp import local_schema, package_problems
+    from zsc.sorting.frames import NOT_AN_ANIMAL
 
     work, run_dir, season = season_run["work"], season_run["run_dir"], season_run["season"]
     assignments = pd.read_csv(run_dir / "assignments.csv", keep_default_na=False)
@@ -208,7 +235,7 @@ def test_a_review_of_the_crops_files_frames_in_final_mirroring_the_inbox_and_exp
         {
             "image_id": assignments["image_id"],
             "label": [
-                names.get(season["truth"][i.rsplit("~", 1)[0]], season["truth"][i.rsplit("~", 1)[0]])
+                names.get(season["truth"][i.rsplit("~", 1)[0]]) or NOT_AN_ANIMAL  # the leaf: key x on the page
                 for i in assignments["image_id"]
             ],
         }
@@ -216,31 +243,37 @@ def test_a_review_of_the_crops_files_frames_in_final_mirroring_the_inbox_and_exp
     review.to_csv(work / "reviews/season.csv", index=False)
     run_snakemake(work, work / "config.yaml")
     final = run_dir / "final"
+    elsewhere = {season["person"]: "person", season["corrupt"]: "_unreadable", season["unlisted"]: "_unreviewed"}
     for frame, species in season["truth"].items():
-        folder = names.get(species, species) if species else ("person" if frame == season["person"] else "blank")
+        folder = names[species] if species else elsewhere.get(frame, "blank")  # the false detection: blank
         assert (final / folder / frame).is_symlink(), f"final/{folder}/{frame}"
         assert (final / folder / frame).resolve() == (season["root"] / frame).resolve()
     frame_labels = pd.read_csv(run_dir / "frame_labels.csv", keep_default_na=False).set_index("image_id")
     assert sorted(frame_labels.index) == sorted(season["truth"])  # every frame once, with its label set
     for frame, species in season["truth"].items():
-        assert frame_labels.loc[frame, "label"] == names.get(species, "")
+        expected = NOT_AN_ANIMAL if frame == season["false_detection"] else names.get(species, "")
+        assert frame_labels.loc[frame, "label"] == expected
     labels = pd.read_csv(run_dir / "labels.csv", keep_default_na=False)
-    assert labels["sequence_id"].nunique() == 9 and not labels["sequence_disagrees"].any()
-    written = json.loads((run_dir / "detections-reviewed.json").read_text())  # MegaDetector format, classified
-    assert sorted(e["file"] for e in written["images"]) == sorted(season["truth"])
-    assert set(written["classification_categories"].values()) == set(names.values())
-    classified = [d for e in written["images"] for d in e.get("detections", []) if d.get("classifications")]
-    assert len(classified) == sum(1 for s in season["truth"].values() if s)
+    assert labels["sequence_id"].nunique() == 10 and not labels["sequence_disagrees"].any()  # 9 bursts + the leaf
     from zsc.data.detections import read_detections
 
-    assert len(read_detections(run_dir / "detections-reviewed.json").boxes) == len(classified)  # readable again
+    written = json.loads((run_dir / "detections-reviewed.json").read_text())  # the detector's file, classified
+    original = json.loads((season_run["tmp"] / "md-batch.json").read_text())
+    assert written["info"]["detector"] == original["info"]["detector"] and "zsc_review" in written["info"]
+    assert set(written["classification_categories"].values()) == set(names.values())
+    classified = [d for e in written["images"] for d in e.get("detections", []) if d.get("classifications")]
+    assert len(classified) == sum(1 for s in season["truth"].values() if s)  # not the false detection
+    back = read_detections(run_dir / "detections-reviewed.json", set(season["truth"]))  # readable again
+    assert back.listed == set(season["truth"])  # every frame of the season, the unlisted one with a failure
+    assert len(back.boxes) == len(read_detections(season_run["tmp"] / "md-batch.json", set(season["truth"])).boxes)
+    person = next(e for e in written["images"] if e["file"].endswith(season["person"].split("/")[-1]))
+    assert [d["category"] for d in person["detections"]] == ["2", "1"]  # the person and the weak animal kept
     package = run_dir / "camtrap-dp"
-    descriptor = json.loads((package / "datapackage.json").read_text())
-    descriptor["profile"] = "tabular-data-package"  # offline: the Camtrap DP profile itself cannot be fetched
-    for resource in descriptor["resources"]:
-        resource["schema"] = json.loads(local_schema(resource["name"]).read_text())
-    report = frictionless.Package(descriptor, basepath=str(package)).validate()
-    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    assert package_problems(package) == []
+    for table in ("deployments", "media", "observations"):
+        assert pd.read_csv(package / f"{table}.csv", nrows=0).columns.tolist() == [
+            f["name"] for f in json.loads(local_schema(table).read_text())["fields"]
+        ]
     media = pd.read_csv(package / "media.csv", keep_default_na=False)
     assert sorted(media["filePath"]) == sorted(season["truth"])
     observations = pd.read_csv(package / "observations.csv", keep_default_na=False)
@@ -249,6 +282,13 @@ def test_a_review_of_the_crops_files_frames_in_final_mirroring_the_inbox_and_exp
     assert (
         animals["bboxWidth"].astype(float).between(0.2, 0.3).all()
     )  # the crop's box, relative to the frame (120 of 480 px)
+    assert NOT_AN_ANIMAL not in set(observations["scientificName"])
+    summary = pd.read_csv(run_dir / "season-summary.csv", keep_default_na=False)
+    assert set(summary["species"]) == set(names.values()) and summary["frames"].sum() == 27
+    assert (summary["independent_detections"] >= 1).all() and (
+        summary["independent_detections"] <= summary["frames"]
+    ).all()
+    assert (run_dir / "activity.png").stat().st_size > 1000
 
 
 def test_the_cli_form_of_the_same_detections_gives_the_same_crops_and_embeds_nothing_new(season_run):
@@ -301,3 +341,38 @@ def test_on_the_page_a_move_takes_the_whole_burst_along(browser, season_run):
     assert len(together) >= 2 and sorted(moved) == sorted(
         together
     )  # one click moved the burst's crops that sat with it
+
+
+@needs_chromium
+def test_the_crop_page_shows_the_camera_the_frame_with_its_box_and_takes_not_an_animal(browser, season_run):
+    from conftest import open_page
+
+    season = season_run["season"]
+    errors: list = []
+    page = open_page(browser, season_run["run_dir"] / "review.html", errors)
+    data = json.loads(page.evaluate("() => document.getElementById('zsc-data').textContent"))
+    leaf = data["ids"].index(f"{season['false_detection']}~d0.jpg")
+    page.locator('section[data-g="doubtful"]').scroll_into_view_if_needed()  # sections fill as they come into view
+    figure = page.locator(f'figure[data-i="{leaf}"]')
+    figure.wait_for()
+    caption = figure.locator("figcaption").text_content()
+    assert caption.startswith("cam2 · IMG_")  # the camera: several cameras have the same file names
+    assert "detector confidence 0.35" in (data["reasons"].get(str(leaf)) or "")  # a weak detection is doubtful
+    figure.dblclick()
+    viewer = page.locator("#viewer")
+    assert viewer.locator(".framed .box").count() == 1  # the whole frame, the crop's box drawn on it
+    src = viewer.locator("img.big").get_attribute("src")
+    assert "~d0" not in src  # the frame's preview, not the crop's
+    page.keyboard.press("x")  # not an animal
+    page.keyboard.press("Escape")
+    titles = page.evaluate(
+        "() => Array.from(document.querySelectorAll('section')).map(s => (s.querySelector('.title') || {}).textContent)"
+    )
+    assert "not an animal" in titles
+    burst = [
+        i
+        for i, q in enumerate(data["sequence"])
+        if q == data["sequence"][data["ids"].index(next(i for i in data["ids"] if "IMG_0001" in i))]
+    ]
+    assert len({data["frame"][i] for i in burst}) == len(burst)  # one crop per frame here: a burst of 3 frames
+    assert not errors

@@ -6,6 +6,7 @@
 rule sort_frames:
     input:
         manifest=rules.sort_scan.output.manifest,
+        rejects=rules.sort_scan.output.rejects,
         detections=lambda wildcards: config["sort"][wildcards.run]["detections"],
     output:
         frames=layout.SORT_FRAMES,
@@ -19,5 +20,6 @@ rule sort_frames:
         root=lambda wildcards: sort_root(wildcards.run),
         min_confidence=lambda wildcards: config["sort"][wildcards.run]["min_confidence"],
         sequence_gap_s=lambda wildcards: config["sort"][wildcards.run]["sequence_gap_s"],
+        camera_level=lambda wildcards: config["sort"][wildcards.run].get("camera_level"),
     script:
         "../scripts/sort_frames.py"

@@ -318,8 +318,9 @@ def get_export_inputs(export):
             for name in export.inputs
             if name in EXPORT_INPUT_PATTERNS
         }
-        if "deployments" in export.inputs:
-            paths["deployments"] = config["sort"][wildcards.run]["deployments"]
+        for name in ("deployments", "detections"):  # the user's own files, named in the run's config
+            if name in export.inputs:
+                paths[name] = config["sort"][wildcards.run][name]
         return paths
 
     return inputs
@@ -337,6 +338,13 @@ def get_export_context(export):
         }
 
     return context
+
+
+def get_sort_frames_manifest(wildcards):
+    """A camera-trap run's page shows each crop's frame: the scan's manifest (content hashes for the cache)."""
+    if "detections" in config["sort"][wildcards.run]:
+        return {"frames_manifest": layout.fill(layout.SORT_MANIFEST, run=wildcards.run)}
+    return {}
 
 
 def get_sort_frames(wildcards):

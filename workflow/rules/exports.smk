@@ -11,7 +11,15 @@ for export in EXPORTS.values():
         input:
             unpack(get_export_inputs(export)),
         output:
-            directory(export.output) if export.directory else export.output,
+            (
+                directory(export.output)
+                if export.directory
+                else (
+                    report(export.output, caption=export.caption, category="Sort runs", subcategory="{run}")
+                    if export.caption
+                    else export.output
+                )
+            ),
         log:
             layout.sort_log(export.name),
         conda:

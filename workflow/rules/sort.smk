@@ -103,6 +103,7 @@ rule sort_assign:
 
 rule sort_review_page:
     input:
+        unpack(get_sort_frames_manifest),
         get_sort_demo_folder,
         manifest=get_sort_units_manifest,
         assignments=rules.sort_assign.output.assignments,
@@ -119,6 +120,9 @@ rule sort_review_page:
         root=lambda wildcards: sort_units_root(wildcards.run),
         vocabulary=lambda wildcards: sort_vocabulary(wildcards.run),
         apply=lambda wildcards: sort_apply_hint(wildcards.run),
+        frames_root=lambda wildcards: (
+            sort_root(wildcards.run) if "detections" in config["sort"][wildcards.run] else None
+        ),
     script:
         "../scripts/sort_review_page.py"
 

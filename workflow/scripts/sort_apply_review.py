@@ -14,5 +14,5 @@ with logged(snakemake.log[0]):
         vocabulary=snakemake.params.vocabulary,
         units_path=snakemake.input.units,
         frames_path=snakemake.input.get("frames"),
-        camtrap_note=snakemake.params.camtrap,
+        notes=snakemake.params.notes,
     )

@@ -13,4 +13,6 @@ with logged(snakemake.log[0]):
         vocabulary=snakemake.params.vocabulary,
         apply=snakemake.params.apply,
         manifest_path=snakemake.input.manifest,
+        frames_root=snakemake.params.frames_root,
+        frames_manifest_path=snakemake.input.get("frames_manifest"),
     )

@@ -176,6 +176,25 @@ def _check_sort_photos(config: dict) -> list[str]:
     return errors
 
 
+def _check_sort_deployments(config: dict) -> list[str]:
+    """A camera-trap run's deployments CSV, checked before any job: ranges, ISO 8601 dates with offsets,
+    unique ids, start before end, a row for every camera of the inbox (from the folder names)."""
+    from zsc.data.deployments import deployment_problems
+    from zsc.data.sequences import inbox_cameras
+
+    errors = []
+    for name, spec in config.get("sort", {}).items():
+        path = spec.get("deployments")
+        if not path or not Path(path).is_file():
+            continue  # a missing file: reported by missing_data()
+        root = spec.get("root")
+        cameras = inbox_cameras(root, spec.get("camera_level")) if root and not root_problem(root) else None
+        errors += [
+            f"config key 'sort.{name}.deployments': {path}: {problem}" for problem in deployment_problems(path, cameras)
+        ]
+    return errors
+
+
 def _check_split_photos(config: dict) -> list[str]:
     """Listed splits must be groups the photos have, each with at least two species."""
     errors = []
@@ -199,4 +218,9 @@ def _check_split_photos(config: dict) -> list[str]:
 
 
 def data_errors(config: dict) -> list[str]:
-    return _check_datasets(config) + _check_sort_photos(config) + _check_split_photos(config)
+    return (
+        _check_datasets(config)
+        + _check_sort_photos(config)
+        + _check_sort_deployments(config)
+        + _check_split_photos(config)
+    )

@@ -11,12 +11,17 @@ Formats (detected from the file, never guessed per entry):
 - *SpeciesNet*: an object with ``predictions[]`` of ``filepath`` and ``detections[{category, label,
   conf, bbox}]`` (MegaDetector's categories and normalised boxes).
 
-Every problem is an error naming the entry (``images[12].detections[0].bbox: ...``).
+A file that is not one of these, or whose paths match no photo of the inbox, is an error; one bad entry
+(``images[12].detections[0].bbox: ...``: a NaN, a string for a list, a box outside the frame) sets that
+frame aside (status failure, the entry named in its reason) and the rest is read.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,23 +38,36 @@ class DetectionsError(ValueError):
 @dataclass
 class Detections:
     """Boxes (normalised x, y, width, height from the top left) per frame, and the frames the detector
-    listed with a failure; ``absolute`` frames still need their size (the CLI's pixel boxes)."""
+    listed with a failure; ``absolute`` frames still need their size (the CLI's pixel boxes).
+    ``original``: each frame's path as the file wrote it; ``notes``: what reading it decided (a prefix
+    stripped, bad entries set aside), for the console."""
 
     boxes: pd.DataFrame
     failures: dict[str, str] = field(default_factory=dict)
     listed: set[str] = field(default_factory=set)
     format: str = ""
+    original: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    prefix: str = ""  # stripped from the file's paths to match the inbox
+
+
+class BadEntry(DetectionsError):
+    """One entry of the file that cannot be used: its frame is set aside (status failure) with the reason."""
+
+
+BOX_TOLERANCE = 0.01  # a normalised box this far outside the frame is clipped into it; further is an error
+FORMAT_VERSION = re.compile(r"^1(\.\d+)*$")  # MegaDetector batch output 1.0 ... 1.6, string or number
 
 
 def _number(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise DetectionsError(f"{where}: expected a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BadEntry(f"{where}: expected a finite number, got {value!r}")
     return float(value)
 
 
 def _box(value, where: str) -> list[float]:
     if not isinstance(value, list) or len(value) != 4:
-        raise DetectionsError(f"{where}: expected 4 numbers, got {value!r}")
+        raise BadEntry(f"{where}: expected 4 numbers, got {value!r}")
     return [_number(v, where) for v in value]
 
 
@@ -60,11 +78,59 @@ def _entries(data, key: str, where: str) -> list:
     return entries
 
 
+def _detections_of(entry: dict, where: str) -> list[dict]:
+    detections = entry.get("detections") or []
+    if not isinstance(detections, list):
+        raise BadEntry(f"{where}.detections: expected a list of detections, got {type(detections).__name__}")
+    for index, detection in enumerate(detections):
+        if not isinstance(detection, dict):
+            raise BadEntry(f"{where}.detections[{index}]: expected an object, got {type(detection).__name__}")
+    return detections
+
+
 def _normalised_box(box: list[float], where: str) -> list[float]:
+    """[x_min, y_min, width, height] within 0-1; a box up to BOX_TOLERANCE outside is clipped into the frame."""
     x, y, width, height = box
-    if width <= 0 or height <= 0 or x < -0.01 or y < -0.01 or x + width > 1.01 or y + height > 1.01:
-        raise DetectionsError(f"{where}: box {box} is not [x_min, y_min, width, height] within 0-1")
-    return box
+    low, high = -BOX_TOLERANCE, 1 + BOX_TOLERANCE
+    if width <= 0 or height <= 0 or x < low or y < low or x + width > high or y + height > high:
+        raise BadEntry(f"{where}: box {box} is not [x_min, y_min, width, height] within 0-1")
+    if x >= 0 and y >= 0 and x + width <= 1 and y + height <= 1:
+        return box
+    x1, y1 = min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
+    x2, y2 = min(max(x + width, 0.0), 1.0), min(max(y + height, 0.0), 1.0)
+    if x2 - x1 <= 0 or y2 - y1 <= 0:
+        raise BadEntry(f"{where}: box {box} has no area inside the frame")
+    return [x1, y1, x2 - x1, y2 - y1]
+
+
+class _Reader:
+    """Collects rows, failures and bad entries while a file is read entry by entry."""
+
+    def __init__(self):
+        self.rows, self.failures, self.listed, self.original, self.bad = [], {}, set(), {}, []
+
+    def frame(self, path: str) -> str:
+        frame = path.replace("\\", "/")
+        self.listed.add(frame)
+        self.original[frame] = path
+        return frame
+
+    def entry(self, frame: str | None, read_entry) -> None:
+        try:
+            read_entry()
+        except BadEntry as error:
+            self.bad.append(str(error))
+            if frame is not None:
+                self.failures[frame] = f"bad detector entry: {error}"
+                self.rows = [row for row in self.rows if row[0] != frame]
+
+    def result(self, boxes: pd.DataFrame, name: str) -> Detections:
+        notes = (
+            [f"{len(self.bad)} bad detector entr(ies) set aside (their frames: status failure), e.g. {self.bad[0]}"]
+            if self.bad
+            else []
+        )
+        return Detections(boxes, self.failures, self.listed, name, self.original, notes)
 
 
 def _read_megadetector_batch(data: dict) -> Detections:
@@ -72,84 +138,88 @@ def _read_megadetector_batch(data: dict) -> Detections:
     if not isinstance(categories, dict):
         raise DetectionsError('detection_categories: expected an object such as {"1": "animal"}')
     version = (data.get("info") or {}).get("format_version")
-    if version is None:
-        raise DetectionsError("info.format_version is missing (not a MegaDetector batch output file?)")
-    rows, failures, listed = [], {}, set()
+    if version is None or isinstance(version, bool) or not FORMAT_VERSION.match(str(version)):
+        raise DetectionsError(
+            f"info.format_version is {version!r}: not a MegaDetector batch output file of format 1.0 to 1.6?"
+        )
+    reader = _Reader()
     for number, entry in enumerate(_entries(data, "images", "the file")):
         where = f"images[{number}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
-            raise DetectionsError(f"{where}: expected an object with a 'file' path")
-        frame = entry["file"].replace("\\", "/")
-        listed.add(frame)
-        if entry.get("failure"):
-            failures[frame] = str(entry["failure"])
+            reader.bad.append(f"{where}: expected an object with a 'file' path")
             continue
-        for index, detection in enumerate(entry.get("detections") or []):
-            at = f"{where}.detections[{index}]"
-            category = categories.get(str(detection.get("category")))
-            if category is None:
-                raise DetectionsError(f"{at}.category: {detection.get('category')!r} is not in detection_categories")
-            box = _normalised_box(_box(detection.get("bbox"), f"{at}.bbox"), f"{at}.bbox")
-            rows.append((frame, index, category, _number(detection.get("conf"), f"{at}.conf"), *box))
-    return Detections(pd.DataFrame(rows, columns=DETECTION_COLUMNS), failures, listed, f"MegaDetector {version}")
+        frame = reader.frame(entry["file"])
+
+        def read_entry(entry=entry, where=where, frame=frame):
+            if entry.get("failure"):
+                reader.failures[frame] = str(entry["failure"])
+                return
+            for index, detection in enumerate(_detections_of(entry, where)):
+                at = f"{where}.detections[{index}]"
+                category = categories.get(str(detection.get("category")))
+                if category is None:
+                    raise BadEntry(f"{at}.category: {detection.get('category')!r} is not in detection_categories")
+                box = _normalised_box(_box(detection.get("bbox"), f"{at}.bbox"), f"{at}.bbox")
+                reader.rows.append((frame, index, category, _number(detection.get("conf"), f"{at}.conf"), *box))
+
+        reader.entry(frame, read_entry)
+    return reader.result(pd.DataFrame(reader.rows, columns=DETECTION_COLUMNS), f"MegaDetector {version}")
 
 
 def _read_megadetector_cli(data: list) -> Detections:
-    rows, listed = [], set()
+    reader = _Reader()
     for number, entry in enumerate(data):
         where = f"[{number}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
-            raise DetectionsError(f"{where}: expected an object with a 'file' path")
-        frame = entry["file"].replace("\\", "/")
-        listed.add(frame)
-        for index, detection in enumerate(entry.get("detections") or []):
-            at = f"{where}.detections[{index}]"
-            category = str(detection.get("category", "")).lower()
-            if category not in DEFAULT_CATEGORIES.values():
-                raise DetectionsError(f"{at}.category: {detection.get('category')!r} is not animal, person or vehicle")
-            x1, y1, x2, y2 = _box(detection.get("bbox"), f"{at}.bbox")
-            if x2 <= x1 or y2 <= y1:
-                raise DetectionsError(f"{at}.bbox: [{x1}, {y1}, {x2}, {y2}] is not [x1, y1, x2, y2] in pixels")
-            rows.append(
-                (
-                    frame,
-                    index,
-                    category,
-                    _number(detection.get("confidence"), f"{at}.confidence"),
-                    x1,
-                    y1,
-                    x2 - x1,
-                    y2 - y1,
-                )
-            )
-    boxes = pd.DataFrame(rows, columns=DETECTION_COLUMNS).assign(absolute=True)
-    return Detections(boxes, {}, listed, "MegaDetector CLI")
+            reader.bad.append(f"{where}: expected an object with a 'file' path")
+            continue
+        frame = reader.frame(entry["file"])
+
+        def read_entry(entry=entry, where=where, frame=frame):
+            for index, detection in enumerate(_detections_of(entry, where)):
+                at = f"{where}.detections[{index}]"
+                category = str(detection.get("category", "")).lower()
+                if category not in DEFAULT_CATEGORIES.values():
+                    raise BadEntry(f"{at}.category: {detection.get('category')!r} is not animal, person or vehicle")
+                x1, y1, x2, y2 = _box(detection.get("bbox"), f"{at}.bbox")
+                if x2 <= x1 or y2 <= y1 or min(x1, y1) < 0:
+                    raise BadEntry(f"{at}.bbox: [{x1}, {y1}, {x2}, {y2}] is not [x1, y1, x2, y2] in pixels")
+                confidence = _number(detection.get("confidence"), f"{at}.confidence")
+                reader.rows.append((frame, index, category, confidence, x1, y1, x2 - x1, y2 - y1))
+
+        reader.entry(frame, read_entry)
+    boxes = pd.DataFrame(reader.rows, columns=DETECTION_COLUMNS).assign(absolute=True)
+    return reader.result(boxes, "MegaDetector CLI")
 
 
 def _read_speciesnet(data: dict) -> Detections:
-    rows, failures, listed = [], {}, set()
+    reader = _Reader()
     for number, entry in enumerate(_entries(data, "predictions", "the file")):
         where = f"predictions[{number}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("filepath"), str):
-            raise DetectionsError(f"{where}: expected an object with a 'filepath'")
-        frame = entry["filepath"].replace("\\", "/")
-        listed.add(frame)
-        if entry.get("failures"):
-            failures[frame] = ", ".join(map(str, entry["failures"]))
+            reader.bad.append(f"{where}: expected an object with a 'filepath'")
             continue
-        for index, detection in enumerate(entry.get("detections") or []):
-            at = f"{where}.detections[{index}]"
-            category = detection.get("label") or DEFAULT_CATEGORIES.get(str(detection.get("category")))
-            if category not in DEFAULT_CATEGORIES.values():
-                raise DetectionsError(f"{at}: label {detection.get('label')!r} is not animal, person or vehicle")
-            box = _normalised_box(_box(detection.get("bbox"), f"{at}.bbox"), f"{at}.bbox")
-            rows.append((frame, index, category, _number(detection.get("conf"), f"{at}.conf"), *box))
-    return Detections(pd.DataFrame(rows, columns=DETECTION_COLUMNS), failures, listed, "SpeciesNet")
+        frame = reader.frame(entry["filepath"])
+
+        def read_entry(entry=entry, where=where, frame=frame):
+            if entry.get("failures"):
+                reader.failures[frame] = ", ".join(map(str, entry["failures"]))
+                return
+            for index, detection in enumerate(_detections_of(entry, where)):
+                at = f"{where}.detections[{index}]"
+                category = detection.get("label") or DEFAULT_CATEGORIES.get(str(detection.get("category")))
+                if category not in DEFAULT_CATEGORIES.values():
+                    raise BadEntry(f"{at}: label {detection.get('label')!r} is not animal, person or vehicle")
+                box = _normalised_box(_box(detection.get("bbox"), f"{at}.bbox"), f"{at}.bbox")
+                reader.rows.append((frame, index, category, _number(detection.get("conf"), f"{at}.conf"), *box))
+
+        reader.entry(frame, read_entry)
+    return reader.result(pd.DataFrame(reader.rows, columns=DETECTION_COLUMNS), "SpeciesNet")
 
 
-def read_detections(path: Path | str, root: Path | str | None = None) -> Detections:
-    """The detections of ``path`` in any supported format. Frame paths are relative to the photo root;
-    absolute paths under ``root`` are made relative to it."""
+def read_detections(path: Path | str, inbox: set[str] | None = None) -> Detections:
+    """The detections of ``path`` in any supported format, frame paths matched to the inbox's (``inbox``:
+    its photos' relative paths; see ``match_to_inbox``)."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -169,22 +239,66 @@ def read_detections(path: Path | str, root: Path | str | None = None) -> Detecti
                 "not a MegaDetector batch output (an object with 'images'), a MegaDetector CLI list, "
                 "or SpeciesNet predictions (an object with 'predictions')"
             )
+        if inbox is not None:
+            found = match_to_inbox(found, inbox)
     except DetectionsError as error:
         raise DetectionsError(f"detections file {path}: {error}") from None
-    if root is not None:
-        found = _relative_to(found, str(Path(root).resolve()).rstrip("/") + "/")
     if "absolute" not in found.boxes:
         found.boxes["absolute"] = False
     return found
 
 
-def _relative_to(found: Detections, prefix: str) -> Detections:
-    def relative(frame: str) -> str:
-        return frame[len(prefix) :] if frame.startswith(prefix) else frame
+def inbox_paths(listed: set[str], inbox: set[str]) -> tuple[dict[str, str], str]:
+    """Detector path -> the inbox photo it names, and the prefix stripped from the paths ('' for none).
 
-    found.boxes["frame"] = found.boxes["frame"].map(relative)
-    found.failures = {relative(frame): reason for frame, reason in found.failures.items()}
-    found.listed = {relative(frame) for frame in found.listed}
+    MegaDetector writes absolute paths unless told otherwise, often from another machine (``D:/cameras/
+    cam1/IMG_0001.JPG`` for the inbox's ``cam1/IMG_0001.JPG``): each path is matched by its longest
+    suffix of whole folders that is an inbox photo, and the prefix most paths share is stripped from
+    every path. Paths that match nothing under it stay as they are (listed, not in the inbox)."""
+    prefixes: Counter = Counter()
+    for path in listed:
+        parts = path.split("/")
+        for start in range(len(parts)):
+            if "/".join(parts[start:]) in inbox:
+                prefixes["/".join(parts[:start]) + "/" if start else ""] += 1
+                break
+    if not prefixes:
+        example = sorted(listed)[0] if listed else "(none)"
+        shorter = sorted(i for i in inbox if i.endswith("/" + example))[:3]
+        if shorter:
+            raise DetectionsError(
+                f"its paths are shorter than the inbox's and ambiguous: '{example}' could be {shorter}; run the "
+                f"detector on the inbox folder itself (sort.<run>.root), or give paths relative to it"
+            )
+        raise DetectionsError(
+            f"none of its {len(listed)} frame path(s) names a photo of the inbox, e.g. '{example}' (the inbox "
+            f"has e.g. '{sorted(inbox)[0] if inbox else 'nothing'}'): is it the detector's output for this folder?"
+        )
+    (prefix, count), *others = prefixes.most_common()
+    if others and count < 0.5 * sum(prefixes.values()):
+        shown = ", ".join(f"'{p or '(none)'}' ({n})" for p, n in prefixes.most_common(3))
+        raise DetectionsError(f"its paths match the inbox under different prefixes ({shown}); it is ambiguous")
+    mapping = {}
+    for path in listed:
+        if path in inbox:
+            mapping[path] = path
+        elif prefix and path.startswith(prefix):
+            mapping[path] = path[len(prefix) :]
+        else:
+            mapping[path] = path
+    return mapping, prefix
+
+
+def match_to_inbox(found: Detections, inbox: set[str]) -> Detections:
+    """``found`` with its frame paths as the inbox's (see ``inbox_paths``); the prefix stripped is a note."""
+    mapping, prefix = inbox_paths(found.listed, inbox)
+    found.prefix = prefix
+    if prefix:
+        found.notes.append(f"detector paths matched to the inbox by stripping '{prefix}'")
+    found.boxes["frame"] = found.boxes["frame"].map(mapping)
+    found.failures = {mapping[frame]: reason for frame, reason in found.failures.items()}
+    found.listed = set(mapping.values())
+    found.original = {mapping[frame]: original for frame, original in found.original.items()}
     return found
 
 

@@ -1,13 +1,16 @@
 """Camera-trap bursts: a trigger fires 3-10 frames of one animal. Frames of one camera whose EXIF
 ``DateTimeOriginal`` lie within a gap of each other form a sequence.
 
-A camera is the photo's folder, with the SD card's overflow folders (DCF names such as ``100RECNX``,
-``101RECNX``, ``100_BTCF``, ``100MEDIA``) taken as the same camera; a frame without a readable date
-is a sequence of its own.
+A camera is the folder above the SD card's own structure: a card copied whole keeps ``DCIM`` and its
+DCF folders (``100MEDIA``, ``100RECNX``, ``101RECNX``, ``100_BTCF``: 3 digits and 5 characters), which
+are dropped, so ``cam2/DCIM/100MEDIA/IMG_0105.JPG`` and ``cam2/DCIM/101MEDIA/...`` are camera ``cam2``.
+``camera_level`` overrides it: the camera is the path's first ``camera_level`` folders. A frame
+without a readable date is a sequence of its own.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -15,18 +18,36 @@ from pathlib import Path
 import pandas as pd
 
 DCF_FOLDER = re.compile(r"^\d{3}[A-Za-z0-9_]{5}$")  # DCF: 3 digits + 5 characters (100RECNX, 100_BTCF)
+CARD_FOLDERS = {"dcim"}  # a card's root folder of images, case-insensitive
 EXIF_IFD = 0x8769
 DATE_TIME_ORIGINAL = 36867
 DATE_TIME = 306
 DEFAULT_GAP_S = 60
 
 
-def camera_of(image_id: str) -> str:
-    """The camera a frame belongs to: its folder without trailing DCF overflow folders ('' at the root)."""
+def camera_of(image_id: str, camera_level: int | None = None) -> str:
+    """The camera a frame belongs to: its folder without the card's ``DCIM`` and DCF folders below it
+    ('' at the root), or its first ``camera_level`` folders."""
     folders = image_id.split("/")[:-1]
-    while folders and DCF_FOLDER.match(folders[-1]):
+    if camera_level:
+        return "/".join(folders[:camera_level])
+    while folders and (DCF_FOLDER.match(folders[-1]) or folders[-1].lower() in CARD_FOLDERS):
         folders.pop()
     return "/".join(folders)
+
+
+def inbox_cameras(root: Path | str, camera_level: int | None = None) -> list[str]:
+    """The cameras of the photos under ``root`` (from names only: cheap enough for a config check)."""
+    from zsc.data.images import IMAGE_EXTENSIONS
+
+    root = Path(root)
+    cameras = set()
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        if any(Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith(".") for f in filenames):
+            relative = Path(folder).relative_to(root).as_posix()
+            cameras.add(camera_of(f"{relative}/x" if relative != "." else "x", camera_level))
+    return sorted(cameras)
 
 
 def exif_time(path: Path | str) -> datetime | None:

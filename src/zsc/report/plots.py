@@ -254,3 +254,21 @@ def notice(text: str, path: Path) -> None:
     ax.text(0.5, 0.5, plain(text), ha="center", va="center", wrap=True, fontsize=10)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
+
+
+def activity_figure(summary: pd.DataFrame, title: str, path: Path) -> None:
+    """Independent detections per species by hour of day (camera clock): one row of bars per species."""
+    species = sorted(summary["species"].unique())
+    fig, axes = plt.subplots(
+        max(1, len(species)), 1, figsize=(8, 0.9 + 1.1 * max(1, len(species))), sharex=True, squeeze=False
+    )
+    for axis, name in zip(axes[:, 0], species):
+        counts = summary.loc[summary["species"] == name, "hour"].value_counts().reindex(range(24), fill_value=0)
+        axis.bar(range(24), counts.to_numpy(), color="#3b7a57", width=0.85)
+        axis.set_ylabel(plain(name), rotation=0, ha="right", va="center", fontsize=9)
+        axis.spines[["top", "right"]].set_visible(False)
+    axes[-1, 0].set_xticks(range(0, 24, 3))
+    axes[-1, 0].set_xlabel("hour of day (camera clock)")
+    axes[0, 0].set_title(plain(title), fontsize=10)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)

@@ -20,6 +20,7 @@ from zsc.sorting.assign import MAX_NAME_BYTES
 from zsc.sorting.placement import Placed, update_shared_folder
 
 UNREVIEWED = "_unreviewed"
+RESERVED_FOLDERS = (UNREVIEWED, "_unreadable")  # final/ folders no label may take
 REVIEW_COLUMNS = ("image_id", "label")  # and ``content``, written by the page's export (see read_review)
 CONTENT_PREFIX = "sha256:"  # a review CSV's content cells: text no spreadsheet turns into a number
 
@@ -144,8 +145,9 @@ def safe_folder_name(label: str) -> str:
         *(f"LPT{i}" for i in range(10)),
     }:
         name = "_" + name
-    if name.casefold() == UNREVIEWED.casefold():  # '_Unreviewed' is the same folder on macOS, Windows, exFAT
-        name = UNREVIEWED + "_label"
+    reserved = {folder.casefold(): folder for folder in RESERVED_FOLDERS}
+    if name.casefold() in reserved:  # '_Unreviewed' is the same folder as '_unreviewed' on macOS, Windows, exFAT
+        name = reserved[name.casefold()] + "_label"
     if len(name.encode()) > MAX_NAME_BYTES - 20:
         name = (
             name.encode()[: MAX_NAME_BYTES - 40].decode(errors="ignore")
@@ -163,7 +165,7 @@ def label_folders(labels) -> pd.DataFrame:
     ``_unreviewed`` is always taken.
     """
     labels = sorted(set(labels))
-    taken = {UNREVIEWED.casefold()}
+    taken = {folder.casefold() for folder in RESERVED_FOLDERS}
     folder_of: dict[str, str] = {}
     for label in labels:  # pass 1: labels that are valid folder names keep them, first come first served
         if safe_folder_name(label) == label and label.casefold() not in taken:

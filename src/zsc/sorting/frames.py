@@ -4,8 +4,9 @@ camera sites, not the species).
 
 Every frame of the inbox gets one ``status``: ``animal`` (at least one animal detection at or above
 ``min_confidence``: its crops are sorted), ``person`` or ``vehicle`` (no animal, a person or vehicle
-detection), ``blank`` (none), ``failure`` (the detector listed it with a failure) or ``unlisted``
-(the detections file does not list it). A crop is the box padded and squared, clipped to the frame,
+detection), ``blank`` (none), ``failure`` (the detector listed it with a failure, or its entry in the
+detections file is unusable), ``unlisted`` (the detections file does not list it) or ``unreadable``
+(the scan could not decode it: it is still a frame of the season, filed under ``final/_unreadable/``). A crop is the box padded and squared, clipped to the frame,
 written as a JPEG beside the run: its content hash (frame bytes + box) is its embedding cache key, so
 another threshold embeds only the crops it adds.
 """
@@ -20,7 +21,8 @@ from zsc.data.detections import Detections, normalise_boxes, square_crop
 from zsc.data.images import open_rgb
 from zsc.io import atomic_path, content_hash
 
-STATUS_FOLDERS = {"blank": "blank", "person": "person", "vehicle": "vehicle"}  # final/<folder>/ without review
+# final/<folder>/ of frames that are not reviewed: the detector's verdict, or a frame that cannot be decoded
+STATUS_FOLDERS = {"blank": "blank", "person": "person", "vehicle": "vehicle", "unreadable": "_unreadable"}
 CROP_LONG_SIDE = 512  # px: enough for any backbone's input, small beside the frames
 CROP_PAD = 0.1
 
@@ -30,11 +32,23 @@ def crop_id(frame: str, detection: int) -> str:
     return f"{frame}~d{detection}.jpg"
 
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".heic")
+
+
+def unreadable_frames(rejects: pd.DataFrame | None) -> pd.DataFrame:
+    """The scan's rejects that are frames (an image's name), as frames of status ``unreadable``."""
+    if rejects is None or rejects.empty:
+        return pd.DataFrame(columns=["image_id", "status", "reason"])
+    frames = rejects[rejects["image_id"].str.lower().str.endswith(IMAGE_SUFFIXES)]
+    return pd.DataFrame({"image_id": frames["image_id"], "status": "unreadable", "reason": frames["reason"]})
+
+
 def frame_statuses(
-    frames: pd.DataFrame, detections: Detections, min_confidence: float
+    frames: pd.DataFrame, detections: Detections, min_confidence: float, unreadable: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per frame of the inbox (``frames``: image_id, width, height): status, reason, animals, and the
-    animal boxes to crop (a second frame: frame, detection, confidence, x, y, width, height)."""
+    """Per frame of the inbox (``frames``: image_id, width, height; ``unreadable``: the scan's rejects):
+    status, reason, animals, and the animal boxes to crop (a second frame: frame, detection, confidence,
+    x, y, width, height)."""
     sizes = frames.rename(columns={"image_id": "frame"})[["frame", "width", "height"]]
     boxes = normalise_boxes(detections.boxes, sizes)
     kept = boxes[(boxes["confidence"] >= min_confidence) & boxes["frame"].isin(set(frames["image_id"]))]
@@ -53,6 +67,9 @@ def frame_statuses(
             statuses.append(status)
             reasons.append("" if status == "animal" else f"no animal detection at or above {min_confidence}")
     table = frames[["image_id"]].assign(status=statuses, reason=reasons)
+    table = pd.concat([table, unreadable_frames(unreadable)], ignore_index=True).sort_values(
+        "image_id", ignore_index=True
+    )
     animals = kept[kept["category"] == "animal"]
     table["animals"] = table["image_id"].map(animals.groupby("frame").size()).fillna(0).astype(int)
     return table, animals.reset_index(drop=True)
@@ -106,26 +123,39 @@ def write_crops(root: Path | str, animals: pd.DataFrame, crops_dir: Path | str) 
     return pd.DataFrame(rows, columns=columns).astype({"width": "int32", "height": "int32", "size_bytes": "int64"})
 
 
+NOT_AN_ANIMAL = "not an animal"  # the review page's name for a false detection (key x): never a species
+
+
+def is_not_animal(label: str) -> bool:
+    return " ".join(str(label).split()).casefold() == NOT_AN_ANIMAL
+
+
 def frame_labels(frames: pd.DataFrame, crop_labels: pd.DataFrame) -> pd.Series:
-    """A frame's label set (sorted, ``;``-joined) from its crops' labels; '' when none is labelled."""
+    """A frame's label set (sorted, ``;``-joined) from its crops' species labels; '' when none is
+    labelled; ``not an animal`` when every labelled crop was a false detection."""
     named = crop_labels[crop_labels["label"] != ""]
-    sets = named.groupby("frame")["label"].agg(lambda labels: ";".join(sorted(set(labels))))
-    return frames["image_id"].map(sets).fillna("")
+    false = named["label"].map(is_not_animal)
+    sets = named[~false].groupby("frame")["label"].agg(lambda labels: ";".join(sorted(set(labels))))
+    only_false = set(named.loc[false, "frame"]) - set(sets.index)
+    labels = frames["image_id"].map(sets).fillna("")
+    return labels.where(~frames["image_id"].isin(only_false), NOT_AN_ANIMAL)
 
 
 def frame_plan(table: pd.DataFrame, crop_labels: pd.DataFrame) -> pd.DataFrame:
     """Where each frame goes in ``final/``, mirroring the inbox: one row per (frame, folder); a frame
-    whose crops carry two species is in both species' folders."""
+    whose crops carry two species is in both species' folders; one whose crops were all false
+    detections (``not an animal``) is blank."""
     from zsc.sorting.apply import UNREVIEWED, label_folders
 
     labels = frame_labels(table, crop_labels)
-    folder_of = dict(
-        label_folders([n for names in labels for n in names.split(";") if n]).loc[:, ["label", "folder"]].to_numpy()
-    )
+    species = [n for names in labels if not is_not_animal(names) for n in names.split(";") if n]
+    folder_of = dict(label_folders(species).loc[:, ["label", "folder"]].to_numpy())
     rows = []
     for image_id, status, names in zip(table["image_id"], table["status"], labels):
         if status in STATUS_FOLDERS:
             folders = [STATUS_FOLDERS[status]]
+        elif is_not_animal(names):
+            folders = [STATUS_FOLDERS["blank"]]
         elif names:
             folders = [folder_of[n] for n in names.split(";")]
         else:

@@ -167,9 +167,12 @@ def review_page(
     vocabulary: list[str] | None = None,
     apply: dict | None = None,
     manifest_path: str | None = None,
+    frames_root: str | None = None,
+    frames_manifest_path: str | None = None,
 ) -> None:
     """The run's review page (``zsc.sorting.page``), the thumbnails and large previews it shows (written
-    next to it), and the neighbours, similarity order and sub-groups it carries."""
+    next to it), and the neighbours, similarity order and sub-groups it carries. A camera-trap run's
+    large view shows each crop's frame (``frames_root``, ``frames_manifest_path``: the scan's)."""
     from zsc.sorting.page import PREVIEW_SIZE, plan_page, render_review_page
 
     assignments = ASSIGNMENTS.read(assignments_path)
@@ -181,7 +184,12 @@ def review_page(
     )
     content = units["content_hash"] if units is not None else pd.Series(dtype=str)
     thumbs = page_thumbnails(root, [*plan.rows["image_id"], *plan.examples], thumbs_dir, content)
-    previews = page_thumbnails(root, plan.rows["image_id"], thumbs_dir, content, PREVIEW_SIZE)
+    if frames_root:
+        previews = frame_previews(
+            frames_root, frames_manifest_path, units.loc[plan.rows["image_id"], "frame"], thumbs_dir
+        )
+    else:
+        previews = page_thumbnails(root, plan.rows["image_id"], thumbs_dir, content, PREVIEW_SIZE)
     page = render_review_page(
         run_name, plan.rows, thumbs, plan.facts, extras=plan.extras, previews=previews, vocabulary=vocabulary,
         apply=apply, **plan.more,
@@ -189,6 +197,15 @@ def review_page(
     with atomic_path(page_path) as partial:
         Path(partial).write_text(page)
     log(f"review page: {len(plan.rows)} photos, {sum(1 for p in thumbs.values() if not p)} without preview")
+
+
+def frame_previews(frames_root: str, frames_manifest_path: str, frame_of: pd.Series, thumbs_dir: str) -> dict[str, str]:
+    """crop id -> the large preview of its frame (one per frame, shared by its crops)."""
+    from zsc.sorting.page import PREVIEW_SIZE
+
+    frames = pd.read_parquet(frames_manifest_path, columns=["image_id", "content_hash"]).set_index("image_id")
+    made = page_thumbnails(frames_root, sorted(set(frame_of)), thumbs_dir, frames["content_hash"], PREVIEW_SIZE)
+    return {crop: made[frame] for crop, frame in frame_of.items() if made.get(frame)}
 
 
 def page_thumbnails(root: str, ids, thumbs_dir: str, content: pd.Series, size: int | None = None) -> dict[str, str]:

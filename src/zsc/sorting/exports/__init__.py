@@ -30,6 +30,6 @@ def missing_notes(run: str, spec: dict) -> list[str]:
 
 
 # the formats, registered at import (each module calls register)
-from zsc.sorting.exports import camtrap_dp, frame_labels, md_detections  # noqa: E402, F401
+from zsc.sorting.exports import camtrap_dp, frame_labels, md_detections, season_summary  # noqa: E402, F401
 
 __all__ = ["EXPORTS", "EXPORT_INPUTS", "Export", "exports_for", "missing_notes", "register"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 # the run tables an export may read, by the name its rule's input gets (the workflow maps them to paths)
-EXPORT_INPUTS = ("frames", "crops", "labels", "assignments", "deployments")
+EXPORT_INPUTS = ("frames", "crops", "labels", "assignments", "deployments", "detections")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Export:
     params: tuple[str, ...] = ()
     missing: str = ""
     doc: str = ""
+    caption: str = ""  # a figure for `snakemake --report` ("Sort runs"): its caption, relative to the rules
 
     def __post_init__(self):
         unknown = set(self.inputs) - set(EXPORT_INPUTS)

@@ -1,9 +1,16 @@
-"""The applied review as a MegaDetector batch output file with classifications (format 1.4), which
-Timelapse and AddaxAI import: ``detections-reviewed.json``."""
+"""The applied review written back into the detector's own file (``detections-reviewed.json``), which
+Timelapse and AddaxAI import: everything that came in is kept (every frame, every detection, person and
+vehicle and those under the threshold, ``info``), and each animal detection that was sorted and named
+gains ``classifications`` = ``[[id, 1.0]]`` with the names in ``classification_categories``. ``info``
+says what was added. Frames of the season the detector never listed (unreadable or new) are added with a
+``failure`` saying why, so the file lists the whole season. A false detection (``not an animal``) gets no
+classification."""
 
 from __future__ import annotations
 
+import copy
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -13,57 +20,81 @@ from zsc.io import atomic_path
 from zsc.sorting.exports import register
 from zsc.sorting.exports.base import Export
 
+CLASSIFIER = "human review (zsc review page)"
 
-def reviewed_detections(frames: pd.DataFrame, crops: pd.DataFrame, min_confidence: float) -> dict:
-    """The reviewed labels as a MegaDetector batch output file (format 1.4) that Timelapse and AddaxAI
-    import: ``classification_categories`` (one id per label) and, on each animal detection that was
-    sorted, ``classifications`` = ``[[id, 1.0]]`` for its reviewed label (none when unlabelled).
-    Every frame of the season is listed: blank ones with no detections, failed ones with ``failure``."""
-    names = sorted({label for label in crops["label"] if label})
-    ids = {name: str(number) for number, name in enumerate(names, 1)}
-    by_frame = {frame: group for frame, group in crops.groupby("frame")}
-    images = []
-    for frame in frames.itertuples(index=False):
-        entry: dict = {"file": frame.image_id}
-        if frame.status == "failure":
-            entry["failure"] = frame.reason.removeprefix("detector failure: ")
-        else:
-            detections = []
-            for crop in by_frame.get(frame.image_id, pd.DataFrame()).itertuples(index=False):
-                detection = {
-                    "category": "1",
-                    "conf": round(float(crop.confidence), 4),
-                    "bbox": [round(float(v), 4) for v in (crop.bbox_x, crop.bbox_y, crop.bbox_width, crop.bbox_height)],
-                }
-                if crop.label:
-                    detection["classifications"] = [[ids[crop.label], 1.0]]
-                detections.append(detection)
-            entry["detections"] = detections
-        images.append(entry)
-    return {
-        "info": {
-            "format_version": "1.4",
-            "detector": "as in the season's detections file",
-            "classifier": "human review (zsc review page)",
-            "detector_metadata": {"typical_detection_threshold": min_confidence},
-        },
-        "detection_categories": {"1": "animal", "2": "person", "3": "vehicle"},
-        "classification_categories": {number: name for name, number in ids.items()},
-        "images": images,
+
+def entries_of(document) -> tuple[list, str]:
+    """The document's per-frame entries and their path key, whatever the format."""
+    if isinstance(document, list):
+        return document, "file"  # the MegaDetector CLI's list
+    if "predictions" in document:
+        return document["predictions"], "filepath"  # SpeciesNet
+    return document["images"], "file"  # MegaDetector batch output
+
+
+def reviewed_detections(
+    document, frame_of: dict[str, str], prefix: str, frames: pd.DataFrame, labels: dict[tuple[str, int], str], run: str
+):
+    """``document`` (the detector's file as read) with the review added. ``frame_of``: a path as the file
+    writes it -> the frame; ``labels``: (frame, detection index) -> species name of the sorted crops."""
+    from zsc.sorting.frames import is_not_animal
+
+    document = copy.deepcopy(document)
+    entries, key = entries_of(document)
+    categories = dict(document.get("classification_categories") or {}) if isinstance(document, dict) else {}
+    number_of = {name: number for number, name in categories.items()}
+    added = 0
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get(key), str):
+            continue
+        frame = frame_of.get(entry[key].replace("\\", "/"), entry[key])
+        detections = entry.get("detections")
+        for index, detection in enumerate(detections if isinstance(detections, list) else []):
+            name = labels.get((frame, index), "")
+            if not name or is_not_animal(name) or not isinstance(detection, dict):
+                continue
+            if name not in number_of:
+                number_of[name] = str(max([int(n) for n in number_of.values() if str(n).isdigit()] + [0]) + 1)
+            detection["classifications"] = [[number_of[name], 1.0]]
+            added += 1
+    listed = {
+        frame_of.get(e[key].replace("\\", "/"), e[key])
+        for e in entries
+        if isinstance(e, dict) and isinstance(e.get(key), str)
     }
+    for frame in frames.itertuples(index=False):
+        if frame.image_id not in listed:
+            why = f"unreadable: {frame.reason}" if frame.status == "unreadable" else "not processed by the detector"
+            entries.append({key: prefix + frame.image_id, "failure": why})
+    if isinstance(document, dict):
+        document["classification_categories"] = {number: name for name, number in number_of.items()}
+        info = document.setdefault("info", {})
+        previous = info.get("classifier")
+        info["classifier"] = CLASSIFIER + (f" (the file's own: {previous})" if previous else "")
+        info["classification_completion_time"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        info["zsc_review"] = (
+            f"classifications added to {added} animal detection(s) from the review of sort run '{run}'; "
+            f"{len(frames) - len(listed & set(frames['image_id']))} frame(s) the file did not list added with a failure"
+        )
+    return document
 
 
 def write(inputs: dict, output: str, context: dict) -> None:
-    """From the run's frames, crops and applied labels."""
+    """From the detector's file, the run's frames, crops and applied labels."""
+    from zsc.data.detections import read_detections
     from zsc.tables import FRAMES, LABELS
 
     frames = FRAMES.read(inputs["frames"])
-    crops = pd.read_parquet(inputs["crops"])
-    labels = LABELS.read(inputs["labels"]).set_index("image_id")["label"]
-    crops["label"] = crops["image_id"].map(labels).fillna("")
-    document = reviewed_detections(frames, crops, context["min_confidence"])
+    crops = pd.read_parquet(inputs["crops"], columns=["image_id", "frame", "detection"])
+    named = LABELS.read(inputs["labels"]).set_index("image_id")["label"]
+    crops["label"] = crops["image_id"].map(named).fillna("")
+    labels = {(f, int(d)): label for f, d, label in zip(crops["frame"], crops["detection"], crops["label"]) if label}
+    found = read_detections(inputs["detections"], set(frames["image_id"]))
+    frame_of = {original.replace("\\", "/"): frame for frame, original in found.original.items()}
+    document = json.loads(Path(inputs["detections"]).read_text(encoding="utf-8-sig"))
+    reviewed = reviewed_detections(document, frame_of, found.prefix, frames, labels, context["run"])
     with atomic_path(output) as partial:
-        Path(partial).write_text(json.dumps(document, indent=1) + "\n")
+        Path(partial).write_text(json.dumps(reviewed, indent=1) + "\n")
 
 
 register(
@@ -72,8 +103,7 @@ register(
         output=layout.SORT_REVIEWED_DETECTIONS,
         directory=False,
         needs=("detections",),
-        inputs=("frames", "crops", "labels"),
-        params=("min_confidence",),
+        inputs=("frames", "crops", "labels", "detections"),
         write=write,
         doc="reviewed detections file",
     )

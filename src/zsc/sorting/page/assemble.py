@@ -150,6 +150,7 @@ def page_data(
     support=None,
     hashes: list[str] | None = None,
     sequence=None,
+    crops: dict | None = None,
 ) -> PageData:
     """The page's data (``PageData``) for ``assignments``' photos, in their order.
 
@@ -158,7 +159,8 @@ def page_data(
     beside it), ``known`` (the reviewed labels the export carries: names, ids, codes, hashes) and
     ``support`` (percent of the nearest reviewed photos, -1 for none). ``hashes``: the photos' content,
     so saved work carries over to a rerun photo by photo. ``sequence``: a camera-trap page's burst per
-    crop (an integer, -1 for none): a move takes the burst's other crops along."""
+    crop (an integer, -1 for none): a move takes the burst's other crops along. ``crops``: a camera-trap
+    page's ``frame``, ``camera``, ``cameras``, ``boxes`` and ``not_animal`` (see ``crop_fields``)."""
     extras = extras or {}
     previews = previews or {}
     ids = assignments["image_id"].tolist()
@@ -192,7 +194,43 @@ def page_data(
         support=[] if support is None else np.asarray(support).astype(int).tolist(),
         hashes=[h[:8] for h in hashes] if hashes else [],
         sequence=[] if sequence is None else np.asarray(sequence).astype(int).tolist(),
+        **(crops or {}),
     )
+
+
+def crop_fields(rows: pd.DataFrame, units: pd.DataFrame) -> dict:
+    """A camera-trap page's per-crop fields (``PageData.frame``, ``camera``, ``cameras``, ``boxes``,
+    ``not_animal``); ``units``: the crops' manifest indexed by image_id (frame, camera, bbox_*)."""
+    from zsc.sorting.frames import NOT_AN_ANIMAL
+
+    crops = units.loc[rows["image_id"]]
+    frame_codes, _ = pd.factorize(crops["frame"])
+    camera_codes, camera_names = pd.factorize(crops["camera"])
+    boxes = np.round(crops[["bbox_x", "bbox_y", "bbox_width", "bbox_height"]].to_numpy(dtype=float) * MAP_SCALE)
+    return {
+        "frame": frame_codes.tolist(),
+        "camera": camera_codes.tolist(),
+        "cameras": [str(name) for name in camera_names],
+        "boxes": np.clip(boxes, 0, MAP_SCALE).astype(int).ravel().tolist(),
+        "not_animal": NOT_AN_ANIMAL,
+    }
+
+
+DOUBTFUL_CONFIDENCE = 0.5  # a crop the detector was less sure of is shown as doubtful (a false detection?)
+
+
+def doubt_low_confidence(rows: pd.DataFrame, confidence: pd.Series) -> pd.DataFrame:
+    """Crops whose detection confidence is under ``DOUBTFUL_CONFIDENCE`` go to the doubtful section, saying why."""
+    low = (
+        (confidence < DOUBTFUL_CONFIDENCE).to_numpy() & ~rows["doubtful"].to_numpy() & (rows["cluster"] >= 0).to_numpy()
+    )
+    rows = rows.copy()
+    rows.loc[low, "doubtful"] = True
+    rows.loc[low, "nearest_cluster"] = rows.loc[low, "cluster"]
+    rows.loc[low, "reason"] = [
+        f"detector confidence {c:.2f}: a false detection? (x: not an animal)" for c in confidence[low]
+    ]
+    return rows
 
 
 @dataclass
@@ -212,6 +250,8 @@ def plan_page(assignments: pd.DataFrame, matrix: np.ndarray, setting: dict, unit
     """The page of a run: every photo (a first sort), or a week's photos not reviewed yet with the reviewed
     species as presets and examples. ``matrix``: the embeddings in ``assignments``' order; ``units``: the
     photos' manifest indexed by image_id (content hashes; a camera-trap run's bursts), or None."""
+    if units is not None and "confidence" in units:  # a camera-trap run's crops
+        assignments = doubt_low_confidence(assignments, assignments["image_id"].map(units["confidence"]).fillna(1.0))
     week = week_page(assignments, matrix) if (assignments["status"] == "known").any() else None
     rows = week["rows"] if week else assignments
     rows_matrix = matrix[week["rows_index"]] if week else matrix
@@ -231,6 +271,8 @@ def plan_page(assignments: pd.DataFrame, matrix: np.ndarray, setting: dict, unit
             bursts = rows["image_id"].map(units["sequence_id"]).fillna("")
             codes, _ = pd.factorize(bursts)
             more["sequence"] = np.where(bursts == "", -1, codes)
+        if {"frame", "camera"} <= set(units.columns):
+            more["crops"] = crop_fields(rows, units)
     examples = [i for ids in (week or {}).get("examples", {}).values() for i in ids]
     return PagePlan(rows, extras, more, examples, page_facts(assignments, rows, week, setting))
 

@@ -45,6 +45,14 @@ class PageData:
     support: list[int] = field(default_factory=list)  # percent of the nearest reviewed photos, -1 none
     hashes: list[str] = field(default_factory=list)  # content hash prefixes: saved work follows photos
     sequence: list[int] = field(default_factory=list)  # a camera-trap page's burst per crop, -1 none
+    # a camera-trap page: per crop its frame (an index: a burst counts frames) and camera (an index into
+    # cameras), its box in the frame (x, y, width, height as integers 0..10000, flattened); the large view
+    # shows the frame (previews are then the frames') with the box drawn
+    frame: list[int] = field(default_factory=list)
+    camera: list[int] = field(default_factory=list)
+    cameras: list[str] = field(default_factory=list)
+    boxes: list[int] = field(default_factory=list)
+    not_animal: str = ""  # the name that marks a false detection (key x), "" on a page of whole photos
 
     def to_json(self) -> str:
         return json_for_html(asdict(self))

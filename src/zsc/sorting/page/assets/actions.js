@@ -29,7 +29,9 @@
     var members = BURST[D.sequence[i]] || [], names = new Set();
     members.forEach(function (j) { names.add(labelOf[j]); });
     if (members.length < 2) return '';
-    return names.size > 1 ? 'burst of ' + members.length + ': its crops are named differently' : 'burst of ' + members.length;
+    var frames = D.frame.length ? new Set(members.map(function (j) { return D.frame[j]; })).size : members.length;
+    var what = 'burst of ' + frames + (frames === 1 ? ' frame' : ' frames');
+    return names.size > 1 ? what + ': its crops are named differently' : what;
   }
   function moveTo(indices, target) {
     var moves = [];

@@ -1,5 +1,7 @@
   var STARTED = performance.now();
   var D = JSON.parse(document.getElementById('zsc-data').textContent);
+  // a camera-trap page offers 'not an animal' beside the species (side panel, type-ahead, key x)
+  if (D.not_animal && D.vocabulary.indexOf(D.not_animal) < 0) D.vocabulary.push(D.not_animal);
   var N = D.ids.length, K = D.k, PAGE = 120, DOUBTFUL = 'doubtful', SUGGEST = 'suggest', STRIP = 'strip';
   var STORE = 'zsc-review:' + D.run + ':' + D.key;
   // The labels of the latest saved work of this run, whatever its clustering: when a rerun changes the
@@ -22,3 +24,8 @@
   }
   function thumbOf(i) { return D.thumbs[i] ? D.thumb_prefix + D.thumbs[i] : ''; }
   function baseName(id) { return id.slice(id.lastIndexOf('/') + 1); }
+  // a caption: the file's name; on a crop page its camera too (several cameras have IMG_0001.JPG)
+  function caption(i) {
+    var name = baseName(D.ids[i]).replace(/~d\d+\.jpg$/, '');
+    return D.camera.length ? D.cameras[D.camera[i]] + ' · ' + name : name;
+  }

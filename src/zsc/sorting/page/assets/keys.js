@@ -128,11 +128,13 @@
     ' ': function () { if (lastClicked !== null) openViewer(lastClicked); },
     j: function () { jump(1); }, k: function () { jump(-1); },
     Escape: function () { selected.clear(); updateSelection(); },
-    '?': function () { $('help').open = !$('help').open; }
+    '?': function () { $('help').open = !$('help').open; },
+    x: function () { if (D.not_animal) moveSelectedToName(D.not_animal); }
   };
   var VIEWER_KEYS = {
     ArrowRight: function () { stepViewer(1); }, ArrowLeft: function () { stepViewer(-1); },
     Escape: closeViewer, ' ': closeViewer, m: openMover,
+    x: function () { if (D.not_animal) { var i = viewing.i; moveSelectedToName(D.not_animal); openViewer(i); } },
     a: function () { var i = viewing.i; acceptSuggestions([i]); openViewer(i); }
   };
   document.addEventListener('keydown', function (event) {

@@ -50,7 +50,7 @@
     return '<figure draggable="true" data-i="' + i + '" class="' + (selected.has(i) ? 'sel' : '') + (isQuiet(i, where) ? ' quiet' : '') +
       '" title="' + esc(D.ids[i] + (D.reasons[i] ? '\n' + D.reasons[i] : '')) + '">' +
       (thumb ? '<img loading="lazy" decoding="async" src="' + esc(thumb) + '" alt="">' : '<div class="noimg">no preview</div>') +
-      '<figcaption>' + esc(baseName(D.ids[i])) + '<span class="extra">' + captionExtra(i, where) + '</span></figcaption></figure>';
+      '<figcaption>' + esc(caption(i)) + '<span class="extra">' + captionExtra(i, where) + '</span></figcaption></figure>';
   }
   function isQuiet(i, where) { return isCore(i, state.group[i]) && !disagrees(i) && where !== SUGGEST && where !== STRIP; }
   function isCore(i, g) { return g.charAt(0) === 'c' && D.cluster[i] === +g.slice(1) && D.core[i]; }

@@ -13,7 +13,7 @@
       var n = D.neighbours[i * K + j];
       strip.push('<img data-open="' + n + '" src="' + esc(thumbOf(n)) + '" title="' + esc(D.ids[n] + ' · ' + display(state.group[n])) + '">');
     }
-    $('viewer').innerHTML = (src ? '<img class="big" src="' + esc(src) + '" alt="">' : '<div class="noimg">no preview</div>') +
+    $('viewer').innerHTML = (src ? bigImage(i, src) : '<div class="noimg">no preview</div>') +
       '<div class="facts"><strong>' + esc(D.ids[i]) + '</strong><br>in ' + esc(display(g)) +
       (g === DOUBTFUL ? ' (own ' + esc(display('c' + D.cluster[i])) + ')' : '') +
       (suggestionText(i) ? ' · suggested: ' + esc(suggestionText(i)) : '') +
@@ -21,6 +21,14 @@
       '<kbd>a</kbd> accept the suggestion · <kbd>Esc</kbd> close</div>' +
       (K ? '<div>nearest photos:</div><div class="strip">' + strip.join('') + '</div>' : '');
     $('viewer').hidden = false;
+  }
+  // the large image; on a crop page the whole frame with the crop's box drawn on it
+  function bigImage(i, src) {
+    var img = '<img class="big" src="' + esc(src) + '" alt="">';
+    if (!D.boxes.length) return img;
+    var b = D.boxes.slice(4 * i, 4 * i + 4).map(function (v) { return v / 100 + '%'; });
+    return '<div class="framed">' + img + '<div class="box" style="left:' + b[0] + ';top:' + b[1] + ';width:' + b[2] +
+      ';height:' + b[3] + '"></div></div>';
   }
   function stepViewer(direction) {
     var list = listAround(viewing.i), at = list.indexOf(viewing.i);
