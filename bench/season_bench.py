@@ -6,6 +6,10 @@ stage's memory is not another's:
 
 - scan: hash + decode-validate of generated 4,000 x 3,000 JPEGs (`zsc.data.scan.scan_folder`) with 1
   and 2 workers (the scan job's threads);
+- crop: the camera-trap crop step (`zsc.sorting.frames.write_crops`) on 4,000 x 3,000 and 1,920 x 1,080
+  frames with 1-3 boxes of 2-20 % of the frame's width (and 4,000 x 3,000 with one box of 22 %, the
+  issue's own measurement): today's code (`bench/baseline/crops.py`: full decode with its copies, one
+  process) beside the new one (decoded at the scale the boxes need) with 1 and 2 workers;
 - assign: a week of N new photos against a reviewed index of N / 5 photos (`zsc.sorting.known`),
   768-d;
 - page: the review page's data (neighbours, similarity order, sub-groups, nearest centres) and HTML
@@ -102,6 +106,49 @@ def measure_scan(workers: int, n: int, out: Path) -> dict:
     seconds = time.perf_counter() - started
     assert len(manifest) == n and rejects.empty, (len(manifest), rejects)
     return {"seconds": seconds, "photos_per_s": n / seconds, "mb_per_photo": megabytes / n}
+
+
+def crop_boxes(n: int, one_box_of: float | None = None, seed: int = 0):
+    """1-3 animal boxes per frame, each 2-20 % of the frame's width (camera-trap detections' range), or
+    one box of ``one_box_of`` of the width per frame (the reliability issue's measurement: 22 %)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        for detection in range(1 if one_box_of else int(rng.integers(1, 4))):
+            width = one_box_of or float(rng.uniform(0.02, 0.20))
+            height = min(0.95, width * float(rng.uniform(0.8, 1.6)))
+            x, y = float(rng.uniform(0, 1 - width)), float(rng.uniform(0, 1 - height))
+            rows.append((f"IMG_{i:05d}.JPG", detection, 0.9, x, y, width, height))
+    return pd.DataFrame(rows, columns=["frame", "detection", "confidence", "x", "y", "width", "height"])
+
+
+def measure_crop(method: str, n: int, out: Path) -> dict:
+    """``method``: ``today:WxH`` (the baseline), ``scaled-1:WxH`` or ``scaled-2:WxH`` (workers)."""
+    import shutil
+
+    kind, size = method.split(":")
+    frame_size, _, box = size.partition("-")  # 4000x3000-22: one box of 22 % of the width per frame
+    width, height = map(int, frame_size.split("x"))
+    folder = out / f"frames-{frame_size}"
+    write_jpegs(folder, n, (width, height))
+    animals = crop_boxes(n, int(box) / 100 if box else None)
+    crops_dir = out / f"crops-{kind}-{size}"
+    shutil.rmtree(crops_dir, ignore_errors=True)
+    started = time.perf_counter()
+    if kind == "today":
+        sys.path.insert(0, str(Path(__file__).parent / "baseline"))
+        from crops import write_crops_full_resolution
+
+        written = write_crops_full_resolution(folder, animals, crops_dir)
+    else:
+        from zsc.sorting.frames import write_crops
+
+        written = len(write_crops(folder, animals, crops_dir, workers=int(kind.split("-")[1])))
+    seconds = time.perf_counter() - started
+    assert written == len(animals)
+    return {"seconds": seconds, "crops_per_s": written / seconds, "crops": written, "frames": n}
 
 
 def measure_assign(_: str, n: int, out: Path) -> dict:
@@ -212,6 +259,7 @@ def measure_sort(_: str, n: int, out: Path) -> dict:
 
 MEASURES = {
     "scan": measure_scan,
+    "crop": measure_crop,
     "assign": measure_assign,
     "page": measure_page,
     "reduce": measure_reduce,
@@ -286,12 +334,17 @@ def extrapolated(rows: list[dict], stage: str, method: str, n: int) -> dict | No
     }
 
 
+CROP_SIZES = ("4000x3000", "4000x3000-22", "1920x1080")  # 12 MP stills (1-3 boxes, or one of 22 %), a video trap
+CROP_KINDS = ("today", "scaled-1", "scaled-2")
+
+
 def plan(quick: bool) -> list[tuple[str, str, int, float]]:
     """(stage, method, N, time limit in s) in the order run."""
     if quick:
         sizes, season = (3000, 6000), 12_000
         return (
             [("scan", str(w), 70, 300) for w in (1, 2)]
+            + [("crop", f"{kind}:{size}", 12, 600) for size in CROP_SIZES for kind in CROP_KINDS]
             + [("assign", "known", n, 300) for n in sizes]
             + [("page", "review", n, 300) for n in sizes]
             + [("reduce", m, n, 300) for m in ("pca", "kernel_pca_nystroem") for n in sizes + (season,)]
@@ -300,6 +353,7 @@ def plan(quick: bool) -> list[tuple[str, str, int, float]]:
             + [("sort", "pca_kmeans", n, 300) for n in sizes]
         )
     steps = [("scan", str(w), 96, 900) for w in (1, 2)]
+    steps += [("crop", f"{kind}:{size}", 48, 900) for size in CROP_SIZES for kind in CROP_KINDS]
     steps += [("assign", "known", n, 900) for n in (30_000, 100_000)]
     steps += [("page", "review", n, 900) for n in (30_000, 100_000)]
     for method in REDUCERS:
@@ -336,7 +390,7 @@ def bench_season(
         else:
             print(f"  {stage} {method} N={n:,}: {r['status']}: {r['reason']}", flush=True)
     season = 12_000 if quick else 1_000_000
-    for stage, method in sorted({(r["stage"], r["method"]) for r in rows if r["stage"] != "scan"}):
+    for stage, method in sorted({(r["stage"], r["method"]) for r in rows if r["stage"] not in ("scan", "crop")}):
         if not any(r["stage"] == stage and r["method"] == method and r["n_points"] == season for r in rows):
             guess = extrapolated(rows, stage, method, season)
             if guess:
@@ -344,7 +398,24 @@ def bench_season(
     return rows
 
 
+def crop_speedups(rows: list[dict]) -> list[dict]:
+    """Per frame size: the new crop step's crops per second against today's, measured in the same run."""
+    rate = {r["method"]: r["crops_per_s"] for r in rows if r["stage"] == "crop" and r["status"] == "ok"}
+    found = []
+    for size in CROP_SIZES:
+        today = rate.get(f"today:{size}")
+        for kind in CROP_KINDS[1:]:
+            if today and f"{kind}:{size}" in rate:
+                found.append({"size": size, "kind": kind, "today": today, "new": rate[f"{kind}:{size}"],
+                              "speedup": rate[f"{kind}:{size}"] / today})  # fmt: skip
+    return found
+
+
 def print_table(rows: list[dict]) -> None:
+    for s in crop_speedups(rows):
+        print(
+            f"crop {s['size']} {s['kind']}: {s['new']:.1f} crops/s against today's {s['today']:.1f}: speedup {s['speedup']:.2f}x"
+        )
     print("\n| stage | method | N | seconds | peak MB | estimate MB | estimate / peak | status | measured |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:

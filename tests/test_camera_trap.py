@@ -587,3 +587,59 @@ def test_the_season_summary_counts_independent_detections_per_species_and_camera
     assert row.loc[("fox", "cam2"), "independent_detections"] == 1
     assert row.loc[("deer", "cam1"), "independent_detections"] == 1 and row.loc[("deer", "cam1"), "first_date"] == ""
     assert row.loc[("fox", "cam1"), "first_date"] == "2026-05-01" and len(events) == 4
+
+
+def camera_frame(path, size=(4000, 3000), orientation: int | None = None, seed: int = 0):
+    """A textured camera-sized JPEG (optionally stored turned, with its EXIF orientation)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, size=(size[1] // 16, size[0] // 16, 3), dtype=np.uint8)
+    image = Image.fromarray(small).resize(size, Image.BILINEAR)
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+        image = image.transpose(Image.Transpose.ROTATE_90)  # stored turned: orientation 6 turns it back upright
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, quality=92, exif=exif)
+    return path
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_crops_decoded_at_the_scale_their_boxes_need_match_full_resolution_crops(tmp_path, workers):
+    import numpy as np
+
+    from zsc.data.images import open_rgb
+    from zsc.sorting.frames import CROP_LONG_SIDE, CROP_PAD, decode_scale, write_crops
+
+    root = tmp_path / "inbox"
+    camera_frame(root / "cam1/big.jpg", seed=1)
+    camera_frame(root / "cam1/small.jpg", seed=2)
+    camera_frame(root / "cam2/turned.jpg", orientation=6, seed=3)
+    boxes = {  # frame -> boxes (x, y, width, height), fractions of the upright frame
+        "cam1/big.jpg": [(0.1, 0.2, 0.3, 0.25), (0.6, 0.5, 0.25, 0.3)],  # squares of 1,200 px and more: 1/2
+        "cam1/small.jpg": [(0.4, 0.4, 0.03, 0.04)],  # 120 px: needs full resolution
+        "cam2/turned.jpg": [(0.3, 0.1, 0.2, 0.3)],
+    }
+    animals = pd.DataFrame(
+        [(f, d, 0.9, *b) for f, bs in boxes.items() for d, b in enumerate(bs)],
+        columns=["frame", "detection", "confidence", "x", "y", "width", "height"],
+    )
+    assert decode_scale(4000, 3000, boxes["cam1/big.jpg"], CROP_LONG_SIDE) < 0.5
+    assert decode_scale(4000, 3000, boxes["cam1/small.jpg"], CROP_LONG_SIDE) == 1.0
+    manifest = write_crops(root, animals, tmp_path / "crops", workers=workers).set_index("image_id")
+    assert len(manifest) == 4
+    for frame, frame_boxes in boxes.items():
+        full = open_rgb(root / frame)  # today's way: the whole frame at full resolution
+        for detection, box in enumerate(frame_boxes):
+            expected = full.crop(square_crop(box, *full.size, CROP_PAD))
+            expected.thumbnail((CROP_LONG_SIDE, CROP_LONG_SIDE))
+            today = tmp_path / "today.jpg"  # the crop file today's code writes
+            expected.save(today, format="JPEG", quality=90)
+            name = f"{frame}~d{detection}.jpg"
+            with Image.open(tmp_path / "crops" / name) as got, Image.open(today) as reference:
+                assert got.size == expected.size, name
+                difference = np.abs(np.asarray(got.convert("RGB"), float) - np.asarray(reference, float)).mean()
+            # JPEG tolerance: writing today's crop as a JPEG alone moves it ~4 (0-255) from the decoded pixels
+            assert difference < 2.5, (name, difference)
+            assert tuple(manifest.loc[name, ["width", "height"]]) == expected.size

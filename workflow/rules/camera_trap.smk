@@ -14,6 +14,7 @@ rule sort_frames:
         manifest=layout.SORT_CROP_MANIFEST,
     log:
         layout.sort_log("frames"),
+    threads: 8  # frames decoded and cropped in parallel (scaled down to --cores)
     conda:
         "../envs/zsc.yaml"
     params:

@@ -13,4 +13,5 @@ with logged(snakemake.log[0]):
         crops_dir=snakemake.output.crops,
         crops_manifest_path=snakemake.output.manifest,
         camera_level=snakemake.params.camera_level,
+        workers=snakemake.threads,
     )

@@ -38,6 +38,9 @@ def skip_reason(path: Path) -> str | None:
     return None
 
 
+ORIENTATION = 0x0112  # the EXIF tag
+
+
 def _to_rgb(image: Image.Image) -> Image.Image:
     """Convert any Pillow mode to 8-bit RGB; transparency is composited on white."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
@@ -49,14 +52,15 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("RGBA", "LA", "PA"):
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, image.convert("RGBA")).convert("RGB")
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")  # no copy of a 12 MP frame for nothing
 
 
-def open_rgb(path: Path | str, draft_size: int | None = None) -> Image.Image:
+def open_rgb(path: Path | str, draft_size: int | tuple[int, int] | None = None) -> Image.Image:
     """Decode ``path`` fully, upright (EXIF orientation applied), as RGB.
 
-    ``draft_size`` lets JPEG decoding downscale by a power of two while keeping
-    both sides >= draft_size (much faster for large camera images).
+    ``draft_size`` lets JPEG decoding downscale by a power of two (1/2, 1/4, 1/8, in the decoder's
+    DCT) while keeping both sides >= draft_size (an int: both; a (width, height) of the file as
+    stored, before orientation): much faster for large camera images.
     Raises :class:`ImageRejected` with a specific reason for anything unusable.
     """
     path = Path(path)
@@ -67,10 +71,11 @@ def open_rgb(path: Path | str, draft_size: int | None = None) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 if draft_size and image.format == "JPEG":
-                    image.draft("RGB", (draft_size, draft_size))
+                    image.draft("RGB", draft_size if isinstance(draft_size, tuple) else (draft_size, draft_size))
                 image.seek(0)  # animated images: the first frame
                 image.load()
-                image = ImageOps.exif_transpose(image)
+                if image.getexif().get(ORIENTATION, 1) != 1:  # exif_transpose copies even an upright image
+                    image = ImageOps.exif_transpose(image)
                 rgb = _to_rgb(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageRejected(f"decompression bomb limit exceeded: {error}") from None

@@ -13,6 +13,7 @@ another threshold embeds only the crops it adds.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -75,52 +76,123 @@ def frame_statuses(
     return table, animals.reset_index(drop=True)
 
 
-def write_crops(root: Path | str, animals: pd.DataFrame, crops_dir: Path | str) -> pd.DataFrame:
-    """The crops of ``animals`` as JPEGs under ``crops_dir``; return their manifest (image_id = the
-    crop's path there, frame, detection, confidence, the normalised box, width, height, format,
-    size_bytes, content_hash). A crop already there with its frame unchanged is not written again."""
+CROP_COLUMNS = [
+    "image_id", "frame", "detection", "confidence", "bbox_x", "bbox_y", "bbox_width", "bbox_height",
+    "width", "height", "format", "size_bytes", "content_hash",
+]  # fmt: skip
+FRAMES_PER_BATCH = 512  # frames handed to the worker processes at a time: the job's memory does not grow
+
+
+def stored_size(path: Path) -> tuple[tuple[int, int], bool]:
+    """(the frame's width and height as stored, whether its EXIF orientation turns it by 90 degrees)."""
     from PIL import Image
 
-    root, crops_dir = Path(root), Path(crops_dir)
-    rows = []
-    for frame, group in animals.groupby("frame", sort=True):
-        image = None
-        for detection in group.itertuples(index=False):
-            name = crop_id(frame, int(detection.detection))
-            target = crops_dir / name
-            if not target.exists():
-                if image is None:
-                    image = open_rgb(root / frame)
-                box = square_crop((detection.x, detection.y, detection.width, detection.height), *image.size, CROP_PAD)
-                crop = image.crop(box)
-                crop.thumbnail((CROP_LONG_SIDE, CROP_LONG_SIDE))
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_path(target) as partial:
-                    crop.save(partial, format="JPEG", quality=90)
-            with Image.open(target) as saved:
-                width, height = saved.size
-            rows.append(
-                {
-                    "image_id": name,
-                    "frame": frame,
-                    "detection": int(detection.detection),
-                    "confidence": float(detection.confidence),
-                    "bbox_x": float(detection.x),
-                    "bbox_y": float(detection.y),
-                    "bbox_width": float(detection.width),
-                    "bbox_height": float(detection.height),
-                    "width": width,
-                    "height": height,
-                    "format": "JPEG",
-                    "size_bytes": target.stat().st_size,
-                    "content_hash": content_hash(target),
-                }
-            )
-    columns = [
-        "image_id", "frame", "detection", "confidence", "bbox_x", "bbox_y", "bbox_width", "bbox_height",
-        "width", "height", "format", "size_bytes", "content_hash",
-    ]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns).astype({"width": "int32", "height": "int32", "size_bytes": "int64"})
+    with Image.open(path) as image:
+        return image.size, image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+
+
+def decode_scale(width: int, height: int, boxes: list[tuple[float, float, float, float]], long_side: int) -> float:
+    """The fraction of full resolution at which every box of an upright ``width`` x ``height`` frame still
+    gives a square crop of at least ``long_side`` px (1.0: a small box needs full resolution)."""
+    sides = [square_crop(box, width, height, CROP_PAD) for box in boxes]
+    smallest = min(min(right - left, bottom - top) for left, top, right, bottom in sides)
+    return 1.0 if smallest <= long_side else long_side / smallest
+
+
+def crop_frame(task: tuple) -> list[dict]:
+    """One frame's crops (a worker's task): decoded once, at the largest DCT reduction its smallest box
+    allows (``decode_scale``), each box padded, squared, shrunk to ``CROP_LONG_SIDE`` and written as a
+    JPEG. A crop already written is not written again (its frame unchanged: the run's manifests say so)."""
+    root, frame, detections, crops_dir, long_side = task
+    image, rows = None, []
+    for detection, confidence, x, y, width, height in detections:
+        name = crop_id(frame, int(detection))
+        target = Path(crops_dir) / name
+        if not target.exists():
+            if image is None:
+                image, upright = open_frame(Path(root) / frame, [d[2:] for d in detections], long_side)
+            crop = cut(image, upright, square_crop((x, y, width, height), *upright, CROP_PAD))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(target) as partial:
+                crop.save(partial, format="JPEG", quality=90)
+        rows.append(crop_row(target, name, frame, detection, confidence, (x, y, width, height)))
+    return rows
+
+
+def open_frame(path: Path, boxes: list[tuple[float, float, float, float]], long_side: int):
+    """(the frame decoded upright at the scale its boxes need (``decode_scale``), its full upright size)."""
+    (width, height), turned = stored_size(path)
+    upright = (height, width) if turned else (width, height)
+    scale = decode_scale(*upright, boxes, long_side)
+    if scale >= 1.0:
+        return open_rgb(path), upright
+    return open_rgb(path, draft_size=(math.ceil(width * scale), math.ceil(height * scale))), upright
+
+
+def cut(image, upright: tuple[int, int], square: tuple[int, int, int, int]):
+    """The square (pixels of the full-resolution frame, as ``square_crop`` gives it) from ``image``, which
+    may be the frame decoded smaller: resampled straight to the stored crop size, so a crop is the same
+    region at the same size whatever the decoding scale (as a full decode, crop and thumbnail gives)."""
+    from PIL import Image
+
+    left, top, right, bottom = square
+    side = right - left
+    size = min(side, CROP_LONG_SIDE)
+    sx, sy = image.size[0] / upright[0], image.size[1] / upright[1]
+    if sx == 1.0 and sy == 1.0:
+        crop = image.crop(square)
+        crop.thumbnail((CROP_LONG_SIDE, CROP_LONG_SIDE))
+        return crop
+    return image.resize((size, size), Image.Resampling.BICUBIC, box=(left * sx, top * sy, right * sx, bottom * sy))
+
+
+def crop_row(target: Path, name: str, frame: str, detection, confidence, box) -> dict:
+    from PIL import Image
+
+    with Image.open(target) as saved:
+        width, height = saved.size
+    return {
+        "image_id": name,
+        "frame": frame,
+        "detection": int(detection),
+        "confidence": float(confidence),
+        "bbox_x": float(box[0]),
+        "bbox_y": float(box[1]),
+        "bbox_width": float(box[2]),
+        "bbox_height": float(box[3]),
+        "width": width,
+        "height": height,
+        "format": "JPEG",
+        "size_bytes": target.stat().st_size,
+        "content_hash": content_hash(target),
+    }
+
+
+def write_crops(
+    root: Path | str, animals: pd.DataFrame, crops_dir: Path | str, workers: int = 1, long_side: int = CROP_LONG_SIDE
+) -> pd.DataFrame:
+    """The crops of ``animals`` as JPEGs under ``crops_dir``; return their manifest (image_id = the
+    crop's path there, frame, detection, confidence, the normalised box, width, height, format,
+    size_bytes, content_hash). Each frame is decoded once, at the scale its boxes need (``crop_frame``),
+    by ``workers`` processes, ``FRAMES_PER_BATCH`` frames at a time. ``long_side``: the crop size the
+    decode must keep (the crops are stored at ``CROP_LONG_SIDE``; a model input larger than that asks more)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    columns = ["detection", "confidence", "x", "y", "width", "height"]
+    tasks = [
+        (str(root), frame, [tuple(row) for row in group[columns].itertuples(index=False)], str(crops_dir), long_side)
+        for frame, group in animals.groupby("frame", sort=True)
+    ]
+    rows: list[dict] = []
+    if workers <= 1 or len(tasks) < 2:
+        for task in tasks:
+            rows += crop_frame(task)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for start in range(0, len(tasks), FRAMES_PER_BATCH):
+                for frame_rows in pool.map(crop_frame, tasks[start : start + FRAMES_PER_BATCH], chunksize=4):
+                    rows += frame_rows
+    return pd.DataFrame(rows, columns=CROP_COLUMNS).astype({"width": "int32", "height": "int32", "size_bytes": "int64"})
 
 
 NOT_AN_ANIMAL = "not an animal"  # the review page's name for a false detection (key x): never a species

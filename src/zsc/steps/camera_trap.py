@@ -22,6 +22,7 @@ def frames(
     crops_dir: str,
     crops_manifest_path: str,
     camera_level: int | None = None,
+    workers: int = 1,
 ) -> None:
     """Every frame's status, camera, EXIF time and sequence (``frames.csv``; unreadable frames too), and
     the animal crops with their manifest (the run's photos from here on)."""
@@ -37,7 +38,7 @@ def frames(
     table["time"] = [exif_time(Path(root) / image_id) for image_id in table["image_id"]]
     table["sequence_id"] = sequence_ids(table, sequence_gap_s)
     table["format"] = table["image_id"].map(manifest.set_index("image_id")["format"]).fillna("")
-    crops = write_crops(root, animals, crops_dir)
+    crops = write_crops(root, animals, crops_dir, workers)
     crops["sequence_id"] = crops["frame"].map(table.set_index("image_id")["sequence_id"])
     crops["camera"] = crops["frame"].map(table.set_index("image_id")["camera"])
     crops["label"], crops["group"] = "", ""
