@@ -14,9 +14,9 @@ rule sort_frames:
         manifest=layout.SORT_CROP_MANIFEST,
     log:
         layout.sort_log("frames"),
-    threads: 8  # frames decoded and cropped in parallel (scaled down to --cores)
     conda:
         "../envs/zsc.yaml"
+    threads: 8  # frames decoded and cropped in parallel (scaled down to --cores)
     params:
         root=lambda wildcards: sort_root(wildcards.run),
         min_confidence=lambda wildcards: config["sort"][wildcards.run]["min_confidence"],
