@@ -3,9 +3,9 @@
 Steps, the report, the bench and the tests read and write a sort run's CSV tables through these
 declarations, so a column is added in one place and every reader parses it the same way. A plain
 declaration (a frozen dataclass of columns) rather than a DataFrame-schema library such as pandera:
-the tables are small and flat, their checks are one dtype per column and a fixed order, and the
-workflow's Snakefile parse and page job must not import more than pandas (pandera pulls in
-typeguard and pydantic-like machinery and costs ~0.5 s per job start for no check we need).
+the tables are small and flat, their checks are one kind per column and a fixed order, which a
+dataclass says in a few lines, and every job that reads a table would otherwise import one more
+dependency (with its own dependencies) for checks this project does not need.
 
 CSV cells are text: ``str`` columns keep empty cells as ``""``, ``float`` columns read an empty
 cell as NaN, ``int`` columns must be whole numbers, ``bool`` columns are ``True``/``False``.
