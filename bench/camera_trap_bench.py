@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import yaml
 from review_bench import MODEL, snakemake
+
+from zsc.tables import ASSIGNMENTS
 
 FRAME = (1600, 1200)
 ANIMAL_SHARE = 0.05
@@ -93,7 +94,7 @@ def bench_camera_trap(out: Path, quick: bool = False) -> list[dict]:
     seconds = time.perf_counter() - started
     rows = []
     for run in ("frames", "crops"):
-        assignments = pd.read_csv(work / f"results/sort/{run}/assignments.csv", keep_default_na=False)
+        assignments = ASSIGNMENTS.read(work / f"results/sort/{run}/assignments.csv")
         frame = assignments["image_id"].str.replace(r"~d\d+\.jpg$", "", regex=True)
         species = frame.map(season["truth"])
         site = frame.map(season["site"])

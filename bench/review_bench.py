@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from zsc.tables import ASSIGNMENTS
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
@@ -513,8 +515,7 @@ def bench_inbox(name: str, inbox: Path, truth: dict, clusterer: dict, run: dict,
     shutil.rmtree(workdir / "reviews", ignore_errors=True)
     snakemake(workdir, config_path, "--forcerun", "sort_review_page")  # the page of this code, not a cached one
     run_dir = workdir / "results/sort/inbox"
-    assignments = pd.read_csv(run_dir / "assignments.csv", dtype={"image_id": str}, keep_default_na=False)
-    assignments["doubtful"] = assignments["doubtful"].astype(str).str.lower() == "true"
+    assignments = ASSIGNMENTS.read(run_dir / "assignments.csv")
     names = majority_names(assignments, truth)
     species = assignments["image_id"].map(truth)
     misfiled = int((names != species).sum())

@@ -37,6 +37,8 @@ from review_bench import (
     snakemake,
 )
 
+from zsc.tables import ASSIGNMENTS
+
 RUN = "season"
 
 
@@ -240,7 +242,7 @@ def bench_season(
     copy_photos(source, week2, inbox)
     week_s, week_jobs = timed_jobs(season, season_config(inbox, cache, k, known=True))
     run_dir = season / f"results/sort/{RUN}"
-    assignments = pd.read_csv(run_dir / "assignments.csv", dtype={"image_id": str, "label": str}, keep_default_na=False)
+    assignments = ASSIGNMENTS.read(run_dir / "assignments.csv")
     shares = week_shares(assignments, week2, truth, seen)
     scratch = work / "from-scratch"
     scratch.mkdir()

@@ -59,13 +59,11 @@ def draw_critical_difference(metrics: pd.DataFrame, path: Path) -> None:
 
 def sort_map(run: str, assignments_path: str, setting_path: str, map_path: str) -> None:
     """A sort run's 2-D map coloured by cluster, doubtful photos circled (the report's "Sort runs")."""
-    import json
-
     from zsc.report import plots as figures
+    from zsc.tables import ASSIGNMENTS, read_setting
 
-    assignments = pd.read_csv(assignments_path, dtype={"image_id": str}, keep_default_na=False)
-    assignments["doubtful"] = assignments["doubtful"].astype(str).str.lower() == "true"
-    setting = json.loads(Path(setting_path).read_text())
+    assignments = ASSIGNMENTS.read(assignments_path)
+    setting = read_setting(setting_path)
     clusters = assignments.loc[assignments["cluster"] != -1, "cluster"].nunique()
     title = (
         f"sort run {run}: {setting['model']} / {setting['reducer']} / {setting['clusterer_spec']['method']}, "
