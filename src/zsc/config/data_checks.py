@@ -7,8 +7,8 @@ import itertools
 from pathlib import Path
 
 from zsc.data.folders import (
-    count_images,
     groups_found,
+    image_folders,
     root_problem,
     sample_size_bound,
     species_folders,
@@ -148,15 +148,23 @@ def _check_k_against_samples(config: dict, dataset: str, species: dict[str, int]
     return errors
 
 
-def _check_sort_photos(config: dict) -> list[str]:
+def _sort_inboxes(config: dict) -> dict[str, dict[str, int]]:
+    """Sort run -> its inbox's image files per folder: each inbox walked once per check of the config."""
+    return {
+        name: image_folders(Path(spec["root"]))
+        for name, spec in config.get("sort", {}).items()
+        if spec.get("root") and "demo" not in spec and not root_problem(spec["root"])
+    }
+
+
+def _check_sort_photos(config: dict, inboxes: dict[str, dict[str, int]]) -> list[str]:
     """What the inbox's photo count (from names: cheap) rules out before any job: k, the expected group
     size or the reducer's components over the photos. Exact duplicates are known only after the scan:
     the sort job says so in one line."""
     errors = []
-    for name, spec in config.get("sort", {}).items():
-        if not spec.get("root") or "demo" in spec or root_problem(spec["root"]):
-            continue
-        n_photos = count_images(Path(spec["root"]))
+    for name, folders in inboxes.items():
+        spec = config["sort"][name]
+        n_photos = sum(folders.values())
         reducer = config["reducers"].get((spec.get("setting") or {}).get("reducer"), {})
         bounds = {
             "k": spec.get("k"),
@@ -176,7 +184,7 @@ def _check_sort_photos(config: dict) -> list[str]:
     return errors
 
 
-def _check_sort_deployments(config: dict) -> list[str]:
+def _check_sort_deployments(config: dict, inboxes: dict[str, dict[str, int]]) -> list[str]:
     """A camera-trap run's deployments CSV, checked before any job: ranges, ISO 8601 dates with offsets,
     unique ids, start before end, a row for every camera of the inbox (from the folder names)."""
     from zsc.data.deployments import deployment_problems
@@ -187,8 +195,8 @@ def _check_sort_deployments(config: dict) -> list[str]:
         path = spec.get("deployments")
         if not path or not Path(path).is_file():
             continue  # a missing file: reported by missing_data()
-        root = spec.get("root")
-        cameras = inbox_cameras(root, spec.get("camera_level")) if root and not root_problem(root) else None
+        folders = inboxes.get(name)
+        cameras = inbox_cameras(spec["root"], spec.get("camera_level"), folders) if folders is not None else None
         errors += [
             f"config key 'sort.{name}.deployments': {path}: {problem}" for problem in deployment_problems(path, cameras)
         ]
@@ -218,9 +226,10 @@ def _check_split_photos(config: dict) -> list[str]:
 
 
 def data_errors(config: dict) -> list[str]:
+    inboxes = _sort_inboxes(config)
     return (
         _check_datasets(config)
-        + _check_sort_photos(config)
-        + _check_sort_deployments(config)
+        + _check_sort_photos(config, inboxes)
+        + _check_sort_deployments(config, inboxes)
         + _check_split_photos(config)
     )

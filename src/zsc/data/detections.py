@@ -109,18 +109,21 @@ class _Reader:
     def __init__(self):
         self.rows, self.failures, self.listed, self.original, self.bad = [], {}, set(), {}, []
 
-    def frame(self, path: str) -> str:
-        frame = path.replace("\\", "/")
-        self.listed.add(frame)
-        self.original[frame] = path
-        return frame
-
-    def entry(self, frame: str | None, read_entry) -> None:
-        try:
-            read_entry()
-        except BadEntry as error:
-            self.bad.append(str(error))
-            if frame is not None:
+    def read(self, entries: list, label: str, key: str, read_entry) -> None:
+        """Each entry (``{label}[n]``, its frame's path under ``key``) read by ``read_entry(entry, where,
+        frame)``; an entry that raises ``BadEntry`` sets its frame aside with the reason."""
+        for number, entry in enumerate(entries):
+            where = f"{label}[{number}]"
+            if not isinstance(entry, dict) or not isinstance(entry.get(key), str):
+                self.bad.append(f"{where}: expected an object with a '{key}' path")
+                continue
+            frame = entry[key].replace("\\", "/")
+            self.listed.add(frame)
+            self.original[frame] = entry[key]
+            try:
+                read_entry(entry, where, frame)
+            except BadEntry as error:
+                self.bad.append(str(error))
                 self.failures[frame] = f"bad detector entry: {error}"
                 self.rows = [row for row in self.rows if row[0] != frame]
 
@@ -143,90 +146,79 @@ def _read_megadetector_batch(data: dict) -> Detections:
             f"info.format_version is {version!r}: not a MegaDetector batch output file of format 1.0 to 1.6?"
         )
     reader = _Reader()
-    for number, entry in enumerate(_entries(data, "images", "the file")):
-        where = f"images[{number}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
-            reader.bad.append(f"{where}: expected an object with a 'file' path")
-            continue
-        frame = reader.frame(entry["file"])
 
-        def read_entry(entry=entry, where=where, frame=frame):
-            if entry.get("failure"):
-                reader.failures[frame] = str(entry["failure"])
-                return
-            for index, detection in enumerate(_detections_of(entry, where)):
-                at = f"{where}.detections[{index}]"
-                category = categories.get(str(detection.get("category")))
-                if category is None:
-                    raise BadEntry(f"{at}.category: {detection.get('category')!r} is not in detection_categories")
-                box = _normalised_box(_box(detection.get("bbox"), f"{at}.bbox"), f"{at}.bbox")
-                reader.rows.append((frame, index, category, _number(detection.get("conf"), f"{at}.conf"), *box))
+    def read_entry(entry: dict, where: str, frame: str) -> None:
+        if entry.get("failure"):
+            reader.failures[frame] = str(entry["failure"])
+            return
+        for index, detection in enumerate(_detections_of(entry, where)):
+            at = f"{where}.detections[{index}]"
+            category = categories.get(str(detection.get("category")))
+            if category is None:
+                raise BadEntry(f"{at}.category: {detection.get('category')!r} is not in detection_categories")
+            box = _normalised_box(_box(detection.get("bbox"), f"{at}.bbox"), f"{at}.bbox")
+            reader.rows.append((frame, index, category, _number(detection.get("conf"), f"{at}.conf"), *box))
 
-        reader.entry(frame, read_entry)
+    reader.read(_entries(data, "images", "the file"), "images", "file", read_entry)
     return reader.result(pd.DataFrame(reader.rows, columns=DETECTION_COLUMNS), f"MegaDetector {version}")
 
 
 def _read_megadetector_cli(data: list) -> Detections:
     reader = _Reader()
-    for number, entry in enumerate(data):
-        where = f"[{number}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
-            reader.bad.append(f"{where}: expected an object with a 'file' path")
-            continue
-        frame = reader.frame(entry["file"])
 
-        def read_entry(entry=entry, where=where, frame=frame):
-            for index, detection in enumerate(_detections_of(entry, where)):
-                at = f"{where}.detections[{index}]"
-                category = str(detection.get("category", "")).lower()
-                if category not in DEFAULT_CATEGORIES.values():
-                    raise BadEntry(f"{at}.category: {detection.get('category')!r} is not animal, person or vehicle")
-                x1, y1, x2, y2 = _box(detection.get("bbox"), f"{at}.bbox")
-                if x2 <= x1 or y2 <= y1 or min(x1, y1) < 0:
-                    raise BadEntry(f"{at}.bbox: [{x1}, {y1}, {x2}, {y2}] is not [x1, y1, x2, y2] in pixels")
-                confidence = _number(detection.get("confidence"), f"{at}.confidence")
-                reader.rows.append((frame, index, category, confidence, x1, y1, x2 - x1, y2 - y1))
+    def read_entry(entry: dict, where: str, frame: str) -> None:
+        for index, detection in enumerate(_detections_of(entry, where)):
+            at = f"{where}.detections[{index}]"
+            category = str(detection.get("category", "")).lower()
+            if category not in DEFAULT_CATEGORIES.values():
+                raise BadEntry(f"{at}.category: {detection.get('category')!r} is not animal, person or vehicle")
+            x1, y1, x2, y2 = _box(detection.get("bbox"), f"{at}.bbox")
+            if x2 <= x1 or y2 <= y1 or min(x1, y1) < 0:
+                raise BadEntry(f"{at}.bbox: [{x1}, {y1}, {x2}, {y2}] is not [x1, y1, x2, y2] in pixels")
+            confidence = _number(detection.get("confidence"), f"{at}.confidence")
+            reader.rows.append((frame, index, category, confidence, x1, y1, x2 - x1, y2 - y1))
 
-        reader.entry(frame, read_entry)
+    reader.read(data, "", "file", read_entry)
     boxes = pd.DataFrame(reader.rows, columns=DETECTION_COLUMNS).assign(absolute=True)
     return reader.result(boxes, "MegaDetector CLI")
 
 
 def _read_speciesnet(data: dict) -> Detections:
     reader = _Reader()
-    for number, entry in enumerate(_entries(data, "predictions", "the file")):
-        where = f"predictions[{number}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("filepath"), str):
-            reader.bad.append(f"{where}: expected an object with a 'filepath'")
-            continue
-        frame = reader.frame(entry["filepath"])
 
-        def read_entry(entry=entry, where=where, frame=frame):
-            if entry.get("failures"):
-                reader.failures[frame] = ", ".join(map(str, entry["failures"]))
-                return
-            for index, detection in enumerate(_detections_of(entry, where)):
-                at = f"{where}.detections[{index}]"
-                category = detection.get("label") or DEFAULT_CATEGORIES.get(str(detection.get("category")))
-                if category not in DEFAULT_CATEGORIES.values():
-                    raise BadEntry(f"{at}: label {detection.get('label')!r} is not animal, person or vehicle")
-                box = _normalised_box(_box(detection.get("bbox"), f"{at}.bbox"), f"{at}.bbox")
-                reader.rows.append((frame, index, category, _number(detection.get("conf"), f"{at}.conf"), *box))
+    def read_entry(entry: dict, where: str, frame: str) -> None:
+        if entry.get("failures"):
+            reader.failures[frame] = ", ".join(map(str, entry["failures"]))
+            return
+        for index, detection in enumerate(_detections_of(entry, where)):
+            at = f"{where}.detections[{index}]"
+            category = detection.get("label") or DEFAULT_CATEGORIES.get(str(detection.get("category")))
+            if category not in DEFAULT_CATEGORIES.values():
+                raise BadEntry(f"{at}: label {detection.get('label')!r} is not animal, person or vehicle")
+            box = _normalised_box(_box(detection.get("bbox"), f"{at}.bbox"), f"{at}.bbox")
+            reader.rows.append((frame, index, category, _number(detection.get("conf"), f"{at}.conf"), *box))
 
-        reader.entry(frame, read_entry)
+    reader.read(_entries(data, "predictions", "the file"), "predictions", "filepath", read_entry)
     return reader.result(pd.DataFrame(reader.rows, columns=DETECTION_COLUMNS), "SpeciesNet")
 
 
-def read_detections(path: Path | str, inbox: set[str] | None = None) -> Detections:
-    """The detections of ``path`` in any supported format, frame paths matched to the inbox's (``inbox``:
-    its photos' relative paths; see ``match_to_inbox``)."""
+def load_document(path: Path | str):
+    """A detections file's JSON as it is (a list or an object), or one line saying why not."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise DetectionsError(f"detections file {path} does not exist") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DetectionsError(f"detections file {path} is not JSON: {error}") from None
+
+
+def read_detections(path: Path | str, inbox: set[str] | None = None, data=None) -> Detections:
+    """The detections of ``path`` in any supported format, frame paths matched to the inbox's (``inbox``:
+    its photos' relative paths; see ``match_to_inbox``). ``data``: the file's JSON when the caller
+    already loaded it (``load_document``), so a season's file is parsed once."""
+    path = Path(path)
+    data = load_document(path) if data is None else data
     try:
         if isinstance(data, list):
             found = _read_megadetector_cli(data)

@@ -68,13 +68,15 @@ def sample_size_bound(sampling: dict, species: dict[str, int]) -> int:
     return sum(min(n, per_class) if per_class else n for n in kept)
 
 
-def count_images(root: Path) -> int:
-    return sum(
-        1
-        for folder, dirnames, filenames in os.walk(root)
-        for f in filenames
-        if Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith(".")
-    )
+def image_folders(root: Path) -> dict[str, int]:
+    """Relative folder ('.' for the root) -> the image files directly in it (names only, hidden files
+    skipped): one walk of a folder serves every check that counts its photos or names its cameras."""
+    found = {}
+    for folder, dirnames, filenames in os.walk(root):
+        n_images = sum(1 for f in filenames if Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith("."))
+        if n_images:
+            found[Path(folder).relative_to(root).as_posix()] = n_images
+    return found
 
 
 def species_per_group(spec: dict) -> dict[str, set[str]] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -36,9 +37,6 @@ def skip_reason(path: Path) -> str | None:
     if path.suffix.lower() not in IMAGE_EXTENSIONS:
         return f"not an image extension ({path.suffix or 'none'})"
     return None
-
-
-ORIENTATION = 0x0112  # the EXIF tag
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -74,7 +72,7 @@ def open_rgb(path: Path | str, draft_size: int | tuple[int, int] | None = None) 
                     image.draft("RGB", draft_size if isinstance(draft_size, tuple) else (draft_size, draft_size))
                 image.seek(0)  # animated images: the first frame
                 image.load()
-                if image.getexif().get(ORIENTATION, 1) != 1:  # exif_transpose copies even an upright image
+                if image.getexif().get(EXIF_ORIENTATION, 1) != 1:  # exif_transpose copies even an upright image
                     image = ImageOps.exif_transpose(image)
                 rgb = _to_rgb(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -90,12 +88,27 @@ def open_rgb(path: Path | str, draft_size: int | tuple[int, int] | None = None) 
     return rgb
 
 
+class Header(NamedTuple):
+    """What an image's header says, without decoding it."""
+
+    size: tuple[int, int]  # width, height as stored
+    sideways: bool  # its EXIF orientation turns it by 90 degrees
+    format: str
+
+    @property
+    def upright(self) -> tuple[int, int]:
+        return (self.size[1], self.size[0]) if self.sideways else self.size
+
+
+def read_header(path: Path | str) -> Header:
+    with Image.open(path) as image:
+        return Header(image.size, image.getexif().get(EXIF_ORIENTATION, 1) in SIDEWAYS_ORIENTATIONS, image.format)
+
+
 def probe(path: Path | str) -> dict:
     """Full decode check plus upright width, height and format, for the manifest."""
     path = Path(path)
     open_rgb(path, draft_size=64)  # reads all the data; JPEGs at reduced resolution
-    with Image.open(path) as image:
-        width, height = image.size
-        if image.getexif().get(EXIF_ORIENTATION, 1) in SIDEWAYS_ORIENTATIONS:
-            width, height = height, width
-        return {"width": width, "height": height, "format": image.format}
+    header = read_header(path)
+    width, height = header.upright
+    return {"width": width, "height": height, "format": header.format}

@@ -10,7 +10,6 @@ without a readable date is a sequence of its own.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -36,18 +35,22 @@ def camera_of(image_id: str, camera_level: int | None = None) -> str:
     return "/".join(folders)
 
 
-def inbox_cameras(root: Path | str, camera_level: int | None = None) -> list[str]:
-    """The cameras of the photos under ``root`` (from names only: cheap enough for a config check)."""
-    from zsc.data.images import IMAGE_EXTENSIONS
+def inbox_cameras(
+    root: Path | str, camera_level: int | None = None, folders: dict[str, int] | None = None
+) -> list[str]:
+    """The cameras of the photos under ``root`` (from names only: cheap enough for a config check), from
+    ``folders`` (``zsc.data.folders.image_folders`` of ``root``) when the caller walked it already. Hidden
+    folders are left out, as the scan leaves them."""
+    from zsc.data.folders import image_folders
 
-    root = Path(root)
-    cameras = set()
-    for folder, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        if any(Path(f).suffix.lower() in IMAGE_EXTENSIONS and not f.startswith(".") for f in filenames):
-            relative = Path(folder).relative_to(root).as_posix()
-            cameras.add(camera_of(f"{relative}/x" if relative != "." else "x", camera_level))
-    return sorted(cameras)
+    folders = image_folders(Path(root)) if folders is None else folders
+    return sorted(
+        {
+            camera_of(f"{folder}/x" if folder != "." else "x", camera_level)
+            for folder in folders
+            if not any(part.startswith(".") for part in folder.split("/") if part != ".")
+        }
+    )
 
 
 def exif_time(path: Path | str) -> datetime | None:

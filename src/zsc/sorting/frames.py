@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from zsc.data.detections import Detections, normalise_boxes, square_crop
-from zsc.data.images import open_rgb
+from zsc.data.images import IMAGE_EXTENSIONS, open_rgb, read_header
 from zsc.io import atomic_path, content_hash
 
 # final/<folder>/ of frames that are not reviewed: the detector's verdict, or a frame that cannot be decoded
@@ -33,14 +33,15 @@ def crop_id(frame: str, detection: int) -> str:
     return f"{frame}~d{detection}.jpg"
 
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".heic")
+# a frame's name: what the scan takes for an image, and a camera's HEIC, which it cannot decode
+FRAME_SUFFIXES = tuple(IMAGE_EXTENSIONS | {".heic"})
 
 
 def unreadable_frames(rejects: pd.DataFrame | None) -> pd.DataFrame:
     """The scan's rejects that are frames (an image's name), as frames of status ``unreadable``."""
     if rejects is None or rejects.empty:
         return pd.DataFrame(columns=["image_id", "status", "reason"])
-    frames = rejects[rejects["image_id"].str.lower().str.endswith(IMAGE_SUFFIXES)]
+    frames = rejects[rejects["image_id"].str.lower().str.endswith(FRAME_SUFFIXES)]
     return pd.DataFrame({"image_id": frames["image_id"], "status": "unreadable", "reason": frames["reason"]})
 
 
@@ -83,14 +84,6 @@ CROP_COLUMNS = [
 FRAMES_PER_BATCH = 512  # frames handed to the worker processes at a time: the job's memory does not grow
 
 
-def stored_size(path: Path) -> tuple[tuple[int, int], bool]:
-    """(the frame's width and height as stored, whether its EXIF orientation turns it by 90 degrees)."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        return image.size, image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
-
-
 def decode_scale(width: int, height: int, boxes: list[tuple[float, float, float, float]], long_side: int) -> float:
     """The fraction of full resolution at which every box of an upright ``width`` x ``height`` frame still
     gives a square crop of at least ``long_side`` px (1.0: a small box needs full resolution)."""
@@ -103,14 +96,14 @@ def crop_frame(task: tuple) -> list[dict]:
     """One frame's crops (a worker's task): decoded once, at the largest DCT reduction its smallest box
     allows (``decode_scale``), each box padded, squared, shrunk to ``CROP_LONG_SIDE`` and written as a
     JPEG. A crop already written is not written again (its frame unchanged: the run's manifests say so)."""
-    root, frame, detections, crops_dir, long_side = task
+    root, frame, detections, crops_dir = task
     image, rows = None, []
     for detection, confidence, x, y, width, height in detections:
         name = crop_id(frame, int(detection))
         target = Path(crops_dir) / name
         if not target.exists():
             if image is None:
-                image, upright = open_frame(Path(root) / frame, [d[2:] for d in detections], long_side)
+                image, upright = open_frame(Path(root) / frame, [d[2:] for d in detections])
             crop = cut(image, upright, square_crop((x, y, width, height), *upright, CROP_PAD))
             target.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(target) as partial:
@@ -119,14 +112,14 @@ def crop_frame(task: tuple) -> list[dict]:
     return rows
 
 
-def open_frame(path: Path, boxes: list[tuple[float, float, float, float]], long_side: int):
-    """(the frame decoded upright at the scale its boxes need (``decode_scale``), its full upright size)."""
-    (width, height), turned = stored_size(path)
-    upright = (height, width) if turned else (width, height)
-    scale = decode_scale(*upright, boxes, long_side)
+def open_frame(path: Path, boxes: list[tuple[float, float, float, float]]):
+    """(the frame decoded upright at the scale its boxes need for ``CROP_LONG_SIDE`` crops, its full upright size)."""
+    header = read_header(path)
+    scale = decode_scale(*header.upright, boxes, CROP_LONG_SIDE)
     if scale >= 1.0:
-        return open_rgb(path), upright
-    return open_rgb(path, draft_size=(math.ceil(width * scale), math.ceil(height * scale))), upright
+        return open_rgb(path), header.upright
+    width, height = header.size
+    return open_rgb(path, draft_size=(math.ceil(width * scale), math.ceil(height * scale))), header.upright
 
 
 def cut(image, upright: tuple[int, int], square: tuple[int, int, int, int]):
@@ -168,19 +161,16 @@ def crop_row(target: Path, name: str, frame: str, detection, confidence, box) ->
     }
 
 
-def write_crops(
-    root: Path | str, animals: pd.DataFrame, crops_dir: Path | str, workers: int = 1, long_side: int = CROP_LONG_SIDE
-) -> pd.DataFrame:
+def write_crops(root: Path | str, animals: pd.DataFrame, crops_dir: Path | str, workers: int = 1) -> pd.DataFrame:
     """The crops of ``animals`` as JPEGs under ``crops_dir``; return their manifest (image_id = the
     crop's path there, frame, detection, confidence, the normalised box, width, height, format,
     size_bytes, content_hash). Each frame is decoded once, at the scale its boxes need (``crop_frame``),
-    by ``workers`` processes, ``FRAMES_PER_BATCH`` frames at a time. ``long_side``: the crop size the
-    decode must keep (the crops are stored at ``CROP_LONG_SIDE``; a model input larger than that asks more)."""
+    by ``workers`` processes, ``FRAMES_PER_BATCH`` frames at a time."""
     from concurrent.futures import ProcessPoolExecutor
 
     columns = ["detection", "confidence", "x", "y", "width", "height"]
     tasks = [
-        (str(root), frame, [tuple(row) for row in group[columns].itertuples(index=False)], str(crops_dir), long_side)
+        (str(root), frame, [tuple(row) for row in group[columns].itertuples(index=False)], str(crops_dir))
         for frame, group in animals.groupby("frame", sort=True)
     ]
     rows: list[dict] = []

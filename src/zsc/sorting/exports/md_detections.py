@@ -43,11 +43,12 @@ def reviewed_detections(
     entries, key = entries_of(document)
     categories = dict(document.get("classification_categories") or {}) if isinstance(document, dict) else {}
     number_of = {name: number for number, name in categories.items()}
-    added = 0
+    added, listed = 0, set()
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get(key), str):
             continue
         frame = frame_of.get(entry[key].replace("\\", "/"), entry[key])
+        listed.add(frame)
         detections = entry.get("detections")
         for index, detection in enumerate(detections if isinstance(detections, list) else []):
             name = labels.get((frame, index), "")
@@ -57,11 +58,6 @@ def reviewed_detections(
                 number_of[name] = str(max([int(n) for n in number_of.values() if str(n).isdigit()] + [0]) + 1)
             detection["classifications"] = [[number_of[name], 1.0]]
             added += 1
-    listed = {
-        frame_of.get(e[key].replace("\\", "/"), e[key])
-        for e in entries
-        if isinstance(e, dict) and isinstance(e.get(key), str)
-    }
     for frame in frames.itertuples(index=False):
         if frame.image_id not in listed:
             why = f"unreadable: {frame.reason}" if frame.status == "unreadable" else "not processed by the detector"
@@ -81,7 +77,7 @@ def reviewed_detections(
 
 def write(inputs: dict, output: str, context: dict) -> None:
     """From the detector's file, the run's frames, crops and applied labels."""
-    from zsc.data.detections import read_detections
+    from zsc.data.detections import load_document, read_detections
     from zsc.tables import FRAMES, LABELS
 
     frames = FRAMES.read(inputs["frames"])
@@ -89,9 +85,9 @@ def write(inputs: dict, output: str, context: dict) -> None:
     named = LABELS.read(inputs["labels"]).set_index("image_id")["label"]
     crops["label"] = crops["image_id"].map(named).fillna("")
     labels = {(f, int(d)): label for f, d, label in zip(crops["frame"], crops["detection"], crops["label"]) if label}
-    found = read_detections(inputs["detections"], set(frames["image_id"]))
+    document = load_document(inputs["detections"])  # parsed once: a season's file can be large
+    found = read_detections(inputs["detections"], set(frames["image_id"]), document)
     frame_of = {original.replace("\\", "/"): frame for frame, original in found.original.items()}
-    document = json.loads(Path(inputs["detections"]).read_text(encoding="utf-8-sig"))
     reviewed = reviewed_detections(document, frame_of, found.prefix, frames, labels, context["run"])
     with atomic_path(output) as partial:
         Path(partial).write_text(json.dumps(reviewed, indent=1) + "\n")

@@ -67,6 +67,16 @@ def _offset(text: str) -> timezone:
     return zone
 
 
+def _given(table: pd.DataFrame, column: str) -> pd.Series:
+    """An optional column of the user's deployments, empty text where the CSV has none."""
+    return table[column] if column in table else pd.Series([""] * len(table), index=table.index, dtype=str)
+
+
+def _zones(deployments: pd.DataFrame) -> dict[str, timezone]:
+    """camera -> its clock's offset (``utc_offset``; UTC when not given)."""
+    return {camera: _offset(text) for camera, text in zip(deployments["camera"], _given(deployments, "utc_offset"))}
+
+
 def _stamp(value: datetime) -> str:
     """ISO 8601 with the offset as ±hh:mm (the standard's examples; ``Z`` is UTC)."""
     return value.isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -76,7 +86,7 @@ def _deployments_table(deployments: pd.DataFrame, frames: pd.DataFrame) -> pd.Da
     """The deployments as the standard names them: given ids, dates (re-stamped) and places kept, the
     rest derived (the camera folder as id and place, the season's first and last frame as the window)."""
     table = deployments.copy()
-    given = lambda column: table[column] if column in table else pd.Series([""] * len(table), index=table.index)  # noqa: E731
+    given = lambda column: _given(table, column)  # noqa: E731
     table["deploymentID"] = [g or c.replace("/", "_") or "root" for g, c in zip(given("deploymentID"), table["camera"])]
     table["locationName"] = [g or c or "root" for g, c in zip(given("locationName"), table["camera"])]
     spans = frames.groupby("camera")["timestamp"].agg(["min", "max"])
@@ -91,11 +101,12 @@ def _deployments_table(deployments: pd.DataFrame, frames: pd.DataFrame) -> pd.Da
 def outside_windows(frames: pd.DataFrame, deployments: pd.DataFrame) -> list[str]:
     """Frames whose EXIF time (at their camera's utc_offset) lies outside the deploymentStart..deploymentEnd
     given for their camera."""
-    column = lambda name: deployments[name] if name in deployments else [""] * len(deployments)  # noqa: E731
-    zone = {c: _offset(o) for c, o in zip(deployments["camera"], column("utc_offset"))}
+    zone = _zones(deployments)
     window = {
         c: (parse_moment(start) if start else None, parse_moment(end) if end else None)
-        for c, start, end in zip(deployments["camera"], column("deploymentStart"), column("deploymentEnd"))
+        for c, start, end in zip(
+            deployments["camera"], _given(deployments, "deploymentStart"), _given(deployments, "deploymentEnd")
+        )
     }
     outside = []
     for image_id, camera, time in zip(frames["image_id"], frames["camera"], frames["time"]):
@@ -112,9 +123,7 @@ def build_tables(frames: pd.DataFrame, crops: pd.DataFrame, deployments: pd.Data
     file_time, status, sequence_id, format. ``crops``: image_id, frame, bbox_x/y/width/height, label,
     classification (human | machine | ''), confidence; a crop labelled ``not an animal`` is a false
     detection: its frame is blank when no other crop of it is an animal."""
-    zone = {
-        c: _offset(o) for c, o in zip(deployments["camera"], deployments.get("utc_offset", [""] * len(deployments)))
-    }
+    zone = _zones(deployments)
     frames = frames.copy()
     frames["timestamp"] = [
         time.replace(tzinfo=zone[camera]) if isinstance(time, datetime) else None
