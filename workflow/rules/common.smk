@@ -277,8 +277,13 @@ def sort_apply_hint(run):
     # not the config file's name: a job's params are part of what reruns it, and naming the same
     # config differently must not rebuild a season's thumbnails
     csv = config["sort"][run].get("review") or layout.fill(layout.REVIEW_INBOX, run=run)
-    command = "snakemake --cores all (with the same --configfile as this run, if it had one)"
-    return {"csv": csv, "file": os.path.basename(csv), "project": os.getcwd(), "command": command}
+    return {
+        "csv": csv,
+        "file": os.path.basename(csv),
+        "project": os.getcwd(),
+        "command": "snakemake --cores all",
+        "note": "add the same --configfile as this run's, if it had one",
+    }
 
 
 def sort_units_root(run):

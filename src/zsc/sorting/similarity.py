@@ -37,6 +37,24 @@ def _projected(unit: np.ndarray, dims: int) -> np.ndarray:
     return unit_rows(centred @ vt[:dims].T)
 
 
+CLASSIFIER_DIMS = 32  # the review page's classifier sees this many principal components of each photo
+
+
+def classifier_features(matrix: np.ndarray, dims: int = CLASSIFIER_DIMS) -> np.ndarray:
+    """Each photo's first ``dims`` principal components of its unit embedding, as int8 (one scale for the
+    whole run): what the review page fits its suggestions on, compact enough for 100,000 photos
+    (3.2 MB). Fewer columns where the run has fewer photos or dimensions."""
+    unit = unit_rows(matrix)
+    if len(unit) < 2:
+        return np.zeros((len(unit), 0), np.int8)
+    centred = unit - unit.mean(axis=0)
+    sample = centred[np.linspace(0, len(centred) - 1, min(len(centred), 20_000)).astype(int)]
+    _, _, vt = np.linalg.svd(sample, full_matrices=False)
+    projected = centred @ vt[: min(dims, len(vt))].T
+    scale = np.abs(projected).max()
+    return np.round(projected / (scale if scale > 0 else 1) * 127).astype(np.int8)
+
+
 BLOCK_ENTRIES = 16_000_000  # similarities held at a time (64 MB as float32): rows per block = this / N
 
 

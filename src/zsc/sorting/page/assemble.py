@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from zsc.sorting.page.contract import PageData
+from zsc.sorting.page.contract import PageData, pack_features
 
 PREVIEW_SIZE = 1024  # the large view's image: long side in px (never the original bytes)
 MAP_SCALE = 10_000  # map coordinates travel as integers 0..MAP_SCALE
@@ -36,7 +36,14 @@ def review_extras(assignments: pd.DataFrame, embeddings: np.ndarray) -> dict:
 
     if not len(assignments):  # a week with nothing new: the page shows the reviewed species only
         empty = np.zeros(0, int)
-        return {"neighbours": np.zeros((0, 0), int), "order": empty, "core": empty, "sub": empty, "centres": empty}
+        return {
+            "neighbours": np.zeros((0, 0), int),
+            "order": empty,
+            "core": empty,
+            "sub": empty,
+            "centres": empty,
+            "features": np.zeros((0, 0), np.int8),
+        }
     places = page_places(assignments)
     neighbours, _ = similarity.nearest_neighbours(embeddings)
     order, core = similarity.similarity_order(embeddings, places, neighbours)
@@ -46,6 +53,7 @@ def review_extras(assignments: pd.DataFrame, embeddings: np.ndarray) -> dict:
         "core": core,
         "sub": similarity.subgroups(embeddings, places),
         "centres": similarity.nearest_other_centres(embeddings, places, 3),
+        "features": similarity.classifier_features(embeddings),
     }
 
 
@@ -194,6 +202,7 @@ def page_data(
         support=[] if support is None else np.asarray(support).astype(int).tolist(),
         hashes=[h[:8] for h in hashes] if hashes else [],
         sequence=[] if sequence is None else np.asarray(sequence).astype(int).tolist(),
+        **(pack_features(extras["features"]) if "features" in extras else {}),
         **(crops or {}),
     )
 

@@ -4,9 +4,11 @@ checks every ``D.<name>`` of ``assets/*.js`` against this class)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass, field
 
+ACCEPT_PRECISION = 0.95  # the page offers one-click accepts only where its estimated precision is at least this
 _HTML_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
@@ -53,6 +55,16 @@ class PageData:
     cameras: list[str] = field(default_factory=list)
     boxes: list[int] = field(default_factory=list)
     not_animal: str = ""  # the name that marks a false detection (key x), "" on a page of whole photos
+    # the suggestions' classifier: per photo ``feature_dims`` principal components of its embedding (int8,
+    # base64, row after row); accepts in one click only where the estimated precision >= accept_precision
+    features: str = ""
+    feature_dims: int = 0
+    accept_precision: float = ACCEPT_PRECISION
 
     def to_json(self) -> str:
         return json_for_html(asdict(self))
+
+
+def pack_features(features) -> dict:
+    """``PageData``'s ``features`` and ``feature_dims`` from an (n x dims) int8 array."""
+    return {"features": base64.b64encode(features.tobytes()).decode(), "feature_dims": int(features.shape[1])}

@@ -17,7 +17,8 @@ from zsc.sorting.page.contract import PageData
 # one closure, these files in this order: data and helpers first, the start last
 SCRIPTS = (
     "core.js",  # the page's data (PageData as D), small helpers
-    "state.js",  # the initial state, the saved steps replayed, derived labels and suggestions, undo
+    "state.js",  # the initial state, the saved steps replayed, derived labels, undo
+    "suggest.js",  # the classifier on the named photos, its estimated precision, the fixes view's groups
     "paint.js",  # sections, figures, captions: repainting only what a step touched
     "panel.js",  # the side panel and the type-ahead names
     "actions.js",  # name, move, bursts, accept, split, done

@@ -65,6 +65,28 @@
     });
     if (moves.length) commit([{op: 'move', moves: moves}]);
   }
+  function acceptAll() { acceptSuggestions(acceptable.slice()); }
+  // a group of the fixes view: its ticked photos to the suggested name, the rest confirmed where they are
+  function moveTicked(key) {
+    var group = fixGroup(key);
+    if (!group) return;
+    var target = homeOf[canon(labels[group.to])], moves = [], rest = [];
+    group.items.forEach(function (i) { if (ticked(i)) moves.push([i, target]); else rest.push(i); });
+    var step = [];
+    if (moves.length) step.push({op: 'move', moves: moves});
+    if (rest.length) step.push({op: 'keep', items: rest});
+    commit(step);
+  }
+  function keepGroup(key) {
+    var group = fixGroup(key);
+    if (group) commit([{op: 'keep', items: group.items.slice()}]);
+  }
+  function toggleTick(i, figure) {
+    if (flipped.has(i)) flipped.delete(i); else flipped.add(i);
+    figure.className = ticked(i) ? 'ticked' : 'unticked';
+    var section = figure.closest('section');
+    section.querySelector('h2').innerHTML = fixHeading(fixGroup(section.dataset.g));
+  }
   function splitParts(g) {
     if (g.charAt(0) !== 'c') return 0;
     var home = +g.slice(1), parts = {};

@@ -2,7 +2,7 @@
   var D = JSON.parse(document.getElementById('zsc-data').textContent);
   // a camera-trap page offers 'not an animal' beside the species (side panel, type-ahead, key x)
   if (D.not_animal && D.vocabulary.indexOf(D.not_animal) < 0) D.vocabulary.push(D.not_animal);
-  var N = D.ids.length, K = D.k, PAGE = 120, DOUBTFUL = 'doubtful', SUGGEST = 'suggest', STRIP = 'strip';
+  var N = D.ids.length, K = D.k, PAGE = 120, DOUBTFUL = 'doubtful', STRIP = 'strip';
   var STORE = 'zsc-review:' + D.run + ':' + D.key;
   // The labels of the latest saved work of this run, whatever its clustering: when a rerun changes the
   // clustering, the steps no longer apply, but the reviewer is told and can export what they had named.

@@ -8,12 +8,19 @@
     link.click();
     link.remove();
   }
+  function shellWord(text) { return /^[\w.\/-]+$/.test(text) ? text : "'" + String(text).replace(/'/g, "'\\''") + "'"; }
+  // one line to paste in a terminal: from the downloads folder to the conventional path, then the run
+  function applyCommand() {
+    var a = D.apply, folder = a.csv.indexOf('/') >= 0 ? a.csv.slice(0, a.csv.lastIndexOf('/')) : '';
+    return 'cd ' + shellWord(a.project || '.') + (folder ? ' && mkdir -p ' + shellWord(folder) : '') +
+      ' && mv ~/Downloads/' + shellWord(a.file) + ' ' + shellWord(a.csv) + ' && ' + a.command;
+  }
   function applyHelp() {
     var a = D.apply || {};
     if (!a.csv) return 'Set sort.' + esc(D.run) + '.review to the exported file and rerun Snakemake.';
-    return 'Save the export as <code>' + esc(a.csv) + '</code> in the project folder <code>' + esc(a.project || '') +
-      '</code> (your browser put it in its downloads folder as <code>' + esc(a.file) + '</code>), then run ' +
-      '<code>' + esc(a.command) + '</code> there: the next run picks it up, no config edit needed.';
+    return 'To apply it, paste in a terminal: <code id=applyCommand>' + esc(applyCommand()) + '</code> ' +
+      '(if your browser saves elsewhere than ~/Downloads, change that part' + (a.note ? '; ' + esc(a.note) : '') +
+      '). The next run picks it up, no config edit needed.';
   }
   // content: which bytes were reviewed (a photo overwritten in place later is not filed under this label)
   function content(hash) { return hash ? 'sha256:' + hash : ''; }

@@ -14,8 +14,8 @@
       commit(moveTo([+t.dataset.i], target));
       return;
     }
-    if (t.dataset.keep) { commit([{op: 'keep', items: [+t.dataset.keep]}]); return; }
-    if (t.id === 'acceptShown') { acceptSuggestions(buckets[SUGGEST].slice()); return; }
+    if (t.dataset.fixmove) { moveTicked(t.dataset.fixmove); return; }
+    if (t.dataset.fixkeep) { keepGroup(t.dataset.fixkeep); return; }
     if (t.dataset.split) { split(t.dataset.split); return; }
     if (t.dataset.more) {
       shown[t.dataset.more] = (shown[t.dataset.more] || PAGE) + PAGE;
@@ -27,6 +27,7 @@
     if (t.dataset.selall) { buckets[t.dataset.selall].forEach(function (i) { selected.add(i); }); updateSelection(); return; }
     var f = t.closest('figure');
     if (!f) return;
+    if (f.dataset.tick !== undefined) { toggleTick(+f.dataset.tick, f); return; }
     var i = +f.dataset.i, where = sectionOf(f);
     if (event.shiftKey && lastClicked !== null && buckets[where].indexOf(lastClicked) >= 0) {
       var list = buckets[where], a = list.indexOf(lastClicked), b = list.indexOf(i);
@@ -65,7 +66,7 @@
     var entry = element.closest && element.closest('#entries div');
     if (entry) return entry.dataset.target;
     var g = sectionOf(element);
-    return g && g !== SUGGEST && g !== STRIP ? g : null;
+    return g && g !== STRIP && g.indexOf('fix:') !== 0 ? g : null;
   }
   [main, $('entries')].forEach(function (area) {
     area.addEventListener('dragover', function (event) { if (dropTarget(event.target)) event.preventDefault(); });
@@ -89,19 +90,15 @@
     var first = $('entries').querySelector('div');
     if (first) first.click();
   });
-  $('threshold').value = threshold;
-  $('threshold').addEventListener('change', function () {
-    threshold = Math.max(1, Math.min(K || 1, +$('threshold').value || 1));
-    buckets[SUGGEST] = K ? candidates() : [];
-    render();
-  });
-  $('acceptAllBtn').addEventListener('click', function () { acceptSuggestions(buckets[SUGGEST].slice()); });
+  $('acceptAllBtn').addEventListener('click', acceptAll);
+  $('fixesBtn').addEventListener('click', function () { toggleFixes(); });
   $('undoBtn').addEventListener('click', undo);
   $('exportBtn').addEventListener('click', exportCsv);
   $('hideDone').addEventListener('change', function () { document.body.classList.toggle('hidedone', $('hideDone').checked); });
   $('stripBtn').addEventListener('click', function () { toggleStrip(); });
   $('mapBtn').addEventListener('click', function () { openMap(); });
   function toggleStrip() { view = view === STRIP ? 'groups' : STRIP; render(); }
+  function toggleFixes() { view = view === FIXES ? 'groups' : FIXES; flipped.clear(); window.scrollTo(0, 0); render(); }
 
   function currentGroup() {
     if (lastClicked !== null) return state.group[lastClicked];
@@ -122,7 +119,7 @@
     if (s) s.scrollIntoView({block: 'start'});
   }
   var KEYS = {
-    u: undo, e: exportCsv, n: focusName, m: openMover, v: toggleStrip, p: openMap,
+    u: undo, e: exportCsv, n: focusName, m: openMover, v: toggleStrip, p: openMap, f: toggleFixes,
     a: function () { acceptSuggestions(Array.from(selected)); },
     d: function () { var g = currentGroup(); if (g && g !== DOUBTFUL) setDone(g, !state.done[g]); },
     ' ': function () { if (lastClicked !== null) openViewer(lastClicked); },

@@ -1,8 +1,17 @@
   // ------------------------------------------------------------------ map with lasso
   var mapState = null;
-  function rgbColour(l) {  // unnamed grey; named: hues spread by the golden angle (hsl(h, 70%, 45%))
-    if (l < 0) return [187, 187, 187];
-    var h = (l * 137.508) % 360 / 60, c = 0.63, x = c * (1 - Math.abs(h % 2 - 1)), m = 0.135;
+  // A point's colour: its name's, or before it has one its group's (a cluster number), so clusters are
+  // visible and can be lassoed from the start; hues spread by the golden angle (hsl(h, 70%, 45%)).
+  function colourKey(i) {
+    if (labelOf[i] >= 0) return 'l' + labelOf[i];
+    var g = state.group[i];
+    return g === DOUBTFUL ? 'doubtful' : g;
+  }
+  var keyNumbers = {};
+  function rgbColour(key) {
+    if (key === 'doubtful') return [187, 187, 187];
+    if (!(key in keyNumbers)) keyNumbers[key] = Object.keys(keyNumbers).length;
+    var h = (keyNumbers[key] * 137.508) % 360 / 60, c = 0.63, x = c * (1 - Math.abs(h % 2 - 1)), m = 0.135;
     var rgb = h < 1 ? [c, x, 0] : h < 2 ? [x, c, 0] : h < 3 ? [0, c, x] : h < 4 ? [0, x, c] : h < 5 ? [x, 0, c] : [c, 0, x];
     return rgb.map(function (v) { return Math.round((v + m) * 255); });
   }
@@ -34,7 +43,7 @@
     // pixels written straight into one image: 100,000 points draw in milliseconds
     var size = mapState.size, image = ctx.createImageData(size, size), pixels = image.data, rgbOf = {};
     for (var i = 0; i < N; i++) {
-      var key = selected.has(i) ? -2 : labelOf[i], rgb = rgbOf[key] || (rgbOf[key] = key === -2 ? [0, 0, 0] : rgbColour(key));
+      var key = selected.has(i) ? 'selected' : colourKey(i), rgb = rgbOf[key] || (rgbOf[key] = key === 'selected' ? [0, 0, 0] : rgbColour(key));
       var x0 = Math.round(px(i, 0)) - 1, y0 = Math.round(px(i, 1)) - 1;
       for (var y = y0; y < y0 + 3; y++) for (var x = x0; x < x0 + 3; x++) {
         if (x < 0 || y < 0 || x >= size || y >= size) continue;
@@ -43,6 +52,7 @@
       }
     }
     ctx.putImageData(image, 0, 0);
+    drawGroupNames(ctx);
     var lasso = mapState.lasso;
     if (lasso && lasso.length > 1) {
       ctx.strokeStyle = '#1769e0'; ctx.lineWidth = 2; ctx.beginPath();
@@ -50,6 +60,21 @@
       lasso.forEach(function (p) { ctx.lineTo(p[0], p[1]); });
       ctx.closePath(); ctx.stroke();
     }
+  }
+  // each group's name (or cluster number) at the middle of its points: names replace numbers as given
+  function drawGroupNames(ctx) {
+    var at = {};
+    for (var i = 0; i < N; i++) {
+      var g = state.group[i];
+      if (g === DOUBTFUL) continue;
+      var a = at[g] || (at[g] = {x: 0, y: 0, n: 0});
+      a.x += px(i, 0); a.y += px(i, 1); a.n++;
+    }
+    ctx.font = '12px system-ui, sans-serif'; ctx.textAlign = 'center'; ctx.lineWidth = 3; ctx.strokeStyle = '#fff'; ctx.fillStyle = '#222';
+    Object.keys(at).forEach(function (g) {
+      var text = label(g) || (g.charAt(0) === 'c' ? g.slice(1) : title(g)), x = at[g].x / at[g].n, y = at[g].y / at[g].n;
+      ctx.strokeText(text, x, y); ctx.fillText(text, x, y);
+    });
   }
   function inside(point, polygon) {
     var x = point[0], y = point[1], hit = false;

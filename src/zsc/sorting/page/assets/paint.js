@@ -1,19 +1,19 @@
   // ------------------------------------------------------------------ painting
   function title(g) {
     if (g === DOUBTFUL) return 'Doubtful';
-    if (g === SUGGEST) return 'Neighbours suggest another name';
+    if (g.indexOf('fix:') === 0) return 'suggested fix';
     if (g === STRIP) return 'All photos in one similarity order';
     if (g.charAt(0) === 'c' && D.preset[g.slice(1)]) return 'reviewed species, photos assigned this week';
     return g.charAt(0) === 'c' ? 'Cluster ' + g.slice(1) : 'New group ' + g.slice(1);
   }
   function display(g) { return label(g) ? label(g) + ' (' + title(g) + ')' : title(g); }
   function suggestionText(i) {
-    if (!K || sugA[i] < 0) return '';
-    return sugAn[i] + ' of ' + K + ' neighbours: ' + labels[sugA[i]];
+    if (sugA[i] < 0 || !disagrees(i)) return '';
+    return labels[sugA[i]] + ' (est. precision ' + precisionText(sugP[i]) + ')';
   }
   function captionExtra(i, where) {
     var html = '', g = state.group[i];
-    if (g === DOUBTFUL || where === SUGGEST || where === STRIP) {
+    if (g === DOUBTFUL || where === STRIP) {
       html += '<span class="hint">now: ' + esc(g === DOUBTFUL ? 'doubtful, own ' + display('c' + D.cluster[i]) : display(g)) + '</span>';
     }
     if (g === DOUBTFUL && D.reasons[i]) html += '<span class="hint">' + esc(D.reasons[i]) + '</span>';
@@ -22,22 +22,21 @@
     if (burst) html += '<span class="hint' + (burst.indexOf('differently') >= 0 ? ' warn' : '') + '">' + esc(burst) + '</span>';
     offers(i).forEach(function (o) {
       html += '<button class="sg" data-to="' + o.l + '" data-i="' + i + '" data-name="' + esc(labels[o.l]) + '" title="' + esc(o.why) + '">→ ' +
-        esc(labels[o.l]) + ' ' + esc(o.short) + '</button>';
+        esc(labels[o.l]) + (o.short ? ' ' + esc(o.short) : '') + '</button>';
     });
-    if (where === SUGGEST && disagrees(i)) html += '<button class="keep" data-keep="' + i + '" title="wrong suggestion: keep it where it is">✗ keep</button>';
     return html;
   }
-  // Up to three names a photo could move to (never its own): its neighbours' vote first, then the named
-  // clusters whose centres (full embedding) are nearest to it. One click on either moves it.
+  // Up to three names a photo could move to (never its own): the classifier's two best labels first (the
+  // first with its estimated precision), then the named clusters whose centres (full embedding) are
+  // nearest to it. One click on either moves it. A photo the reviewer confirmed is offered nothing.
   function offers(i) {
     var found = [], own = labelOf[i];
     function offer(l, short, why) {
       if (l >= 0 && l !== own && found.length < 3 && !found.some(function (o) { return o.l === l; })) found.push({l: l, short: short, why: why});
     }
-    if (!state.kept[i] || own < 0) {
-      offer(sugA[i], sugAn[i] + '/' + K, sugAn[i] + ' of ' + K + ' nearest photos are named so');
-      offer(sugB[i], sugBn[i] + '/' + K, sugBn[i] + ' of ' + K + ' nearest photos are named so');
-    }
+    if (confirmed(i)) return found;
+    if (disagrees(i)) offer(sugA[i], sugP[i] < 0 ? '' : precisionText(sugP[i]), 'the classifier on the named photos; estimated precision ' + precisionText(sugP[i]));
+    offer(sugB[i], '(2nd)', 'the classifier\'s second choice');
     for (var c = 0; c < CENTRES; c++) {
       var centre = D.centres[CENTRES * i + c], named = centre >= 0 ? label('c' + centre) : '';
       if (named) offer(labelIndex[canon(named)], '(near)', 'the nearest other cluster: ' + display('c' + centre));
@@ -47,12 +46,21 @@
   function figure(i, where) {
     var thumb = thumbOf(i);
     // a photo in its cluster's core whose neighbours agree shows its alternatives only under the pointer
+    if (where.indexOf('fix:') === 0) return fixFigure(i);
     return '<figure draggable="true" data-i="' + i + '" class="' + (selected.has(i) ? 'sel' : '') + (isQuiet(i, where) ? ' quiet' : '') +
       '" title="' + esc(D.ids[i] + (D.reasons[i] ? '\n' + D.reasons[i] : '')) + '">' +
       (thumb ? '<img loading="lazy" decoding="async" src="' + esc(thumb) + '" alt="">' : '<div class="noimg">no preview</div>') +
       '<figcaption>' + esc(caption(i)) + '<span class="extra">' + captionExtra(i, where) + '</span></figcaption></figure>';
   }
-  function isQuiet(i, where) { return isCore(i, state.group[i]) && !disagrees(i) && where !== SUGGEST && where !== STRIP; }
+  // a photo of the fixes view: a click (un)ticks it; the group's button moves the ticked ones
+  function fixFigure(i) {
+    var thumb = thumbOf(i);
+    return '<figure data-i="' + i + '" data-tick="' + i + '" class="' + (ticked(i) ? 'ticked' : 'unticked') + '" title="' +
+      esc(D.ids[i] + '\nclick: ' + (ticked(i) ? 'leave it where it is' : 'move it too')) + '">' +
+      (thumb ? '<img loading="lazy" decoding="async" src="' + esc(thumb) + '" alt="">' : '<div class="noimg">no preview</div>') +
+      '<figcaption>' + esc(caption(i)) + '<span class="extra"><span class="hint">' + precisionText(sugP[i]) + '</span></span></figcaption></figure>';
+  }
+  function isQuiet(i, where) { return isCore(i, state.group[i]) && !disagrees(i) && where !== STRIP; }
   function isCore(i, g) { return g.charAt(0) === 'c' && D.cluster[i] === +g.slice(1) && D.core[i]; }
 
   var observer = new IntersectionObserver(function (entries) {
@@ -85,11 +93,7 @@
   function measureRow() { photosPerRow = Math.max(1, Math.floor((main.clientWidth || 1000) / 174)); }
   function heading(g) {
     var list = buckets[g] || [], l = label(g), html = '';
-    if (g === SUGGEST) {
-      return '<span class="title">' + esc(title(g)) + '</span> <span class="count">' + list.length + ' photos with ≥ ' +
-        threshold + ' of ' + K + ' neighbours agreeing</span> <button id=acceptShown>accept all ' + list.length +
-        '</button> <span class="hint">a wrong one: click its ✗ keep first</span>';
-    }
+    if (g.indexOf('fix:') === 0) return fixHeading(fixGroup(g));
     if (g === STRIP) return '<span class="title">' + esc(title(g)) + '</span> <span class="hint">select a run (click, shift-click), then name it with m</span>';
     html += '<span class="title">' + esc(l || title(g)) + '</span>' + (l ? ' <span class="sub">' + esc(title(g)) + '</span>' : '') +
       ' <span class="count">' + list.length + ' photos</span>';
@@ -103,10 +107,25 @@
       ' <label><input type="checkbox" data-done="' + esc(g) + '"' + (state.done[g] ? ' checked' : '') + '> done</label>';
     return html;
   }
+  function fixHeading(group) {
+    var n = group.items.filter(ticked).length, to = labels[group.to];
+    return '<span class="title">' + group.items.length + ' in ' + esc(display(group.from)) + ' → ' + esc(to) + '</span>' +
+      ' <span class="count">est. precision ' + precisionText(group.precision) + '</span>' +
+      ' <button class="fixmove" data-fixmove="' + esc(group.key) + '"' + (n ? '' : ' disabled') + '>move ' + n + ' ticked to ' + esc(to) +
+      '</button> <button class="fixkeep" data-fixkeep="' + esc(group.key) + '" title="the suggestion is wrong for all of them">keep all ' +
+      group.items.length + ' here</button> <span class="hint">click a photo to (un)tick it; the unticked stay where they are</span>';
+  }
+  function paintFixButtons() {
+    var photos = fixGroups.reduce(function (sum, group) { return sum + group.items.length; }, 0);
+    $('fixesBtn').textContent = view === FIXES ? 'back to the groups (f)' : 'fixes (f): ' + photos + ' in ' + fixGroups.length + ' groups';
+    $('acceptAllBtn').hidden = !acceptable.length;
+    $('acceptAllBtn').textContent = 'accept ' + acceptable.length + ' suggestions (est. precision ≥ ' + precisionText(LEVEL) + ')';
+    if (view === FIXES && !fixGroups.length) main.innerHTML = '<p class="notice">No suggested fixes: the classifier agrees with every name not confirmed yet.</p>';
+  }
   function sectionHtml(g) {
     var list = buckets[g] || [];
     var rows = Math.ceil(Math.min(list.length, shown[g] || PAGE) / perRow());
-    var cls = g === DOUBTFUL ? 'doubtful' : g === SUGGEST ? 'suggest' : state.done[g] ? 'done' : '';
+    var cls = g === DOUBTFUL ? 'doubtful' : g.indexOf('fix:') === 0 ? 'fix' : state.done[g] ? 'done' : '';
     return '<section data-g="' + esc(g) + '" class="' + cls + '"><h2>' + heading(g) + '</h2>' + examplesHtml(g) +
       '<div class="grid" data-g="' + esc(g) + '" style="min-height:' + rows * 190 + 'px"></div></section>';
   }
@@ -119,8 +138,8 @@
   }
   function visibleGroups() {
     if (view === STRIP) return [STRIP];
-    var gs = state.order.filter(function (g) { return (buckets[g] || []).length || (g.charAt(0) === 'g' && g !== DOUBTFUL); });
-    return buckets[SUGGEST].length ? [SUGGEST].concat(gs) : gs;
+    if (view === FIXES) return fixGroups.map(function (group) { return group.key; });
+    return state.order.filter(function (g) { return (buckets[g] || []).length || (g.charAt(0) === 'g' && g !== DOUBTFUL); });
   }
   function observeAll(bodies) {  // sections new to the page are small (a new group, a split part): filled now
     bodies.forEach(function (body) { fill(body); observer.observe(body); });
@@ -191,7 +210,6 @@
     state.order.forEach(function (g) { if (state.done[g] && (buckets[g] || []).length) done++; });
     $('progress').textContent = named + ' / ' + N + ' photos named · ' + doubtful + ' doubtful · ' + done + ' groups done';
     $('progress').dataset.named = named;
-    $('candidates').textContent = buckets[SUGGEST].length;
-    $('kcount').textContent = K;
+    paintFixButtons();
     updateSelection();
   }

@@ -32,7 +32,7 @@
   function lineHtml(l) {
     var tip = l.attrs.indexOf('data-vocab') >= 0 ? 'from the species list: click or drop to move the selection to a new group of this name'
       : 'click: move the selection here (or go to it)';
-    return '<div ' + l.attrs + ' title="' + tip + '">' + l.inner + '</div>';
+    return '<div ' + l.attrs + ' title="' + esc(l.text) + ' · ' + tip + '">' + l.inner + '</div>';
   }
   function paintPanel() {
     var query = canon($('search').value), lines = [];
@@ -40,12 +40,12 @@
       if (query && canon(e.text).indexOf(query) < 0) return;
       var unnamedClass = e.vocab ? ' class="vocab"' : label(e.g) ? '' : ' class="unnamed"';
       var attrs = 'data-target="' + esc(e.g) + '" data-label="' + esc(e.vocab ? e.text : label(e.g)) + '"';
-      lines.push({g: e.g, attrs: attrs + (e.vocab ? ' data-vocab="1"' : ''),
+      lines.push({g: e.g, text: e.text, attrs: attrs + (e.vocab ? ' data-vocab="1"' : ''),
         inner: (e.done ? '<span class="done">✓</span>' : '') + '<span' + unnamedClass + '>' + esc(e.text) + '</span>' +
         '<span class="n">' + (e.vocab ? 'list' : e.n) + '</span>'});
     });
     if ((buckets[DOUBTFUL] || []).length && !query) {
-      lines.push({g: DOUBTFUL, attrs: 'data-target="' + DOUBTFUL + '" data-label=""',
+      lines.push({g: DOUBTFUL, text: 'doubtful', attrs: 'data-target="' + DOUBTFUL + '" data-label=""',
         inner: '<span class="unnamed">doubtful</span><span class="n">' + buckets[DOUBTFUL].length + '</span>'});
     }
     var keys = lines.map(function (l) { return l.attrs; }).join('\n'), box = $('entries');

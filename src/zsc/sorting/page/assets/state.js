@@ -8,7 +8,7 @@
     var names = {};  // a week's page: the groups of photos assigned to reviewed species carry their names
     Object.keys(D.preset).forEach(function (c) { names['c' + c] = D.preset[c]; if (!seen['c' + c]) order.push('c' + c); });
     order.push(DOUBTFUL);
-    return {group: group, names: names, order: order, done: {}, kept: {}, created: 0};
+    return {group: group, names: names, order: order, done: {}, kept: {}, moved: {}, judged: [], created: 0};
   }
   function insertAfter(s, after, g) {
     var at = s.order.indexOf(after);
@@ -18,9 +18,11 @@
   var OPS = {
     name: function (s, op) { s.names[op.g] = op.label; },
     create: function (s, op) { s.created += 1; insertAfter(s, op.after, op.g); s.names[op.g] = op.label || ''; },
-    move: function (s, op) { op.moves.forEach(function (m) { s.group[m[0]] = m[1]; }); },
+    // a photo moved under a name the group had then is confirmed by the reviewer (a split is not)
+    move: function (s, op) { op.moves.forEach(function (m) { s.group[m[0]] = m[1]; if (s.names[m[1]]) s.moved[m[0]] = 1; }); },
     done: function (s, op) { s.done[op.g] = op.value; },
-    keep: function (s, op) { op.items.forEach(function (i) { s.kept[i] = 1; }); }
+    keep: function (s, op) { op.items.forEach(function (i) { s.kept[i] = 1; }); },
+    judge: function (s, op) { op.outcomes.forEach(function (o) { s.judged.push(o); }); }
   };
   function touched(op) {  // the groups an op changes (their sections repaint)
     if (op.op === 'move') {
@@ -29,13 +31,13 @@
       return Object.keys(gs);
     }
     if (op.op === 'keep') return op.items.map(function (i) { return state.group[i]; });
+    if (op.op === 'judge') return [];
     return [op.g];
   }
 
   var steps = load(), state, selected = new Set(), lastClicked = null, shown = {}, buckets = {};
   var labelOf = new Int32Array(N), labels = [], labelIndex = {}, homeOf = {};
-  var sugA = new Int32Array(N).fill(-1), sugAn = new Int8Array(N), sugB = new Int32Array(N).fill(-1), sugBn = new Int8Array(N);
-  var threshold = Math.max(1, Math.ceil(K * 0.6)), view = 'groups';
+  var view = 'groups';
 
   function load() {
     try { var saved = JSON.parse(localStorage.getItem(STORE) || '[]'); return Array.isArray(saved) ? saved : []; }
@@ -107,58 +109,29 @@
     state.order.forEach(function (g) { var l = label(g); gl[g] = l ? labelIndex[canon(l)] : -1; });
     for (var i = 0; i < N; i++) labelOf[i] = gl[state.group[i]];
   }
-  // A photo's suggestion: the label most of its named neighbours carry, with how many (of K) carry it.
-  function rebuildSuggestions() {
-    var tallyL = new Int32Array(K), tallyN = new Int8Array(K);
-    for (var i = 0; i < N; i++) {
-      var used = 0;
-      for (var j = 0; j < K; j++) {
-        var l = labelOf[D.neighbours[i * K + j]];
-        if (l < 0) continue;
-        var t = 0;
-        while (t < used && tallyL[t] !== l) t++;
-        if (t === used) { tallyL[used] = l; tallyN[used] = 0; used++; }
-        tallyN[t]++;
-      }
-      var a = -1, an = 0, b = -1, bn = 0;
-      for (var t2 = 0; t2 < used; t2++) {
-        var n = tallyN[t2], l2 = tallyL[t2];
-        if (n > an || (n === an && l2 < a)) { b = a; bn = an; a = l2; an = n; }
-        else if (n > bn || (n === bn && l2 < b)) { b = l2; bn = n; }
-      }
-      sugA[i] = a; sugAn[i] = an; sugB[i] = b; sugBn[i] = bn;
-    }
-  }
-  function disagrees(i) { return sugA[i] >= 0 && sugA[i] !== labelOf[i]; }
-  function candidates() {  // what "accept all" would move: checked by the reviewer in the suggestions section
-    var list = [];
-    for (var i = 0; i < N; i++) {
-      if (disagrees(i) && sugAn[i] >= threshold && !state.kept[i] && !state.done[state.group[i]]) list.push(i);
-    }
-    return list.sort(function (a, b) { return sugAn[b] - sugAn[a] || rank[a] - rank[b]; });
-  }
   function derive(only) {
     rebuildBuckets(only);
     rebuildLabels();
-    if (K) rebuildSuggestions();
-    buckets[SUGGEST] = K ? candidates() : [];
+    rebuildSuggestions();
     buckets[STRIP] = D.order;
   }
 
   // ------------------------------------------------------------------ committing, undo
   // Apply a change to the state, then repaint the groups the step touched before and after it.
   function refresh(step, change) {
-    var dirty = new Set([SUGGEST]);
+    var dirty = new Set();
     function mark() { step.forEach(function (op) { touched(op).forEach(function (g) { dirty.add(g); }); }); }
     mark();
     change();
     mark();
     save();
-    derive(Array.from(dirty).filter(function (g) { return g !== SUGGEST && g !== STRIP; }));
-    repaint(dirty);
+    derive(Array.from(dirty).filter(function (g) { return g !== STRIP; }));
+    flipped.clear();
+    if (view === FIXES) render(); else repaint(dirty);
   }
   function commit(step) {
     if (!step.length) return;
+    step = step.concat(judgements(step));
     refresh(step, function () {
       steps.push(step);
       step.forEach(function (op) { OPS[op.op](state, op); });

@@ -1,0 +1,124 @@
+  // ------------------------------------------------------------------ suggestions: a classifier on the named photos
+  // Refit after every step: each label's centre (the mean of its photos' principal components, confirmed
+  // and core photos weighted 1, the others 0.3), each photo scored against every centre with its own
+  // vote left out; its suggestion is the best-scoring label, its confidence the margin over the second.
+  // Its precision is measured, not assumed: every suggestion the reviewer has judged (moved where it
+  // pointed: right; kept, or moved elsewhere: wrong) is recorded with its confidence, and a suggestion's
+  // estimate is the share right among the MEASURE judged suggestions nearest to it in confidence (with
+  // half a right and half a wrong added). Until MEASURE suggestions are judged there is no estimate and
+  // no accept in one click. Photos the reviewer confirmed (kept, moved under a name, in a group marked
+  // done) are never suggested away; photos without a name get offers, never an accept (they may be a
+  // species nobody named yet).
+  var F = D.feature_dims, FEAT = decodeFeatures(), LEVEL = D.accept_precision, FIXES = 'fixes', MEASURE = 20;
+  var sugA = new Int32Array(N).fill(-1), sugB = new Int32Array(N).fill(-1);
+  var sugConf = new Float32Array(N), sugP = new Float32Array(N).fill(-1);  // margin; estimated precision (-1: none)
+  var fixGroups = [], acceptable = [], flipped = new Set();  // flipped: ticks the reviewer changed
+
+  function decodeFeatures() {
+    if (!F || !D.features) return null;
+    var bytes = atob(D.features), x = new Float32Array(N * F);
+    for (var i = 0; i < N; i++) {
+      var norm = 0, d;
+      for (d = 0; d < F; d++) { var v = (bytes.charCodeAt(i * F + d) << 24) >> 24; x[i * F + d] = v; norm += v * v; }
+      norm = Math.sqrt(norm) || 1;
+      for (d = 0; d < F; d++) x[i * F + d] /= norm;
+    }
+    return x;
+  }
+  function confirmed(i) { return !!(state.kept[i] || (state.moved[i] && labelOf[i] >= 0) || state.done[state.group[i]]); }
+  function trusted(i) { return labelOf[i] >= 0 && (confirmed(i) || isCore(i, state.group[i])); }
+  function disagrees(i) { return sugA[i] >= 0 && sugA[i] !== labelOf[i] && !confirmed(i); }
+
+  function rebuildSuggestions() {
+    var L = labels.length;
+    sugA.fill(-1); sugB.fill(-1); sugConf.fill(0); sugP.fill(-1);
+    if (FEAT && L) { fitCentres(L); calibrate(); }
+    groupFixes();
+  }
+  function fitCentres(L) {
+    var sums = new Float64Array(L * F), mass = new Float64Array(L), weight = new Float32Array(N), i, d, l;
+    for (i = 0; i < N; i++) {
+      l = labelOf[i];
+      if (l < 0) continue;
+      weight[i] = trusted(i) ? 1 : 0.3;
+      mass[l] += weight[i];
+      for (d = 0; d < F; d++) sums[l * F + d] += weight[i] * FEAT[i * F + d];
+    }
+    var square = new Float64Array(L);
+    for (l = 0; l < L; l++) for (d = 0; d < F; d++) square[l] += sums[l * F + d] * sums[l * F + d];
+    for (i = 0; i < N; i++) {
+      var best = -Infinity, second = -Infinity, a = -1, b = -1, own = labelOf[i];
+      for (l = 0; l < L; l++) {
+        var dot = 0;
+        for (d = 0; d < F; d++) dot += sums[l * F + d] * FEAT[i * F + d];
+        var norm = square[l], left = mass[l];
+        if (l === own) {  // its own vote left out: |S - w x|^2 = |S|^2 - 2 w S.x + w^2 (|x| = 1)
+          norm = square[l] - 2 * weight[i] * dot + weight[i] * weight[i];
+          dot -= weight[i];
+          left -= weight[i];
+        }
+        if (left <= 1e-6 || norm <= 1e-12) continue;
+        var score = dot / Math.sqrt(norm);
+        if (score > best) { second = best; b = a; best = score; a = l; }
+        else if (score > second) { second = score; b = l; }
+      }
+      sugA[i] = a; sugB[i] = b;
+      sugConf[i] = a < 0 ? 0 : b < 0 ? 1 : best - second;
+    }
+  }
+  function calibrate() {
+    var judged = state.judged.slice().sort(function (x, y) { return x[0] - y[0]; });
+    if (judged.length < MEASURE) return;
+    var confs = judged.map(function (j) { return j[0]; });
+    for (var i = 0; i < N; i++) {
+      if (labelOf[i] < 0 || !disagrees(i)) continue;
+      var c = Math.round(sugConf[i] * 1000), low = 0, high = confs.length;
+      while (low < high) { var mid = (low + high) >> 1; if (confs[mid] < c) low = mid + 1; else high = mid; }
+      var from = low, to = low, right = 0;  // the MEASURE judged nearest in confidence: [from, to)
+      while (to - from < MEASURE) {
+        if (from > 0 && (to >= confs.length || c - confs[from - 1] <= confs[to] - c)) from--; else to++;
+      }
+      for (var k = from; k < to; k++) right += judged[k][1];
+      sugP[i] = (right + 0.5) / (MEASURE + 1);
+    }
+  }
+  // What a step tells of the suggestions it settles: each named photo with a suggestion that is moved
+  // (right if to the suggested name) or kept (wrong), with its confidence in thousandths.
+  function judgements(step) {
+    var outcomes = [], nameOf = {};
+    step.forEach(function (op) { if (op.op === 'create') nameOf[op.g] = op.label; });
+    step.forEach(function (op) {
+      if (op.op === 'move') op.moves.forEach(function (m) {
+        var i = m[0], to = m[1] in nameOf ? nameOf[m[1]] : label(m[1]);
+        if (labelOf[i] >= 0 && disagrees(i) && to) outcomes.push([Math.round(sugConf[i] * 1000), canon(to) === canon(labels[sugA[i]]) ? 1 : 0]);
+      });
+      if (op.op === 'keep') op.items.forEach(function (i) {
+        if (labelOf[i] >= 0 && disagrees(i)) outcomes.push([Math.round(sugConf[i] * 1000), 0]);
+      });
+    });
+    return outcomes.length ? [{op: 'judge', outcomes: outcomes}] : [];
+  }
+  // The disagreements among named photos, grouped "now in A -> suggested B", ordered by the photos
+  // they are expected to set right; each group's photos in similarity order.
+  function groupFixes() {
+    var byKey = {};
+    acceptable = [];
+    for (var i = 0; i < N; i++) {
+      if (labelOf[i] < 0 || !disagrees(i)) continue;
+      var key = 'fix:' + state.group[i] + '>' + sugA[i];
+      (byKey[key] = byKey[key] || {key: key, from: state.group[i], to: sugA[i], items: [], gain: 0}).items.push(i);
+      byKey[key].gain += sugP[i] < 0 ? 0.5 : sugP[i];
+      if (sugP[i] >= LEVEL) acceptable.push(i);
+    }
+    fixGroups = Object.keys(byKey).map(function (k) { return byKey[k]; });
+    fixGroups.sort(function (x, y) { return y.gain - x.gain || x.key.localeCompare(y.key); });
+    fixGroups.forEach(function (group) {
+      group.items.sort(function (x, y) { return rank[x] - rank[y]; });
+      group.precision = group.items.every(function (i) { return sugP[i] >= 0; }) ? group.gain / group.items.length : -1;
+      buckets[group.key] = group.items;
+    });
+  }
+  function fixGroup(key) { return fixGroups.find(function (group) { return group.key === key; }); }
+  // ticked by default where the suggestion is more likely right than wrong; a click flips it
+  function ticked(i) { return (sugP[i] < 0 || sugP[i] >= 0.5) !== flipped.has(i); }
+  function precisionText(p) { return p < 0 ? 'not measured yet' : Math.round(p * 100) + '%'; }

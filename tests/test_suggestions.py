@@ -1,0 +1,205 @@
+"""The review page's calibrated suggestions, fixes view, coloured map and side panel, in real Chromium.
+
+The pages are built from synthetic embeddings (species as points around their own centres), not from a
+model: what is tested is the page's classifier and its estimated precision on a known truth, which a
+random-weight model cannot give. Everything else is the real page (render_review_page, review_extras)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from conftest import needs_chromium, open_page
+
+pytestmark = needs_chromium
+
+
+def synthetic_page(tmp_path, species: np.ndarray, cluster: np.ndarray, spread: float, seed: int = 0):
+    """A review page of photos of ``species`` (one int per photo) placed in ``cluster``; embeddings: one
+    random centre per species plus noise of ``spread``."""
+    from zsc.sorting.page import render_review_page, review_extras
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(species.max() + 1, 64))
+    embeddings = centres[species] + spread * rng.normal(size=(len(species), 64))
+    assignments = pd.DataFrame(
+        {
+            "image_id": [f"IMG_{i:04d}.jpg" for i in range(len(species))],
+            "cluster": cluster,
+            "doubtful": False,
+            "reason": "",
+            "nearest_cluster": cluster,
+            "distance_to_cluster": 0.0,
+            "map_x": embeddings[:, 0],
+            "map_y": embeddings[:, 1],
+        }
+    )
+    (tmp_path / "thumbnails").mkdir(exist_ok=True)
+    Image.new("RGB", (160, 160), (90, 120, 60)).save(tmp_path / "thumbnails/a.jpg")
+    page_path = tmp_path / "review.html"
+    thumbs = {i: "thumbnails/a.jpg" for i in assignments["image_id"]}
+    page_path.write_text(render_review_page("inbox", assignments, thumbs, extras=review_extras(assignments, embeddings)))
+    return page_path
+
+
+def name_clusters(page, names: dict[int, str]) -> None:
+    for cluster, label in names.items():
+        page.fill(f'input[data-name="c{cluster}"]', label)
+        page.press(f'input[data-name="c{cluster}"]', "Enter")
+    page.evaluate("() => document.activeElement.blur()")  # Enter focused the next name box: keys go to the page
+
+
+def fix_sections(page) -> dict[str, list[int]]:
+    return page.evaluate(
+        """() => Object.fromEntries(Array.from(document.querySelectorAll('section.fix')).map(s =>
+             [s.querySelector('.title').textContent, Array.from(s.querySelectorAll('figure')).map(f => +f.dataset.i)]))"""
+    )
+
+
+def members(page, g: str) -> list[int]:
+    """The photos of a section, once it is filled (sections fill as they come near the screen)."""
+    page.locator(f'section[data-g="{g}"] h2').scroll_into_view_if_needed()
+    page.wait_for_function(f"""document.querySelector('section[data-g="{g}"] .grid').dataset.filled""")
+    return page.evaluate(
+        f"""() => Array.from(document.querySelectorAll('section[data-g="{g}"] figure')).map(f => +f.dataset.i)"""
+    )
+
+
+@pytest.fixture
+def misfiled_page(tmp_path):
+    """Six species of 30; clusters 0, 2 and 4 each hold 10 photos of the next species (30-39, 90-99,
+    150-159)."""
+    species = np.repeat(np.arange(6), 30)
+    cluster = species.copy()
+    for first in (30, 90, 150):
+        cluster[first : first + 10] -= 1
+    return synthetic_page(tmp_path, species, cluster, spread=0.4)
+
+
+NAMES = {0: "alpha", 1: "beta", 2: "gamma", 3: "delta", 4: "epsilon", 5: "zeta"}
+
+
+def test_misfiled_photos_are_fix_groups_moved_in_one_action_and_accept_comes_once_measured(browser, misfiled_page):
+    errors: list = []
+    page = open_page(browser, misfiled_page, errors)
+    name_clusters(page, NAMES)
+    accept = page.locator("#acceptAllBtn")
+    assert accept.is_hidden()  # no suggestion judged yet: no precision measured, nothing to accept blindly
+    page.keyboard.press("f")
+    groups = fix_sections(page)
+    assert sorted(groups) == [
+        "10 in alpha (Cluster 0) → beta",
+        "10 in epsilon (Cluster 4) → zeta",
+        "10 in gamma (Cluster 2) → delta",
+    ], groups
+    assert sorted(groups["10 in alpha (Cluster 0) → beta"]) == list(range(30, 40))
+    assert page.locator("section.fix .count").first.text_content() == "est. precision not measured yet"
+    # the reviewer checks two groups: one action each
+    for title in ("10 in alpha (Cluster 0) → beta", "10 in gamma (Cluster 2) → delta"):
+        page.locator("section.fix", has=page.locator(".title", has_text=title)).locator("button.fixmove").click()
+    # 20 suggestions judged, all right: the third group's precision is measured, and offered in one click
+    assert list(fix_sections(page)) == ["10 in epsilon (Cluster 4) → zeta"]
+    assert page.locator("section.fix .count").text_content() == "est. precision 98%"
+    assert accept.is_visible() and accept.text_content().startswith("accept 10 suggestions"), accept.text_content()
+    accept.click()
+    assert fix_sections(page) == {} and accept.is_hidden()
+    assert "No suggested fixes" in page.locator("#sections").text_content()
+    page.keyboard.press("f")  # back to the groups: 30 photos under each name (the side panel's counts)
+    counts = page.evaluate(
+        "() => Object.fromEntries(Array.from(document.querySelectorAll('#entries div')).map(e => [e.dataset.label, e.querySelector('.n').textContent]))"
+    )
+    assert {label: counts[label] for label in NAMES.values()} == dict.fromkeys(NAMES.values(), "30")
+    for cluster in (0, 2, 4):
+        assert sorted(members(page, f"c{cluster + 1}")) == list(range(30 * cluster + 30, 30 * cluster + 60))
+    assert not errors
+
+
+def test_an_unticked_photo_stays_and_is_never_suggested_away_again(browser, misfiled_page):
+    page = open_page(browser, misfiled_page)
+    name_clusters(page, NAMES)
+    page.keyboard.press("f")
+    section = page.locator("section.fix", has=page.locator(".title", has_text="10 in alpha"))
+    section.locator('figure[data-i="31"]').click()  # untick one: it stays where it is
+    assert section.locator("button.fixmove").text_content() == "move 9 ticked to beta"
+    section.locator("button.fixmove").click()  # one action: nine moved, the unticked one confirmed in place
+    assert not any(title.startswith("1 in alpha") or "alpha" in title for title in fix_sections(page))
+    page.keyboard.press("f")
+    assert 31 in members(page, "c0") and 30 in members(page, "c1")
+    assert page.locator('section[data-g="c0"] figure[data-i="31"] button.sg').count() == 0
+    page.keyboard.press("u")  # undo: the group is back whole
+    page.keyboard.press("f")
+    assert len(fix_sections(page)["10 in alpha (Cluster 0) → beta"]) == 10
+
+
+def test_unnamed_photos_are_offered_a_name_but_never_grouped_for_a_fix(browser, misfiled_page):
+    page = open_page(browser, misfiled_page)
+    name_clusters(page, {0: "alpha", 1: "beta"})
+    assert page.locator('section[data-g="c3"] figure button.sg').count() > 0  # a species nobody named yet
+    page.keyboard.press("f")
+    assert list(fix_sections(page)) == ["10 in alpha (Cluster 0) → beta"]
+
+
+def test_keep_all_confirms_a_whole_group(browser, misfiled_page):
+    page = open_page(browser, misfiled_page)
+    name_clusters(page, NAMES)
+    page.keyboard.press("f")
+    page.locator("section.fix button.fixkeep").first.click()
+    assert len(fix_sections(page)) == 2 and page.locator("#acceptAllBtn").is_hidden()
+
+
+def test_after_a_complete_correct_review_of_lookalikes_no_accept_is_offered(browser, tmp_path):
+    """Two overlapping species, every photo in its true cluster: the classifier contradicts some correct
+    names; the reviewer keeps them (judged wrong), and nothing is offered in one click."""
+    species = np.repeat([0, 1], 40)
+    page = open_page(browser, synthetic_page(tmp_path, species, species.copy(), spread=4, seed=3))
+    name_clusters(page, {0: "alpha", 1: "beta"})
+    assert page.locator("#acceptAllBtn").is_hidden()
+    page.keyboard.press("f")
+    assert fix_sections(page), "the lookalikes should give the classifier something to contradict"
+    while page.locator("section.fix button.fixkeep").count():
+        page.locator("section.fix button.fixkeep").first.click()
+        assert page.locator("#acceptAllBtn").is_hidden()
+    assert fix_sections(page) == {}
+
+
+def test_the_map_shows_clusters_in_colour_and_their_numbers_before_any_name(browser, misfiled_page):
+    page = open_page(browser, misfiled_page)
+    page.keyboard.press("p")
+    colours = page.evaluate(
+        """() => { const c = document.getElementById('mapCanvas'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   const seen = new Set();
+                   for (let k = 0; k < d.length; k += 4) if (d[k + 3] && !(d[k] === d[k + 1] && d[k + 1] === d[k + 2])) seen.add(d[k] + ',' + d[k + 1] + ',' + d[k + 2]);
+                   return seen.size; }"""
+    )
+    assert colours >= 3  # one hue per cluster (grey would be r = g = b)
+    box = page.locator("#mapCanvas").bounding_box()  # the lasso works before naming
+    page.mouse.move(box["x"] + 2, box["y"] + 2)
+    page.mouse.down()
+    for x, y in ((box["width"] - 2, 2), (box["width"] - 2, box["height"] - 2), (2, box["height"] - 2), (2, 2)):
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=3)
+    page.mouse.up()
+    assert page.locator("#mapSel").text_content() == "180 selected"
+
+
+def test_the_side_panel_cuts_long_names_with_an_ellipsis_and_shows_them_whole_on_hover(browser, misfiled_page):
+    page = open_page(browser, misfiled_page)
+    long_name = "Northern rough-winged swallow, juvenile plumage, second calendar year"
+    name_clusters(page, {0: long_name})
+    entry = page.locator("#entries div", has_text="Northern rough").first
+    assert entry.get_attribute("title").startswith(long_name)
+    cut = entry.locator("span").first.evaluate("e => [getComputedStyle(e).textOverflow, e.scrollWidth > e.clientWidth]")
+    assert cut == ["ellipsis", True]
+    page.fill("#search", "swallow")  # the filter box finds it by any part of the name
+    assert page.locator("#entries div").count() == 1
+
+
+def test_classifier_features_are_int8_principal_components():
+    from zsc.sorting.similarity import classifier_features
+
+    rng = np.random.default_rng(0)
+    features = classifier_features(rng.normal(size=(50, 100)))
+    assert features.dtype == np.int8 and features.shape == (50, 32) and np.abs(features).max() == 127
+    assert classifier_features(rng.normal(size=(5, 100))).shape == (5, 5)  # at most one per photo
+    assert classifier_features(rng.normal(size=(1, 100))).shape == (1, 0)
