@@ -141,6 +141,22 @@ def test_unnamed_photos_are_offered_a_name_but_never_grouped_for_a_fix(browser, 
     assert list(fix_sections(page)) == ["10 in alpha (Cluster 0) → beta"]
 
 
+def test_suggestions_refitted_edit_by_edit_equal_those_of_a_fresh_fit(browser, misfiled_page):
+    """The page refits only the names an edit changed; a reload fits everything from the saved steps."""
+    page = open_page(browser, misfiled_page)
+    name_clusters(page, {0: "alpha", 1: "beta", 2: "gamma"})
+    page.locator('section[data-g="c0"] figure[data-i="31"]').click()
+    page.locator('#entries div[data-label="gamma"]').click()  # one photo moved by hand
+    name_clusters(page, {3: "delta", 4: "alpha"})  # a new name, and a cluster joining a name
+    page.keyboard.press("f")
+    edited = list(fix_sections(page))  # every group: from, to and how many, in the page's order
+    page.wait_for_function("document.getElementById('saved').textContent === 'saved in this browser'")
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    page.keyboard.press("f")
+    assert len(edited) >= 3 and list(fix_sections(page)) == edited
+
+
 def test_keep_all_confirms_a_whole_group(browser, misfiled_page):
     page = open_page(browser, misfiled_page)
     name_clusters(page, NAMES)

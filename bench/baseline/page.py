@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from zsc.sorting.review import review_state_key  # the same key: saved work never crosses pages
+from zsc.sorting.page.assemble import review_state_key  # the same key: saved work never crosses pages
 
 PAGE_STYLE = """
 body{font-family:system-ui,sans-serif;margin:0;color:#222}

@@ -160,15 +160,31 @@ def demo_groups(n_species: int) -> list[str]:
     return sorted({species_group(species) for species in SPECIES[:n_species]})
 
 
+# Lookalikes: four body shapes, each in five coats; species of one shape differ only in their pattern
+# (closer to real biodiversity than SPECIES, whose shapes all differ).
+LOOKALIKES = tuple(
+    f"{shape}_{pattern}"
+    for shape in ("disc", "triangle", "square", "hexagon")
+    for pattern in ("stripes", "zigzag", "checks", "spots", "rings")
+)
+
+
 def generate(
-    root: Path | str, n_species: int = 10, per_species: int = 40, seed: int = 0, size: int = 160, nested: bool = False
+    root: Path | str,
+    n_species: int = 10,
+    per_species: int = 40,
+    seed: int = 0,
+    size: int = 160,
+    nested: bool = False,
+    species_set: tuple[str, ...] = SPECIES,
 ) -> list[Path]:
-    """Write ``n_species`` folders of JPEGs under ``root``; same arguments, same bytes."""
-    if not 2 <= n_species <= len(SPECIES):
-        raise ValueError(f"n_species must be between 2 and {len(SPECIES)}, got {n_species}")
+    """Write ``n_species`` folders of JPEGs under ``root`` (the first of ``species_set``: ``SPECIES``, or
+    ``LOOKALIKES``); same arguments, same bytes."""
+    if not 2 <= n_species <= len(species_set):
+        raise ValueError(f"n_species must be between 2 and {len(species_set)}, got {n_species}")
     root = Path(root)
     written = []
-    for index, species in enumerate(SPECIES[:n_species]):
+    for index, species in enumerate(species_set[:n_species]):
         group = species_group(species)
         folder = root / group / species if nested else root / species
         folder.mkdir(parents=True, exist_ok=True)

@@ -66,16 +66,22 @@
     if (moves.length) commit([{op: 'move', moves: moves}]);
   }
   function acceptAll() { acceptSuggestions(acceptable.slice()); }
-  // a group of the fixes view: its ticked photos to the suggested name, the rest confirmed where they are
-  function moveTicked(key) {
-    var group = fixGroup(key);
-    if (!group) return;
-    var target = homeOf[canon(labels[group.to])], moves = [], rest = [];
-    group.items.forEach(function (i) { if (ticked(i)) moves.push([i, target]); else rest.push(i); });
+  // groups of the fixes view: their ticked photos to the suggested names, the rest confirmed where they are
+  function moveTicked(groups) {
+    var moves = [], rest = [];
+    groups.forEach(function (group) {
+      var target = homeOf[canon(labels[group.to])];
+      group.items.forEach(function (i) { if (ticked(i)) moves.push([i, target]); else rest.push(i); });
+    });
     var step = [];
     if (moves.length) step.push({op: 'move', moves: moves});
     if (rest.length) step.push({op: 'keep', items: rest});
     commit(step);
+  }
+  function allTicked() {
+    var found = [];
+    fixGroups.forEach(function (group) { group.items.forEach(function (i) { if (ticked(i)) found.push(i); }); });
+    return found;
   }
   function keepGroup(key) {
     var group = fixGroup(key);
@@ -86,6 +92,7 @@
     figure.className = ticked(i) ? 'ticked' : 'unticked';
     var section = figure.closest('section');
     section.querySelector('h2').innerHTML = fixHeading(fixGroup(section.dataset.g));
+    paintFixButtons();
   }
   function splitParts(g) {
     if (g.charAt(0) !== 'c') return 0;

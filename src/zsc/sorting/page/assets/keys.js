@@ -14,7 +14,7 @@
       commit(moveTo([+t.dataset.i], target));
       return;
     }
-    if (t.dataset.fixmove) { moveTicked(t.dataset.fixmove); return; }
+    if (t.dataset.fixmove) { moveTicked([fixGroup(t.dataset.fixmove)]); return; }
     if (t.dataset.fixkeep) { keepGroup(t.dataset.fixkeep); return; }
     if (t.dataset.split) { split(t.dataset.split); return; }
     if (t.dataset.more) {
@@ -91,6 +91,7 @@
     if (first) first.click();
   });
   $('acceptAllBtn').addEventListener('click', acceptAll);
+  $('moveAllBtn').addEventListener('click', function () { moveTicked(fixGroups); });
   $('fixesBtn').addEventListener('click', function () { toggleFixes(); });
   $('undoBtn').addEventListener('click', undo);
   $('exportBtn').addEventListener('click', exportCsv);

@@ -111,13 +111,16 @@
     var n = group.items.filter(ticked).length, to = labels[group.to];
     return '<span class="title">' + group.items.length + ' in ' + esc(display(group.from)) + ' → ' + esc(to) + '</span>' +
       ' <span class="count">est. precision ' + precisionText(group.precision) + '</span>' +
-      ' <button class="fixmove" data-fixmove="' + esc(group.key) + '"' + (n ? '' : ' disabled') + '>move ' + n + ' ticked to ' + esc(to) +
+      ' <button class="fixmove" data-fixmove="' + esc(group.key) + '" data-toname="' + esc(to) + '"' + (n ? '' : ' disabled') + '>move ' + n + ' ticked to ' + esc(to) +
       '</button> <button class="fixkeep" data-fixkeep="' + esc(group.key) + '" title="the suggestion is wrong for all of them">keep all ' +
       group.items.length + ' here</button> <span class="hint">click a photo to (un)tick it; the unticked stay where they are</span>';
   }
   function paintFixButtons() {
     var photos = fixGroups.reduce(function (sum, group) { return sum + group.items.length; }, 0);
     $('fixesBtn').textContent = view === FIXES ? 'back to the groups (f)' : 'fixes (f): ' + photos + ' in ' + fixGroups.length + ' groups';
+    var ticks = view === FIXES ? allTicked().length : 0;
+    $('moveAllBtn').hidden = !ticks;
+    $('moveAllBtn').textContent = 'move all ' + ticks + ' ticked (every group)';
     $('acceptAllBtn').hidden = !acceptable.length;
     $('acceptAllBtn').textContent = 'accept ' + acceptable.length + ' suggestions (est. precision ≥ ' + precisionText(LEVEL) + ')';
     if (view === FIXES && !fixGroups.length) main.innerHTML = '<p class="notice">No suggested fixes: the classifier agrees with every name not confirmed yet.</p>';

@@ -29,41 +29,86 @@
   function trusted(i) { return labelOf[i] >= 0 && (confirmed(i) || isCore(i, state.group[i])); }
   function disagrees(i) { return sugA[i] >= 0 && sugA[i] !== labelOf[i] && !confirmed(i); }
 
+  // The centres are kept by name (a key per canonical name, never reused): after an edit only the names
+  // whose centre changed are scored again, and only the photos whose best two were among them are
+  // scored against every name, so an edit costs photos x (changed names) instead of photos x names.
+  var keyOf = {}, keyCount = 0, fitted = null;  // fitted: the last fit's centres and each photo's best two
+
   function rebuildSuggestions() {
-    var L = labels.length;
-    sugA.fill(-1); sugB.fill(-1); sugConf.fill(0); sugP.fill(-1);
-    if (FEAT && L) { fitCentres(L); calibrate(); }
+    sugConf.fill(0); sugP.fill(-1);
+    sugA.fill(-1); sugB.fill(-1);
+    if (FEAT && labels.length) { fitCentres(); calibrate(); }
     groupFixes();
   }
-  function fitCentres(L) {
-    var sums = new Float64Array(L * F), mass = new Float64Array(L), weight = new Float32Array(N), i, d, l;
+  function centresNow() {
+    var keys = labels.map(function (l) { var c = canon(l); if (!(c in keyOf)) keyOf[c] = keyCount++; return keyOf[c]; });
+    var K2 = keyCount, sums = new Float64Array(K2 * F), mass = new Float64Array(K2), weight = new Float32Array(N);
+    var photoKey = new Int32Array(N).fill(-1), i, d;
     for (i = 0; i < N; i++) {
-      l = labelOf[i];
-      if (l < 0) continue;
+      if (labelOf[i] < 0) continue;
+      var k = photoKey[i] = keys[labelOf[i]];
       weight[i] = trusted(i) ? 1 : 0.3;
-      mass[l] += weight[i];
-      for (d = 0; d < F; d++) sums[l * F + d] += weight[i] * FEAT[i * F + d];
+      mass[k] += weight[i];
+      for (d = 0; d < F; d++) sums[k * F + d] += weight[i] * FEAT[i * F + d];
     }
-    var square = new Float64Array(L);
-    for (l = 0; l < L; l++) for (d = 0; d < F; d++) square[l] += sums[l * F + d] * sums[l * F + d];
+    var square = new Float64Array(K2);
+    for (k = 0; k < K2; k++) for (d = 0; d < F; d++) square[k] += sums[k * F + d] * sums[k * F + d];
+    return {keys: keys, sums: sums, mass: mass, square: square, weight: weight, photoKey: photoKey,
+            best: new Int32Array(N).fill(-1), second: new Int32Array(N).fill(-1),
+            bestScore: new Float64Array(N), secondScore: new Float64Array(N)};
+  }
+  // photo i's score against the centre of key k, its own vote left out: |S - w x|^2 = |S|^2 - 2 w S.x + w^2
+  function score(c, i, k) {
+    var dot = 0, base = k * F, at = i * F, norm = c.square[k], left = c.mass[k];
+    for (var d = 0; d < F; d++) dot += c.sums[base + d] * FEAT[at + d];
+    if (c.photoKey[i] === k) {
+      var w = c.weight[i];
+      norm = norm - 2 * w * dot + w * w;
+      dot -= w;
+      left -= w;
+    }
+    return left <= 1e-6 || norm <= 1e-12 ? -Infinity : dot / Math.sqrt(norm);
+  }
+  function offerBest(c, i, k, value) {
+    if (value === -Infinity || k === c.best[i] || k === c.second[i]) return;
+    if (value > c.bestScore[i] || c.best[i] < 0) {
+      c.second[i] = c.best[i]; c.secondScore[i] = c.bestScore[i]; c.best[i] = k; c.bestScore[i] = value;
+    } else if (value > c.secondScore[i] || c.second[i] < 0) { c.second[i] = k; c.secondScore[i] = value; }
+  }
+  function changedKeys(c, old) {
+    var changed = [];
+    for (var k = 0; k < keyCount; k++) {
+      var same = old && k < old.mass.length && old.mass[k] === c.mass[k];
+      for (var d = 0; same && d < F; d++) same = old.sums[k * F + d] === c.sums[k * F + d];
+      if (!same) changed.push(k);
+    }
+    return changed;
+  }
+  function fitCentres() {
+    var c = centresNow(), live = {}, i, k;
+    c.keys.forEach(function (key) { live[key] = 1; });
+    var changed = changedKeys(c, fitted), isChanged = new Uint8Array(keyCount);
+    changed.forEach(function (key) { isChanged[key] = 1; });
+    var full = !fitted || changed.length * 4 > c.keys.length;
     for (i = 0; i < N; i++) {
-      var best = -Infinity, second = -Infinity, a = -1, b = -1, own = labelOf[i];
-      for (l = 0; l < L; l++) {
-        var dot = 0;
-        for (d = 0; d < F; d++) dot += sums[l * F + d] * FEAT[i * F + d];
-        var norm = square[l], left = mass[l];
-        if (l === own) {  // its own vote left out: |S - w x|^2 = |S|^2 - 2 w S.x + w^2 (|x| = 1)
-          norm = square[l] - 2 * weight[i] * dot + weight[i] * weight[i];
-          dot -= weight[i];
-          left -= weight[i];
-        }
-        if (left <= 1e-6 || norm <= 1e-12) continue;
-        var score = dot / Math.sqrt(norm);
-        if (score > best) { second = best; b = a; best = score; a = l; }
-        else if (score > second) { second = score; b = l; }
+      var rescan = full || (fitted.best[i] >= 0 && isChanged[fitted.best[i]]) || (fitted.second[i] >= 0 && isChanged[fitted.second[i]]);
+      if (rescan) {
+        c.best[i] = c.second[i] = -1;
+        c.keys.forEach(function (key) { offerBest(c, i, key, score(c, i, key)); });
+      } else {
+        c.best[i] = fitted.best[i]; c.bestScore[i] = fitted.bestScore[i];
+        c.second[i] = fitted.second[i]; c.secondScore[i] = fitted.secondScore[i];
+        changed.forEach(function (key) { if (live[key]) offerBest(c, i, key, score(c, i, key)); });
       }
-      sugA[i] = a; sugB[i] = b;
-      sugConf[i] = a < 0 ? 0 : b < 0 ? 1 : best - second;
+    }
+    fitted = c;
+    var labelOfKey = {};
+    c.keys.forEach(function (key, l) { labelOfKey[key] = l; });
+    for (i = 0; i < N; i++) {
+      k = c.best[i];
+      sugA[i] = k >= 0 ? labelOfKey[k] : -1;
+      sugB[i] = c.second[i] >= 0 ? labelOfKey[c.second[i]] : -1;
+      sugConf[i] = k < 0 ? 0 : c.second[i] < 0 ? 1 : c.bestScore[i] - c.secondScore[i];
     }
   }
   function calibrate() {
@@ -98,17 +143,17 @@
     });
     return outcomes.length ? [{op: 'judge', outcomes: outcomes}] : [];
   }
-  // The disagreements among named photos, grouped "now in A -> suggested B", ordered by the photos
+  // The disagreements, grouped "now in A -> suggested B", ordered by the photos
   // they are expected to set right; each group's photos in similarity order.
   function groupFixes() {
     var byKey = {};
     acceptable = [];
-    for (var i = 0; i < N; i++) {
-      if (labelOf[i] < 0 || !disagrees(i)) continue;
+    for (var i = 0; i < N; i++) {  // named photos, and the doubtful ones (grouped, never accepted in bulk)
+      if (!disagrees(i) || (labelOf[i] < 0 && state.group[i] !== DOUBTFUL)) continue;
       var key = 'fix:' + state.group[i] + '>' + sugA[i];
       (byKey[key] = byKey[key] || {key: key, from: state.group[i], to: sugA[i], items: [], gain: 0}).items.push(i);
       byKey[key].gain += sugP[i] < 0 ? 0.5 : sugP[i];
-      if (sugP[i] >= LEVEL) acceptable.push(i);
+      if (labelOf[i] >= 0 && sugP[i] >= LEVEL) acceptable.push(i);
     }
     fixGroups = Object.keys(byKey).map(function (k) { return byKey[k]; });
     fixGroups.sort(function (x, y) { return y.gain - x.gain || x.key.localeCompare(y.key); });
