@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 from review_bench import (
     CHROMIUM,
-    CurrentReviewer,
+    FixesReviewer,
     final_accuracy,
     generated_inbox,
     launch_chromium,
@@ -37,7 +37,7 @@ from review_bench import (
     snakemake,
 )
 
-from zsc.tables import ASSIGNMENTS
+from zsc.tables import ASSIGNMENTS, read_setting
 
 RUN = "season"
 
@@ -212,17 +212,34 @@ def review_page_actions(workdir: Path, truth: dict[str, str], reviewer_class, ex
     return {"actions": sum(reviewer.actions.values()), "scrolls": reviewer.scrolls, "by_phase": reviewer.actions}
 
 
-class WeekReviewer(CurrentReviewer):
+class WeekReviewer(FixesReviewer):
     """The scripted reviewer of a week's page: the groups assigned to reviewed species carry their names
     already; it names the new clusters (from the first unnamed one), then fixes as on a full page."""
 
-    def review(self) -> None:
-        unnamed = [s for s in self.snapshot() if s["g"] not in ("doubtful", "suggest") and not s["label"]]
-        if unnamed:
-            self.click(self.page.locator(f'input[data-name="{unnamed[0]["g"]}"]'))
-            self.name_from_focus()
-        self.phase = "fixing"
-        self.fix_all()
+
+def new_photo_v(run_dir: Path, assignments: pd.DataFrame, truth: dict[str, str], setting: dict) -> dict:
+    """V-measure of the week's new photos' clusters against their species, and of clustering the same
+    photos alone with the run's setting and the right k (their number of species)."""
+    from sklearn.metrics import v_measure_score
+
+    from zsc.io import read_embeddings
+    from zsc.sorting.assign import assign_clusters
+
+    new = assignments[(assignments["status"] == "new") & (assignments["duplicate_of"] == "")]
+    if len(new) < 3:
+        return {}
+    species = new["image_id"].map(truth)
+    frame, matrix = read_embeddings(next((run_dir / "embeddings").glob("*.parquet")))
+    rows = frame.reset_index(drop=True).reset_index().set_index("image_id").loc[new["image_id"], "index"].to_numpy()
+    k = species.nunique()
+    alone, _ = assign_clusters(matrix[rows], setting["reducer_spec"], setting["clusterer_spec"], k, 0, 0.0)
+    return {
+        "new_photos": len(new),
+        "new_species": k,
+        "new_k_used": new["cluster"].nunique(),
+        "new_v": float(v_measure_score(species, new["cluster"])),
+        "new_v_right_k": float(v_measure_score(species, alone["cluster"])),
+    }
 
 
 def bench_season(
@@ -244,6 +261,8 @@ def bench_season(
     run_dir = season / f"results/sort/{RUN}"
     assignments = ASSIGNMENTS.read(run_dir / "assignments.csv")
     shares = week_shares(assignments, week2, truth, seen)
+    shares.update(new_photo_v(run_dir, assignments, truth, read_setting(run_dir / "setting.json")))
+    shares["expected"] = json.loads((run_dir / "assign.json").read_text())["known"]["expected"]
     scratch = work / "from-scratch"
     scratch.mkdir()
     full_k = round(k * len(truth) / len(week1))
@@ -275,13 +294,15 @@ def bench_season(
         snakemake(season, season / "config.yaml")  # the week's export applied
         after = final_state(run_dir / "final", week1)
         accuracy, found = final_accuracy(run_dir, truth)
-        full = review_page_actions(scratch, truth, CurrentReviewer, None)
+        full = review_page_actions(scratch, truth, FixesReviewer, None)
         result.update(
             review_actions_week=week["actions"],
             review_scrolls_week=week["scrolls"],
             review_actions_full=full["actions"],
             review_scrolls_full=full["scrolls"],
             review_ratio=week["actions"] / full["actions"],
+            review_per_photo_week=week["actions"] / len(week2),
+            review_per_photo_full=full["actions"] / len(truth),
             final_accuracy_after_week2=accuracy,
             photos_in_final=found,
             week1_files_unchanged=sum(after.get(n) == before[n] for n in week1),
@@ -308,10 +329,24 @@ def bench_weekly(out: Path, pets: Path | None, quick: bool = False) -> list[dict
         rows.append(bench_season("oxford", out, truth, inbox, 30, 8, 30, browser=CHROMIUM is not None))
     else:
         print("  (ZSC_OXFORD_PETS not set: the Oxford row is skipped)")
+    rows.append(bench_lookalike(out, 20 if quick else 60, browser=CHROMIUM is not None))
     # 2,000 + 200 as the issue asks; 8,000 + 200 shows what the reviewed set's size adds to a week
     for per_species in [60] if quick else [210, 810]:
         rows.append(bench_generated(out, per_species))
     return rows
+
+
+def bench_lookalike(out: Path, per_species: int, browser: bool) -> dict:
+    """Lookalikes (zsc.data.demo.LOOKALIKES: 4 shapes x 5 coats): 16 species reviewed from 60 % of their
+    photos in week 1; week 2: their other 40 % and every photo of the 4 species never reviewed (the
+    held-out birds' season in small: 80 species x 60 %, then 40 % + 20 unseen species)."""
+    generated = out / f"weekly-lookalike-{per_species}"
+    truth_path = out / f"weekly-lookalike-{per_species}-truth.json"
+    if not generated.exists():
+        truth_path.write_text(json.dumps(generated_inbox(generated, 20, per_species, lookalikes=True)))
+    truth = json.loads(truth_path.read_text())
+    week1_per = round(per_species * 0.6)
+    return bench_season(f"lookalike{20 * per_species}", out, truth, generated, 16, week1_per, 16, browser)
 
 
 def bench_generated(out: Path, per_species: int) -> dict:

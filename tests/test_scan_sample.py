@@ -49,6 +49,11 @@ def test_fingerprint_changes_with_content_only(tmp_path):
     _jpeg(tmp_path / "owl" / "a.jpg")
     first = folder_fingerprint(tmp_path)
     assert folder_fingerprint(tmp_path) == first
+    (tmp_path / "week-2" / "DCIM" / "100MEDIA").mkdir(parents=True)  # next week's card, still empty
+    assert folder_fingerprint(tmp_path) == first
+    (tmp_path / "linked").symlink_to(tmp_path / "week-2")  # a link to a folder counts: it can be re-pointed
+    assert folder_fingerprint(tmp_path) != first
+    (tmp_path / "linked").unlink()
     _jpeg(tmp_path / "owl" / "b.jpg")
     assert folder_fingerprint(tmp_path) != first
 

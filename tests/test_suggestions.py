@@ -40,7 +40,9 @@ def synthetic_page(tmp_path, species: np.ndarray, cluster: np.ndarray, spread: f
     Image.new("RGB", (160, 160), (90, 120, 60)).save(tmp_path / "thumbnails/a.jpg")
     page_path = tmp_path / "review.html"
     thumbs = {i: "thumbnails/a.jpg" for i in assignments["image_id"]}
-    page_path.write_text(render_review_page("inbox", assignments, thumbs, extras=review_extras(assignments, embeddings)))
+    page_path.write_text(
+        render_review_page("inbox", assignments, thumbs, extras=review_extras(assignments, embeddings))
+    )
     return page_path
 
 
@@ -116,21 +118,31 @@ def test_misfiled_photos_are_fix_groups_moved_in_one_action_and_accept_comes_onc
     assert not errors
 
 
-def test_an_unticked_photo_stays_and_is_never_suggested_away_again(browser, misfiled_page):
+def test_an_unticked_photo_stays_and_that_name_is_not_suggested_for_it_again(browser, misfiled_page):
     page = open_page(browser, misfiled_page)
     name_clusters(page, NAMES)
     page.keyboard.press("f")
     section = page.locator("section.fix", has=page.locator(".title", has_text="10 in alpha"))
     section.locator('figure[data-i="31"]').click()  # untick one: it stays where it is
     assert section.locator("button.fixmove").text_content() == "move 9 ticked to beta"
-    section.locator("button.fixmove").click()  # one action: nine moved, the unticked one confirmed in place
-    assert not any(title.startswith("1 in alpha") or "alpha" in title for title in fix_sections(page))
+    section.locator("button.fixmove").click()  # one action: nine moved, beta turned down for the tenth
+    assert not any(31 in members for title, members in fix_sections(page).items() if title.endswith("→ beta"))
     page.keyboard.press("f")
     assert 31 in members(page, "c0") and 30 in members(page, "c1")
-    assert page.locator('section[data-g="c0"] figure[data-i="31"] button.sg').count() == 0
+    offered = page.locator('section[data-g="c0"] figure[data-i="31"] button.sg').all_text_contents()
+    assert not any(text.startswith("→ beta") for text in offered), offered
     page.keyboard.press("u")  # undo: the group is back whole
     page.keyboard.press("f")
     assert len(fix_sections(page)["10 in alpha (Cluster 0) → beta"]) == 10
+
+
+def test_a_kept_photo_is_never_suggested_away_again(browser, misfiled_page):
+    page = open_page(browser, misfiled_page)
+    name_clusters(page, NAMES)
+    page.keyboard.press("f")
+    page.locator("section.fix", has=page.locator(".title", has_text="10 in alpha")).locator("button.fixkeep").click()
+    page.keyboard.press("f")
+    assert page.locator('section[data-g="c0"] figure[data-i="31"] button.sg').count() == 0
 
 
 def test_unnamed_photos_are_offered_a_name_but_never_grouped_for_a_fix(browser, misfiled_page):

@@ -229,6 +229,17 @@ def test_week_two_keeps_the_reviewed_labels_and_assigns_or_clusters_only_the_new
 
 
 @pytest.mark.slow
+def test_an_empty_new_card_folder_changes_nothing_the_run_depends_on(season):
+    card = season["inbox"] / "w3" / "DCIM" / "100MEDIA"  # next week's card, copied in empty
+    card.mkdir(parents=True)
+    try:
+        result = run_snakemake(season["work"], season["work"] / "config.yaml", "-n")
+    finally:
+        card.rmdir(), card.parent.rmdir(), card.parent.parent.rmdir()
+    assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-2000:]
+
+
+@pytest.mark.slow
 def test_the_index_is_built_once_per_reviewed_set_and_reused_when_only_photos_are_added(season):
     index = season["run_dir"] / "known-index.npz"
     assert index.stat().st_mtime_ns == season["week1_index"]  # week 2: the same reviewed set, reused

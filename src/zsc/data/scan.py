@@ -247,14 +247,17 @@ def folder_fingerprint(root: Path | str) -> str:
     """Hash of every path, size and mtime under ``root``: changes when the content does.
 
     A symlink contributes its target's path, size and mtime, so pointing it elsewhere is seen;
-    names that are not valid UTF-8 are hashed as bytes (the scan rejects them with a reason)."""
+    names that are not valid UTF-8 are hashed as bytes (the scan rejects them with a reason). Folders
+    themselves count only as links: a new empty folder (next week's card, not filled yet) changes
+    nothing a run depends on."""
     root = Path(root)
     digest = hashlib.sha256()
     if not root.exists():
         return "missing"
     for folder, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames.sort()
-        for name in sorted(filenames) + [d + "/" for d in dirnames]:
+        linked = [d + "/" for d in dirnames if (Path(folder) / d).is_symlink()]
+        for name in sorted(filenames) + linked:
             path = Path(folder) / name.rstrip("/")
             try:
                 stat = path.lstat()

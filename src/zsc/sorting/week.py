@@ -51,20 +51,37 @@ def take_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return matrix[rows]
 
 
-def k_for(run: dict, clusterer_spec: dict, n_distinct: int, n_photos: int, n_all: int) -> int | None:
-    """The k of a k-given clusterer: the run's for a whole inbox; for a week's new photos ``new_k``,
-    else the run's photos per group applied to them (k=37 for 370 photos: 8 groups for 80 new ones)."""
+def k_for(
+    run: dict, clusterer_spec: dict, n_distinct: int, n_photos: int, n_all: int, per_species: float | None = None
+) -> tuple[int | None, str]:
+    """The k of a k-given clusterer and why: the run's for a whole inbox; for a week's new photos
+    ``new_k``, else the new photos over the reviewed photos per species (a new species arrives with
+    about as many photos as a reviewed one was reviewed from), else the run's photos per group."""
     from zsc.methods.clusterers import K_GIVEN
 
     if clusterer_spec["method"] not in K_GIVEN:
-        return None
+        return None, ""
     if n_photos == n_all:
-        return run["k"]
-    return max(1, min(n_distinct, run.get("new_k") or round(run["k"] * n_distinct / max(n_all, 1))))
+        return run["k"], "sort.<run>.k"
+    if run.get("new_k"):
+        k, why = run["new_k"], "sort.<run>.new_k"
+    elif per_species:
+        k = round(n_distinct / per_species)
+        why = f"{n_distinct} new photos / {per_species:g} reviewed photos per species (set sort.<run>.new_k to choose)"
+    else:
+        k, why = round(run["k"] * n_distinct / max(n_all, 1)), "the run's photos per group"
+    return max(1, min(n_distinct, k)), why
 
 
 def cluster_rows(
-    ids: list[str], matrix: np.ndarray, hashes, setting: dict, run: dict, n_all: int, overwrite: bool = False
+    ids: list[str],
+    matrix: np.ndarray,
+    hashes,
+    setting: dict,
+    run: dict,
+    n_all: int,
+    overwrite: bool = False,
+    per_species: float | None = None,
 ) -> tuple[pd.DataFrame, dict, int]:
     """Cluster photos, exact duplicates once and filed beside their twin: (per row: cluster, doubt, map
     coordinates, ``duplicate_of``; the parameters as used; the number of distinct photos).
@@ -79,7 +96,7 @@ def cluster_rows(
             f"sort.<run>.expected_group_size={group_size} is larger than the {len(distinct)} "
             f"distinct photo(s) in the inbox; give the photos per species you expect"
         )
-    k = k_for(run, clusterer_spec, len(distinct), len(ids), n_all)
+    k, why = k_for(run, clusterer_spec, len(distinct), len(ids), n_all, per_species)
     points = take_rows(matrix, distinct)
     assigned, used = assign_clusters(  # z-scored in place if season-sized: a copy of our own, or the given rows
         points,
@@ -94,7 +111,7 @@ def cluster_rows(
     ids_array = np.asarray(ids, dtype=object)
     twin = ids_array[distinct][position]
     assigned["duplicate_of"] = np.where(twin == ids_array, "", twin)
-    return assigned, used, len(distinct)
+    return assigned, {**used, **({"k_used": k, "k_from": why} if why else {})}, len(distinct)
 
 
 def needs_k(setting: dict, run: dict) -> None:
@@ -134,10 +151,27 @@ def match_known(ids: pd.Series, matrix: np.ndarray, known: pd.Series, index_for)
         "assigned": int((status == "assigned").sum()),
         "new": int((status == "new").sum()),
         "quantile": index.quantile,
+        "rule": index.rule,
+        "expected": expected_text(index.rule),
+        "photos_per_species": float(np.median(np.bincount(index.codes))),
         "index_reused": reused,
         "thresholds": dict(zip(calibration["species"], calibration["threshold"])),
     }
     return status, label, match, summary, calibration
+
+
+def expected_text(rule: dict) -> str:
+    """The calibrated rule's measured shares, in words (assign.json, the console, the week's page)."""
+    if not rule.get("measured_on"):
+        return "not measured: one reviewed species, nothing to hold out"
+    return (
+        f"expected: ~{rule['absorbed']:.0%} of the photos of a species nobody reviewed filed under a reviewed "
+        f"one, ~{rule['known_right']:.0%} of a reviewed species' new photos recalled ({rule['known_wrong']:.0%} "
+        f"under another species, {rule['known_new']:.0%} called new); measured on {rule['measured_on']} reviewed "
+        f"photos of {rule['species']} species, each species held out in turn"
+        + (" (few species: a rough estimate)" if rule["species"] < 10 else "")
+        + ("" if rule.get("met") else f" (no rule keeps the absorbed share under {rule['max_absorbed']:.0%})")
+    )
 
 
 def sort_photos(
@@ -161,7 +195,10 @@ def sort_photos(
                 run,
                 len(ids),
                 overwrite=True,
+                per_species=known_summary.get("photos_per_species"),
             )
+            if known_summary and "k_from" in used:
+                notes.append(f"note: the week's new photos clustered with k={used['k_used']}: {used['k_from']}")
         except SortInputError as error:
             if not len(known):
                 raise

@@ -74,17 +74,20 @@ def merged_spellings(labels: pd.Series, vocabulary: list[str] | None) -> pd.Seri
     return labels
 
 
-def known_index_loader(index_path: str, model: str, ids: pd.Series, hashes: pd.Series, matrix, quantile: float):
+def known_index_loader(index_path: str, model: str, ids: pd.Series, hashes: pd.Series, matrix, run: dict):
     """``index_for(rows, labels)`` for ``zsc.sorting.week``: the saved reviewed-photos index when it is of
-    this reviewed set, else built and saved."""
-    from zsc.sorting.known import build_index, index_key, load_index, save_index
+    this reviewed set, else built (calibrated: ``zsc.sorting.known``) and saved."""
+    from zsc.sorting.known import DEFAULT_MAX_ABSORBED, DEFAULT_QUANTILE, build_index, index_key, load_index, save_index
+
+    quantile = run.get("known_quantile", DEFAULT_QUANTILE)
+    max_absorbed = run.get("max_absorbed", DEFAULT_MAX_ABSORBED)
 
     def index_for(rows: np.ndarray, labels: np.ndarray):
-        key = index_key(model, ids.iloc[rows], hashes.iloc[rows], labels, quantile)
+        key = index_key(model, ids.iloc[rows], hashes.iloc[rows], labels, quantile, max_absorbed)
         index = load_index(index_path, key)
         if index is not None:
             return index, True
-        index = build_index(key, matrix[rows], labels, quantile)
+        index = build_index(key, matrix[rows], labels, quantile, max_absorbed)
         save_index(index, index_path)
         return index, False
 
@@ -116,7 +119,7 @@ def assign(
     ids = frame["image_id"]
     hashes = content_of(manifest_path, ids)
     known = read_known(known_path, ids, hashes, vocabulary, applied_dir) if known_path else pd.Series(dtype=str)
-    index_for = known_index_loader(index_path, chosen["model"], ids, hashes, matrix, run.get("known_quantile", 0.9))
+    index_for = known_index_loader(index_path, chosen["model"], ids, hashes, matrix, run)
     result = week.sort_photos(ids, hashes, matrix, chosen, run, known, index_for)
     placed = write_folder(Path(root), week.placement_plan(result.assignments, hashes), Path(folders_dir), run["link"])
     assignments = result.assignments.assign(problem=[placed.refused.get(i, "") for i in ids])
@@ -143,6 +146,7 @@ def report_sorted(result, assignments: pd.DataFrame, chosen: dict, n_refused: in
             f"week: {len(assignments)} photos; {known['reviewed_photos']} reviewed, {known['assigned']} assigned to "
             f"reviewed species, {known['new']} new (results in {assignments_path})"
         )
+        console(f"week: the assignment rule, calibrated on the reviewed photos: {known['expected']}")
 
 
 def report_refused(refused: dict[str, str]) -> None:

@@ -66,16 +66,17 @@
     if (moves.length) commit([{op: 'move', moves: moves}]);
   }
   function acceptAll() { acceptSuggestions(acceptable.slice()); }
-  // groups of the fixes view: their ticked photos to the suggested names, the rest confirmed where they are
+  // groups of the fixes view: their ticked photos to the suggested names; for the unticked ones that
+  // suggestion is turned down (they stay, and get their next suggestion, if any)
   function moveTicked(groups) {
-    var moves = [], rest = [];
+    var moves = [], refused = [];
     groups.forEach(function (group) {
       var target = homeOf[canon(labels[group.to])];
-      group.items.forEach(function (i) { if (ticked(i)) moves.push([i, target]); else rest.push(i); });
+      group.items.forEach(function (i) { if (ticked(i)) moves.push([i, target]); else refused.push([i, labels[group.to]]); });
     });
     var step = [];
     if (moves.length) step.push({op: 'move', moves: moves});
-    if (rest.length) step.push({op: 'keep', items: rest});
+    if (refused.length) step.push({op: 'refuse', items: refused});
     commit(step);
   }
   function allTicked() {

@@ -28,11 +28,14 @@
   }
   // Up to three names a photo could move to (never its own): the classifier's two best labels first (the
   // first with its estimated precision), then the named clusters whose centres (full embedding) are
-  // nearest to it. One click on either moves it. A photo the reviewer confirmed is offered nothing.
+  // nearest to it. One click on either moves it. A photo the reviewer confirmed is offered nothing, a
+  // photo never a name it was turned down for.
   function offers(i) {
     var found = [], own = labelOf[i];
+    var refused = state.refused[i] || {};
     function offer(l, short, why) {
-      if (l >= 0 && l !== own && found.length < 3 && !found.some(function (o) { return o.l === l; })) found.push({l: l, short: short, why: why});
+      if (l < 0 || l === own || found.length >= 3 || refused[canon(labels[l])]) return;
+      if (!found.some(function (o) { return o.l === l; })) found.push({l: l, short: short, why: why});
     }
     if (confirmed(i)) return found;
     if (disagrees(i)) offer(sugA[i], sugP[i] < 0 ? '' : precisionText(sugP[i]), 'the classifier on the named photos; estimated precision ' + precisionText(sugP[i]));
@@ -56,7 +59,7 @@
   function fixFigure(i) {
     var thumb = thumbOf(i);
     return '<figure data-i="' + i + '" data-tick="' + i + '" class="' + (ticked(i) ? 'ticked' : 'unticked') + '" title="' +
-      esc(D.ids[i] + '\nclick: ' + (ticked(i) ? 'leave it where it is' : 'move it too')) + '">' +
+      esc(D.ids[i] + '\nclick: ' + (ticked(i) ? 'not this name: leave it where it is' : 'move it too')) + '">' +
       (thumb ? '<img loading="lazy" decoding="async" src="' + esc(thumb) + '" alt="">' : '<div class="noimg">no preview</div>') +
       '<figcaption>' + esc(caption(i)) + '<span class="extra"><span class="hint">' + precisionText(sugP[i]) + '</span></span></figcaption></figure>';
   }
@@ -111,9 +114,9 @@
     var n = group.items.filter(ticked).length, to = labels[group.to];
     return '<span class="title">' + group.items.length + ' in ' + esc(display(group.from)) + ' → ' + esc(to) + '</span>' +
       ' <span class="count">est. precision ' + precisionText(group.precision) + '</span>' +
-      ' <button class="fixmove" data-fixmove="' + esc(group.key) + '" data-toname="' + esc(to) + '"' + (n ? '' : ' disabled') + '>move ' + n + ' ticked to ' + esc(to) +
+      ' <button class="fixmove" data-fixmove="' + esc(group.key) + '" data-toname="' + esc(to) + '" data-fromname="' + esc(label(group.from)) + '"' + (n ? '' : ' disabled') + '>move ' + n + ' ticked to ' + esc(to) +
       '</button> <button class="fixkeep" data-fixkeep="' + esc(group.key) + '" title="the suggestion is wrong for all of them">keep all ' +
-      group.items.length + ' here</button> <span class="hint">click a photo to (un)tick it; the unticked stay where they are</span>';
+      group.items.length + ' here</button> <span class="hint">click a photo to (un)tick it; the unticked stay where they are, offered their next suggestion</span>';
   }
   function paintFixButtons() {
     var photos = fixGroups.reduce(function (sum, group) { return sum + group.items.length; }, 0);

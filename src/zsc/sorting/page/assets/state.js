@@ -8,7 +8,7 @@
     var names = {};  // a week's page: the groups of photos assigned to reviewed species carry their names
     Object.keys(D.preset).forEach(function (c) { names['c' + c] = D.preset[c]; if (!seen['c' + c]) order.push('c' + c); });
     order.push(DOUBTFUL);
-    return {group: group, names: names, order: order, done: {}, kept: {}, moved: {}, judged: [], created: 0};
+    return {group: group, names: names, order: order, done: {}, kept: {}, moved: {}, refused: {}, judged: [], created: 0};
   }
   function insertAfter(s, after, g) {
     var at = s.order.indexOf(after);
@@ -22,7 +22,9 @@
     move: function (s, op) { op.moves.forEach(function (m) { s.group[m[0]] = m[1]; if (s.names[m[1]]) s.moved[m[0]] = 1; }); },
     done: function (s, op) { s.done[op.g] = op.value; },
     keep: function (s, op) { op.items.forEach(function (i) { s.kept[i] = 1; }); },
-    judge: function (s, op) { op.outcomes.forEach(function (o) { s.judged.push(o); }); }
+    judge: function (s, op) { op.outcomes.forEach(function (o) { s.judged.push(o); }); },
+    // a suggestion turned down (unticked in the fixes view): that name is not suggested for it again
+    refuse: function (s, op) { op.items.forEach(function (r) { (s.refused[r[0]] = s.refused[r[0]] || {})[canon(r[1])] = 1; }); }
   };
   function touched(op) {  // the groups an op changes (their sections repaint)
     if (op.op === 'move') {
@@ -32,6 +34,7 @@
     }
     if (op.op === 'keep') return op.items.map(function (i) { return state.group[i]; });
     if (op.op === 'judge') return [];
+    if (op.op === 'refuse') return op.items.map(function (r) { return state.group[r[0]]; });
     return [op.g];
   }
 

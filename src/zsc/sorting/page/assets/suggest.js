@@ -32,7 +32,7 @@
   // The centres are kept by name (a key per canonical name, never reused): after an edit only the names
   // whose centre changed are scored again, and only the photos whose best two were among them are
   // scored against every name, so an edit costs photos x (changed names) instead of photos x names.
-  var keyOf = {}, keyCount = 0, fitted = null;  // fitted: the last fit's centres and each photo's best two
+  var keyOf = {}, keyName = [], keyCount = 0, fitted = null;  // fitted: the last fit's centres and each photo's best two
 
   function rebuildSuggestions() {
     sugConf.fill(0); sugP.fill(-1);
@@ -41,7 +41,7 @@
     groupFixes();
   }
   function centresNow() {
-    var keys = labels.map(function (l) { var c = canon(l); if (!(c in keyOf)) keyOf[c] = keyCount++; return keyOf[c]; });
+    var keys = labels.map(function (l) { var c = canon(l); if (!(c in keyOf)) { keyOf[c] = keyCount++; keyName.push(c); } return keyOf[c]; });
     var K2 = keyCount, sums = new Float64Array(K2 * F), mass = new Float64Array(K2), weight = new Float32Array(N);
     var photoKey = new Int32Array(N).fill(-1), i, d;
     for (i = 0; i < N; i++) {
@@ -71,6 +71,7 @@
   }
   function offerBest(c, i, k, value) {
     if (value === -Infinity || k === c.best[i] || k === c.second[i]) return;
+    if (state.refused[i] && state.refused[i][keyName[k]] && k !== c.photoKey[i]) return;  // turned down for it
     if (value > c.bestScore[i] || c.best[i] < 0) {
       c.second[i] = c.best[i]; c.secondScore[i] = c.bestScore[i]; c.best[i] = k; c.bestScore[i] = value;
     } else if (value > c.secondScore[i] || c.second[i] < 0) { c.second[i] = k; c.secondScore[i] = value; }
@@ -91,7 +92,8 @@
     changed.forEach(function (key) { isChanged[key] = 1; });
     var full = !fitted || changed.length * 4 > c.keys.length;
     for (i = 0; i < N; i++) {
-      var rescan = full || (fitted.best[i] >= 0 && isChanged[fitted.best[i]]) || (fitted.second[i] >= 0 && isChanged[fitted.second[i]]);
+      var rescan = full || state.refused[i] || (fitted.best[i] >= 0 && isChanged[fitted.best[i]]) ||
+        (fitted.second[i] >= 0 && isChanged[fitted.second[i]]);
       if (rescan) {
         c.best[i] = c.second[i] = -1;
         c.keys.forEach(function (key) { offerBest(c, i, key, score(c, i, key)); });
@@ -139,6 +141,9 @@
       });
       if (op.op === 'keep') op.items.forEach(function (i) {
         if (labelOf[i] >= 0 && disagrees(i)) outcomes.push([Math.round(sugConf[i] * 1000), 0]);
+      });
+      if (op.op === 'refuse') op.items.forEach(function (r) {
+        if (labelOf[r[0]] >= 0 && disagrees(r[0])) outcomes.push([Math.round(sugConf[r[0]] * 1000), 0]);
       });
     });
     return outcomes.length ? [{op: 'judge', outcomes: outcomes}] : [];
