@@ -101,8 +101,12 @@ def bench_review(quick: bool) -> None:
     against the page before issue 19, on the Oxford photos (ZSC_OXFORD_PETS) and a generated set."""
     from review_bench import bench_review as run_review_bench
 
-    print("review: scripted reviewer (actions per photo, baseline page and current page in the same run)")
+    from review_bench import paint_timings
+
+    print("review: scripted reviewer (actions per photo; the page before issue 19, before issue 34 and today's)")
     ROWS.extend(run_review_bench(OUT / "review", PETS if PETS.is_dir() else None, quick))
+    print("review page: paint per action at a season's size (generated page, headless Chromium)")
+    ROWS.extend(paint_timings(OUT / "review" / "paint"))
 
 
 # ------------------------------------------------------------------ weekly: a season one card at a time

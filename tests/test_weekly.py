@@ -41,6 +41,49 @@ def test_new_photos_go_to_their_reviewed_species_and_an_unseen_species_is_new():
     assert set(found.columns) >= {"label", "support", "centre_distance", "neighbour_distance", "threshold"}
 
 
+def lookalike_season(seed: int, n_species: int = 24, per_species: int = 30):
+    """Species in pairs of lookalikes (centres close within a pair, clouds overlapping): vectors, labels."""
+    rng = np.random.default_rng(seed)
+    pairs = rng.standard_normal((n_species // 2, 32)) * 3
+    centres = np.repeat(pairs, 2, axis=0) + rng.standard_normal((n_species, 32)) * 0.3
+    vectors = np.vstack([species_cloud(rng, centre, per_species, spread=0.6) for centre in centres])
+    return vectors, np.repeat([f"s{i:02d}" for i in range(n_species)], per_species)
+
+
+def test_the_novelty_rule_is_measured_on_the_reviewed_photos_and_predicts_an_unseen_species_absorption():
+    """Reviewed: 20 of 24 species in lookalike pairs; the 4 never reviewed each have their lookalike
+    reviewed. The rule's estimate, measured holding each reviewed species out in turn, against what
+    happens to the 4 truly unseen ones."""
+    from zsc.sorting.known import assign_to_known, build_index
+
+    vectors, labels = lookalike_season(3)
+    reviewed = ~np.isin(labels, ["s01", "s05", "s09", "s13"])
+    loose = build_index("k", vectors[reviewed], labels[reviewed], max_absorbed=1.0)
+    index = build_index("k", vectors[reviewed], labels[reviewed], max_absorbed=0.3)
+    rule = index.rule
+    assert rule["measured_on"] == reviewed.sum() and rule["species"] == 20
+    assert rule["met"] and rule["absorbed"] <= 0.3 and rule["known_wrong"] <= 0.10
+    assert abs(rule["known_right"] + rule["known_wrong"] + rule["known_new"] - 1) < 1e-3
+    absorbed = assign_to_known(index, vectors[~reviewed])["assigned"].mean()
+    assert 0.1 < absorbed and abs(absorbed - rule["absorbed"]) <= 0.15  # the estimate holds for unseen species
+    strict = build_index("k", vectors[reviewed], labels[reviewed], max_absorbed=0.1)
+    # the trade: fewer unseen photos absorbed, fewer known photos recalled
+    assert strict.rule["absorbed"] <= 0.1 and strict.rule["known_right"] < rule["known_right"]
+    assert assign_to_known(strict, vectors[~reviewed])["assigned"].mean() < absorbed
+    assert loose.rule["known_right"] >= rule["known_right"]
+
+
+def test_a_weeks_new_photos_take_k_from_the_reviewed_photos_per_species():
+    from zsc.sorting.week import k_for
+
+    ward = {"method": "ward"}
+    assert k_for({"k": 80}, ward, 710, 710, 5902, per_species=35)[0] == 20  # not 80 x 710 / 5902 = 10
+    assert k_for({"k": 80, "new_k": 12}, ward, 710, 710, 5902, per_species=35)[0] == 12
+    assert k_for({"k": 80}, ward, 5902, 5902, 5902)[0] == 80  # a whole inbox: the run's k
+    assert "35 reviewed photos per species" in k_for({"k": 80}, ward, 710, 710, 5902, per_species=35)[1]
+    assert k_for({"k": 80}, {"method": "hdbscan"}, 710, 710, 5902, per_species=35) == (None, "")
+
+
 def test_a_species_threshold_is_shrunk_toward_all_species_and_a_lone_photo_takes_the_pooled_one():
     from zsc.sorting.known import build_index
 
@@ -226,6 +269,10 @@ def test_week_two_keeps_the_reviewed_labels_and_assigns_or_clusters_only_the_new
     assert info["known"]["reviewed_photos"] == 24 and info["known"]["reviewed_species"] == 3
     assert set(info["known"]["thresholds"]) == set(season["seen"])
     assert "24 reviewed" in season["week2_stderr"]
+    # the calibrated rule and its estimate: in assign.json, on the console and on the week's page
+    assert info["known"]["rule"]["measured_on"] == 24 and info["known"]["expected"].startswith("expected: ~")
+    assert "the assignment rule, calibrated on the reviewed photos: expected: ~" in season["week2_stderr"]
+    assert info["known"]["expected"] in (season["run_dir"] / "review.html").read_text()
 
 
 @pytest.mark.slow

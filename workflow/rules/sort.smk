@@ -107,6 +107,7 @@ rule sort_review_page:
         get_sort_demo_folder,
         manifest=get_sort_units_manifest,
         assignments=rules.sort_assign.output.assignments,
+        summary=rules.sort_assign.output.info,
         setting=rules.sort_setting.output[0],
         embeddings=get_sort_embeddings,
     output:

@@ -15,4 +15,5 @@ with logged(snakemake.log[0]):
         manifest_path=snakemake.input.manifest,
         frames_root=snakemake.params.frames_root,
         frames_manifest_path=snakemake.input.get("frames_manifest"),
+        summary_path=snakemake.input.summary,
     )

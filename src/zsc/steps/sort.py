@@ -10,7 +10,16 @@ import numpy as np
 import pandas as pd
 
 from zsc.io import atomic_path, console, log, read_embeddings
-from zsc.tables import ASSIGNMENTS, LABEL_FOLDERS, LABELS, REVIEW_LIST, read_setting, write_run_summary, write_setting
+from zsc.tables import (
+    ASSIGNMENTS,
+    LABEL_FOLDERS,
+    LABELS,
+    REVIEW_LIST,
+    read_run_summary,
+    read_setting,
+    write_run_summary,
+    write_setting,
+)
 
 
 def setting(run: dict, choices: dict, summary_path: str | None, metrics_path: str | None, output_path: str) -> None:
@@ -173,6 +182,7 @@ def review_page(
     manifest_path: str | None = None,
     frames_root: str | None = None,
     frames_manifest_path: str | None = None,
+    summary_path: str | None = None,
 ) -> None:
     """The run's review page (``zsc.sorting.page``), the thumbnails and large previews it shows (written
     next to it), and the neighbours, similarity order and sub-groups it carries. A camera-trap run's
@@ -183,8 +193,9 @@ def review_page(
     frame, matrix = read_embeddings(embeddings_path)
     row_of = {image_id: row for row, image_id in enumerate(frame["image_id"])}
     units = pd.read_parquet(manifest_path).set_index("image_id") if manifest_path else None
+    expected = read_run_summary(summary_path).get("known", {}).get("expected", "") if summary_path else ""
     plan = plan_page(
-        assignments, matrix[[row_of[i] for i in assignments["image_id"]]], read_setting(setting_path), units
+        assignments, matrix[[row_of[i] for i in assignments["image_id"]]], read_setting(setting_path), units, expected
     )
     content = units["content_hash"] if units is not None else pd.Series(dtype=str)
     thumbs = page_thumbnails(root, [*plan.rows["image_id"], *plan.examples], thumbs_dir, content)

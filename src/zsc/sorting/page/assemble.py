@@ -255,10 +255,13 @@ class PagePlan:
     facts: str = ""
 
 
-def plan_page(assignments: pd.DataFrame, matrix: np.ndarray, setting: dict, units: pd.DataFrame | None) -> PagePlan:
+def plan_page(
+    assignments: pd.DataFrame, matrix: np.ndarray, setting: dict, units: pd.DataFrame | None, expected: str = ""
+) -> PagePlan:
     """The page of a run: every photo (a first sort), or a week's photos not reviewed yet with the reviewed
     species as presets and examples. ``matrix``: the embeddings in ``assignments``' order; ``units``: the
-    photos' manifest indexed by image_id (content hashes; a camera-trap run's bursts), or None."""
+    photos' manifest indexed by image_id (content hashes; a camera-trap run's bursts), or None;
+    ``expected``: a week's calibrated assignment rule in words (``assign.json``), shown above the sections."""
     if units is not None and "confidence" in units:  # a camera-trap run's crops
         assignments = doubt_low_confidence(assignments, assignments["image_id"].map(units["confidence"]).fillna(1.0))
     week = week_page(assignments, matrix) if (assignments["status"] == "known").any() else None
@@ -283,10 +286,12 @@ def plan_page(assignments: pd.DataFrame, matrix: np.ndarray, setting: dict, unit
         if {"frame", "camera"} <= set(units.columns):
             more["crops"] = crop_fields(rows, units)
     examples = [i for ids in (week or {}).get("examples", {}).values() for i in ids]
-    return PagePlan(rows, extras, more, examples, page_facts(assignments, rows, week, setting))
+    return PagePlan(rows, extras, more, examples, page_facts(assignments, rows, week, setting, expected))
 
 
-def page_facts(assignments: pd.DataFrame, rows: pd.DataFrame, week: dict | None, setting: dict) -> str:
+def page_facts(
+    assignments: pd.DataFrame, rows: pd.DataFrame, week: dict | None, setting: dict, expected: str = ""
+) -> str:
     """The line above the sections: what was sorted with what, and what to do."""
     method = f"{setting['model']} / {setting['reducer']} / {setting['clusterer']}"
     if not week:
@@ -300,4 +305,5 @@ def page_facts(assignments: pd.DataFrame, rows: pd.DataFrame, week: dict | None,
         f"{len(week['preset'])} reviewed species (weakest first, check them), {counts.get('new', 0)} new, "
         f"clustered. {len(week['known']['ids'])} photos reviewed before are not shown (examples beside each "
         f"species) and are part of the export. Sorted with {method}."
+        + (f" The assignment rule, calibrated on the reviewed photos: {expected}." if expected else "")
     )
