@@ -98,9 +98,9 @@ def print_review_table(rows: list[dict]) -> None:
 # ------------------------------------------------------------------ review: a scripted reviewer
 def bench_review(quick: bool) -> None:
     """The review page driven in Chromium by a scripted expert (bench/review_bench.py), today's page
-    against the page before issue 19, on the Oxford photos (ZSC_OXFORD_PETS) and a generated set."""
+    against the pages before issues 19 and 34, on the Oxford photos (ZSC_OXFORD_PETS), a generated set
+    and a generated set of lookalikes; then the page's paint per action at a season's size."""
     from review_bench import bench_review as run_review_bench
-
     from review_bench import paint_timings
 
     print("review: scripted reviewer (actions per photo; the page before issue 19, before issue 34 and today's)")
