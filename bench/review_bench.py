@@ -142,6 +142,22 @@ def majority_names(assignments: pd.DataFrame, truth: dict[str, str]) -> pd.Serie
     return names.fillna("")
 
 
+def fix_floor(assignments: pd.DataFrame, truth: dict[str, str]) -> dict:
+    """What any page must at least do after naming every cluster by its majority: the misfiled named
+    photos, the (cluster, true species) pairs they fall in (one pointing each, at least) and the species
+    with no cluster of their own (a new name each)."""
+    names = majority_names(assignments, truth)
+    species = assignments["image_id"].map(truth)
+    misfiled = (names != species) & (names != "")
+    return {
+        "misfiled_named": int(misfiled.sum()),
+        "pairs": int(
+            pd.DataFrame({"c": assignments["cluster"][misfiled], "s": species[misfiled]}).drop_duplicates().shape[0]
+        ),
+        "species_without_cluster": len(set(species) - set(names)),
+    }
+
+
 def neighbour_votes(neighbours: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(top label, its count) of each photo's named neighbours, as the page counts them (ties here: alphabetical)."""
     top, support = np.full(len(labels), "", dtype=object), np.zeros(len(labels), int)
@@ -628,6 +644,7 @@ def bench_inbox(name: str, inbox: Path, truth: dict, clusterer: dict, run: dict,
     names = majority_names(assignments, truth)
     species = assignments["image_id"].map(truth)
     misfiled = int((names != species).sum())
+    print(f"  after naming by majority ({name}, {clusterer['method']}): {fix_floor(assignments, truth)}", flush=True)
     data = page_json(run_dir / "review.html")
     thumbs = {i: t for i, t in zip(data["ids"], data["thumbs"])}
     baseline_path = run_dir / "review-baseline.html"
@@ -863,7 +880,9 @@ def paint_timings(out: Path) -> list[dict]:
         page = browser.new_context(viewport=VIEWPORT).new_page()
         page.goto(season_page(out, 100_000, 100, 0.15).as_uri())
         page.wait_for_selector("body[data-ready]")
-        rows.append({"name": "page ready 100000 ms", "ms": float(page.get_attribute("body", "data-ready"))})
+        rows.append(
+            {"name": "page ready 100000 ms", "ms": float(page.get_attribute("body", "data-ready")), "paint": True}
+        )
         browser.close()
     for row in rows:
         print(f"  {row['name']}: {row['ms'] if row['ms'] is None else round(row['ms'])}", flush=True)
