@@ -395,14 +395,18 @@ class VoteReviewer(Reviewer):
             self.key("Enter")
 
     def fix_all(self) -> None:
-        for _ in range(10):
-            self.bulk_accept()
+        for round_number in range(10):
+            self.bulk_step(round_number)
             remaining = {g: self.fix_by_buttons(g) for g in self.groups()}
             species = Counter(self.truth[f["id"]] for figures in remaining.values() for f in figures)
             if not species:
                 return
             for name, _ in species.most_common():
                 self.gather_and_move(name, [g for g, figures in remaining.items() if figures])
+
+    def bulk_step(self, round_number: int) -> None:
+        """What the page offers for many photos at once, before the photo-by-photo fixes of a round."""
+        self.bulk_accept()
 
     def groups(self) -> list[str]:
         return [s["g"] for s in self.snapshot() if s["g"] != "suggest" and not s["g"].startswith("fix:")]
@@ -497,18 +501,15 @@ class FixesReviewer(VoteReviewer):
             self.name_from_focus()
             self.page.evaluate("() => document.activeElement.blur()")
         self.phase = "fixing"
-        for round_number in range(10):
-            if round_number == 0 or self.page.locator("#acceptAllBtn").is_visible():
-                self.fixes_view()
-            remaining = {g: self.fix_by_buttons(g) for g in self.groups()}
-            species = Counter(self.truth[f["id"]] for figures in remaining.values() for f in figures)
-            if not species:
-                break
-            for name, _ in species.most_common():
-                self.gather_and_move(name, [g for g, figures in remaining.items() if figures])
+        self.fix_all()
         self.page.keyboard.press("f")  # the check below is the bench's, not the reviewer's: not counted
         self.offered_after_review = self.acceptable() if self.page.locator("#acceptAllBtn").is_visible() else []
         self.page.keyboard.press("f")
+
+    def bulk_step(self, round_number: int) -> None:
+        """The fixes view in the first round, and again whenever the one-click accept is offered."""
+        if round_number == 0 or self.page.locator("#acceptAllBtn").is_visible():
+            self.fixes_view()
 
     def acceptable(self) -> list[tuple[dict, str]]:
         """In the fixes view: the photos the one-click accept would move, with their target."""
@@ -531,11 +532,11 @@ class FixesReviewer(VoteReviewer):
                 self.offered.append({"photos": len(items), "right": right})
                 self.ops["accept"] += 1
                 self.click(self.page.locator("#acceptAllBtn"))
-            if not self.tick_every_group():
+            if not self.fix_one_group():
                 break
         self.key("f")
 
-    def tick_every_group(self) -> bool:
+    def fix_one_group(self) -> bool:
         """The first group worth its own move: where fixing its ticks plus one click costs less than one
         click per photo it sets right (what the photos' -> buttons would cost at best): ticks set to the
         truth (an unticked photo is not offered that name again), moved. A group whose photos are all
