@@ -231,3 +231,66 @@ def test_classifier_features_are_int8_principal_components():
     assert features.dtype == np.int8 and features.shape == (50, 32) and np.abs(features).max() == 127
     assert classifier_features(rng.normal(size=(5, 100))).shape == (5, 5)  # at most one per photo
     assert classifier_features(rng.normal(size=(1, 100))).shape == (1, 0)
+
+
+def week_page_file(tmp_path, reviewed_centres: bool) -> tuple:
+    """A week's page (synthetic embeddings, as above): 30 reviewed photos of each of alpha, beta, gamma;
+    this week 5 alpha photos and 12 beta photos were assigned to alpha, 4 beta and 6 gamma photos to
+    their own species. ``reviewed_centres``: the page carries the reviewed species' centres (or not)."""
+    from zsc.sorting.page import plan_page, render_review_page
+
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(3, 64))
+    names = np.array(["alpha", "beta", "gamma"])
+    reviewed = np.repeat([0, 1, 2], 30)
+    week_truth = np.repeat([0, 1, 1, 2], [5, 12, 4, 6])
+    week_label = np.repeat([0, 0, 1, 2], [5, 12, 4, 6])
+    truth = np.r_[reviewed, week_truth]
+    embeddings = centres[truth] + 0.5 * rng.normal(size=(len(truth), 64))
+    n_reviewed = len(reviewed)
+    assignments = pd.DataFrame(
+        {
+            "image_id": [f"IMG_{i:04d}.jpg" for i in range(len(truth))],
+            "cluster": -1,
+            "doubtful": False,
+            "reason": "",
+            "nearest_cluster": -1,
+            "distance_to_cluster": np.nan,
+            "map_x": embeddings[:, 0],
+            "map_y": embeddings[:, 1],
+            "duplicate_of": "",
+            "status": ["known"] * n_reviewed + ["assigned"] * len(week_truth),
+            "label": names[np.r_[reviewed, week_label]],
+            "support": 1.0,
+            "centre_distance": 0.1,
+            "neighbour_distance": 0.1,
+            "threshold": 0.2,
+        }
+    )
+    setting = {"model": "m", "reducer": "r", "clusterer": "c", "source": "s"}
+    plan = plan_page(assignments, embeddings, setting, None)
+    more = plan.more if reviewed_centres else {**plan.more, "reviewed_centres": {}}
+    (tmp_path / "thumbnails").mkdir(exist_ok=True)
+    Image.new("RGB", (160, 160), (90, 120, 60)).save(tmp_path / "thumbnails/a.jpg")
+    thumbs = {i: "thumbnails/a.jpg" for i in assignments["image_id"]}
+    page_path = tmp_path / f"week-{reviewed_centres}.html"
+    page_path.write_text(render_review_page("inbox", plan.rows, thumbs, extras=plan.extras, **more))
+    return page_path, plan.rows
+
+
+@pytest.mark.parametrize("reviewed_centres", [True, False])
+def test_a_weeks_suggestions_rest_on_the_reviewed_photos_labels(browser, tmp_path, reviewed_centres):
+    """Most of the week's 'alpha' photos are beta. With the reviewed photos' centres the page suggests
+    exactly those 12, one group; fitted on the week's names alone, alpha's centre is mostly beta's and a
+    beta photo filed right is suggested away to alpha."""
+    page_path, rows = week_page_file(tmp_path, reviewed_centres)
+    page = open_page(browser, page_path)
+    page.keyboard.press("f")
+    groups = fix_sections(page)
+    misfiled = rows.index[5:17].tolist()  # the week's rows: 5 alpha, then the 12 beta under alpha
+    wrong_away = [title for title in groups if title.startswith("1 in beta") and title.endswith("→ alpha")]
+    if reviewed_centres:
+        assert [sorted(items) for items in groups.values()] == [misfiled], groups
+        assert list(groups)[0].startswith("12 in alpha"), groups
+    else:
+        assert wrong_away, groups

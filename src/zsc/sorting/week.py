@@ -52,11 +52,17 @@ def take_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def k_for(
-    run: dict, clusterer_spec: dict, n_distinct: int, n_photos: int, n_all: int, per_species: float | None = None
+    run: dict,
+    clusterer_spec: dict,
+    n_distinct: int,
+    n_photos: int,
+    n_all: int,
+    per_species: float | None = None,
+    per_species_from: str = "reviewed photos per species",
 ) -> tuple[int | None, str]:
     """The k of a k-given clusterer and why: the run's for a whole inbox; for a week's new photos
-    ``new_k``, else the new photos over the reviewed photos per species (a new species arrives with
-    about as many photos as a reviewed one was reviewed from), else the run's photos per group."""
+    ``new_k``, else the new photos over ``per_species`` (a new species arrives with about as many photos
+    as a reviewed one: see ``species_rate``), else the run's photos per group."""
     from zsc.methods.clusterers import K_GIVEN
 
     if clusterer_spec["method"] not in K_GIVEN:
@@ -67,10 +73,27 @@ def k_for(
         k, why = run["new_k"], "sort.<run>.new_k"
     elif per_species:
         k = round(n_distinct / per_species)
-        why = f"{n_distinct} new photos / {per_species:g} reviewed photos per species (set sort.<run>.new_k to choose)"
+        why = f"{n_distinct} new photos / {per_species:.3g} {per_species_from} (set sort.<run>.new_k to choose)"
     else:
         k, why = round(run["k"] * n_distinct / max(n_all, 1)), "the run's photos per group"
     return max(1, min(n_distinct, k)), why
+
+
+def species_rate(known_summary: dict) -> tuple[float | None, str]:
+    """How many photos a species brings to this run, for k of its new photos: the median a reviewed
+    species got assigned this week, over the share of a reviewed species' photos the rule recalls (a
+    new species arrives with about as many); nothing assigned this week: the reviewed photos per
+    species. Not the reviewed count alone: the reviewed set grows every week while a card does not, and
+    k would shrink towards 1 as the season goes on."""
+    week = known_summary.get("assigned_per_species")
+    if week:
+        recall = max(1.0 - known_summary.get("rule", {}).get("known_new", 0.0), 0.05)
+        rate = week / recall
+        return rate, (
+            f"photos per species this week ({week:g} assigned to each reviewed species, median, "
+            f"over the {recall:.0%} of a reviewed species' photos the rule recalls)"
+        )
+    return known_summary.get("photos_per_species"), "reviewed photos per species"
 
 
 def cluster_rows(
@@ -81,7 +104,7 @@ def cluster_rows(
     run: dict,
     n_all: int,
     overwrite: bool = False,
-    per_species: float | None = None,
+    per_species: tuple[float | None, str] = (None, ""),
 ) -> tuple[pd.DataFrame, dict, int]:
     """Cluster photos, exact duplicates once and filed beside their twin: (per row: cluster, doubt, map
     coordinates, ``duplicate_of``; the parameters as used; the number of distinct photos).
@@ -96,7 +119,7 @@ def cluster_rows(
             f"sort.<run>.expected_group_size={group_size} is larger than the {len(distinct)} "
             f"distinct photo(s) in the inbox; give the photos per species you expect"
         )
-    k, why = k_for(run, clusterer_spec, len(distinct), len(ids), n_all, per_species)
+    k, why = k_for(run, clusterer_spec, len(distinct), len(ids), n_all, *per_species)
     points = take_rows(matrix, distinct)
     assigned, used = assign_clusters(  # z-scored in place if season-sized: a copy of our own, or the given rows
         points,
@@ -154,10 +177,17 @@ def match_known(ids: pd.Series, matrix: np.ndarray, known: pd.Series, index_for)
         "rule": index.rule,
         "expected": expected_text(index.rule),
         "photos_per_species": float(np.median(np.bincount(index.codes))),
+        "assigned_per_species": assigned_median(label[status == "assigned"]),
         "index_reused": reused,
         "thresholds": dict(zip(calibration["species"], calibration["threshold"])),
     }
     return status, label, match, summary, calibration
+
+
+def assigned_median(labels: np.ndarray) -> float | None:
+    """The median number of this run's photos assigned to a reviewed species, over those given any."""
+    counts = pd.Series(labels).value_counts()
+    return float(counts.median()) if len(counts) else None
 
 
 def expected_text(rule: dict) -> str:
@@ -195,7 +225,7 @@ def sort_photos(
                 run,
                 len(ids),
                 overwrite=True,
-                per_species=known_summary.get("photos_per_species"),
+                per_species=species_rate(known_summary) if known_summary else (None, ""),
             )
             if known_summary and "k_from" in used:
                 notes.append(f"note: the week's new photos clustered with k={used['k_used']}: {used['k_from']}")

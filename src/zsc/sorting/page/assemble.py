@@ -131,6 +131,19 @@ def week_page(assignments: pd.DataFrame, matrix: np.ndarray) -> dict:
     }
 
 
+def week_features(assignments: pd.DataFrame, matrix: np.ndarray, rows_index: np.ndarray) -> tuple[np.ndarray, dict]:
+    """A week's page classifier: the week's photos' features and the reviewed species' centres, in one
+    basis (principal components of the whole season)."""
+    from zsc.sorting import similarity
+
+    features = similarity.classifier_features(matrix)
+    reviewed = (assignments["status"] == "known").to_numpy()
+    if not features.shape[1]:
+        return features[rows_index], {}
+    centres = similarity.reviewed_centres(features[reviewed], assignments.loc[reviewed, "label"])
+    return features[rows_index], centres
+
+
 def week_map(vectors: np.ndarray) -> dict:
     """The week's map: its photos' first two principal axes (the run's reduction saw only the new ones)."""
     if len(vectors) < 2:
@@ -159,6 +172,7 @@ def page_data(
     hashes: list[str] | None = None,
     sequence=None,
     crops: dict | None = None,
+    reviewed_centres: dict | None = None,
 ) -> PageData:
     """The page's data (``PageData``) for ``assignments``' photos, in their order.
 
@@ -168,7 +182,8 @@ def page_data(
     ``support`` (percent of the nearest reviewed photos, -1 for none). ``hashes``: the photos' content,
     so saved work carries over to a rerun photo by photo. ``sequence``: a camera-trap page's burst per
     crop (an integer, -1 for none): a move takes the burst's other crops along. ``crops``: a camera-trap
-    page's ``frame``, ``camera``, ``cameras``, ``boxes`` and ``not_animal`` (see ``crop_fields``)."""
+    page's ``frame``, ``camera``, ``cameras``, ``boxes`` and ``not_animal`` (see ``crop_fields``).
+    ``reviewed_centres``: a week's page, the reviewed species' centres for its classifier (``week_features``)."""
     extras = extras or {}
     previews = previews or {}
     ids = assignments["image_id"].tolist()
@@ -203,6 +218,7 @@ def page_data(
         hashes=[h[:8] for h in hashes] if hashes else [],
         sequence=[] if sequence is None else np.asarray(sequence).astype(int).tolist(),
         **(pack_features(extras["features"]) if "features" in extras else {}),
+        reviewed_centres=reviewed_centres or {},
         **(crops or {}),
     )
 
@@ -274,6 +290,7 @@ def plan_page(
         extras["core"] = np.where(rows["status"] == "assigned", True, extras["core"])
         rows = rows.assign(**week_map(rows_matrix))
         more = {key: week[key] for key in ("preset", "examples", "known", "support")}
+        extras["features"], more["reviewed_centres"] = week_features(assignments, matrix, week["rows_index"])
     if units is not None:
         content = units["content_hash"]
         more["hashes"] = rows["image_id"].map(content).fillna("").tolist()

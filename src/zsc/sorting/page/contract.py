@@ -59,6 +59,9 @@ class PageData:
     # base64, row after row); accepts in one click only where the estimated precision >= accept_precision
     features: str = ""
     feature_dims: int = 0
+    # a week's page: per reviewed species, its photos' count and the sum of their unit feature rows,
+    # added to the classifier's centre of that name
+    reviewed_centres: dict[str, dict] = field(default_factory=dict)
     accept_precision: float = ACCEPT_PRECISION
 
     def to_json(self) -> str:

@@ -33,6 +33,10 @@
   // whose centre changed are scored again, and only the photos whose best two were among them are
   // scored against every name, so an edit costs photos x (changed names) instead of photos x names.
   var keyOf = {}, keyName = [], keyCount = 0, fitted = null;  // fitted: the last fit's centres and each photo's best two
+  // A week's page: the reviewed photos of each species weigh in its centre (their count and feature sum;
+  // reviewed labels are confirmed ones), so a week's suggestions rest on the season's labels.
+  var REVIEWED = {};
+  Object.keys(D.reviewed_centres || {}).forEach(function (name) { REVIEWED[canon(name)] = D.reviewed_centres[name]; });
 
   function rebuildSuggestions() {
     sugConf.fill(0); sugP.fill(-1);
@@ -51,6 +55,12 @@
       mass[k] += weight[i];
       for (d = 0; d < F; d++) sums[k * F + d] += weight[i] * FEAT[i * F + d];
     }
+    keyName.forEach(function (name, key) {
+      var ref = REVIEWED[name];
+      if (!ref || ref.sum.length !== F) return;
+      mass[key] += ref.n;
+      for (d = 0; d < F; d++) sums[key * F + d] += ref.sum[d];
+    });
     var square = new Float64Array(K2);
     for (k = 0; k < K2; k++) for (d = 0; d < F; d++) square[k] += sums[k * F + d] * sums[k * F + d];
     return {keys: keys, sums: sums, mass: mass, square: square, weight: weight, photoKey: photoKey,
