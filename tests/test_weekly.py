@@ -85,9 +85,11 @@ def test_a_weeks_new_photos_take_k_from_the_reviewed_photos_per_species():
     assert k_for({"k": 80}, {"method": "hdbscan"}, 710, 710, 5902, per_species=35) == (None, "")
 
 
-def test_a_weeks_k_follows_this_weeks_photos_per_species_not_the_growing_reviewed_set():
+def test_a_week_with_fewer_new_photos_than_a_reviewed_species_takes_k_from_this_weeks_rate():
     """Week 10 of a season: 800 reviewed photos per species, a card with ~10 of each. k from the reviewed
-    count put 101 new photos of 9 species into one group (bench: V 0); this week's rate gives ~10."""
+    count put 101 new photos of 9 species into one group (bench: V 0); this week's rate gives ~10. With
+    more new photos than a reviewed species holds, the reviewed count stays (a new species arrives with
+    about as many photos as a reviewed one was reviewed from)."""
     from zsc.sorting.week import assigned_median, k_for, species_rate
 
     week_labels = np.repeat(["a", "b", "c", "d"], [9, 9, 10, 2]).astype(object)
@@ -96,12 +98,13 @@ def test_a_weeks_k_follows_this_weeks_photos_per_species_not_the_growing_reviewe
         "assigned_per_species": assigned_median(week_labels),
         "rule": {"known_new": 0.1},
     }
-    rate, basis = species_rate(summary)
+    rate, basis = species_rate(summary, 101)
     assert rate == 9 / 0.9 and "this week" in basis and "90%" in basis
     assert k_for({"k": 10}, {"method": "ward"}, 101, 101, 8200, rate, basis)[0] == 10
     assert k_for({"k": 10}, {"method": "ward"}, 101, 101, 8200, 800.0)[0] == 1  # what the reviewed count gave
-    # nothing assigned this week: the reviewed photos per species, said so
-    assert species_rate({**summary, "assigned_per_species": None}) == (800.0, "reviewed photos per species")
+    assert species_rate(summary, 1000) == (800.0, "reviewed photos per species")
+    # nothing assigned this week: the reviewed photos per species
+    assert species_rate({**summary, "assigned_per_species": None}, 101) == (800.0, "reviewed photos per species")
     assert assigned_median(np.array([], dtype=object)) is None
 
 

@@ -79,21 +79,21 @@ def k_for(
     return max(1, min(n_distinct, k)), why
 
 
-def species_rate(known_summary: dict) -> tuple[float | None, str]:
-    """How many photos a species brings to this run, for k of its new photos: the median a reviewed
-    species got assigned this week, over the share of a reviewed species' photos the rule recalls (a
-    new species arrives with about as many); nothing assigned this week: the reviewed photos per
-    species. Not the reviewed count alone: the reviewed set grows every week while a card does not, and
-    k would shrink towards 1 as the season goes on."""
+def species_rate(known_summary: dict, n_new: int) -> tuple[float | None, str]:
+    """How many photos a new species brings, for k of the ``n_new`` new photos: as many as a reviewed
+    species was reviewed from (median); when the new photos are fewer than that (a season reviewed over
+    many weeks, one card's photos: k would be 1), as many as a reviewed species got assigned this week
+    (median), over the share of a reviewed species' photos the rule recalls."""
+    reviewed = known_summary.get("photos_per_species")
     week = known_summary.get("assigned_per_species")
-    if week:
+    if week and reviewed and n_new < reviewed:
         recall = max(1.0 - known_summary.get("rule", {}).get("known_new", 0.0), 0.05)
-        rate = week / recall
-        return rate, (
-            f"photos per species this week ({week:g} assigned to each reviewed species, median, "
-            f"over the {recall:.0%} of a reviewed species' photos the rule recalls)"
+        return week / recall, (
+            f"photos per species this week ({week:g} assigned to each reviewed species, median, over the "
+            f"{recall:.0%} of a reviewed species' photos the rule recalls; fewer new photos than the "
+            f"{reviewed:g} reviewed photos per species)"
         )
-    return known_summary.get("photos_per_species"), "reviewed photos per species"
+    return reviewed, "reviewed photos per species"
 
 
 def cluster_rows(
@@ -225,7 +225,7 @@ def sort_photos(
                 run,
                 len(ids),
                 overwrite=True,
-                per_species=species_rate(known_summary) if known_summary else (None, ""),
+                per_species=species_rate(known_summary, len(new)) if known_summary else (None, ""),
             )
             if known_summary and "k_from" in used:
                 notes.append(f"note: the week's new photos clustered with k={used['k_used']}: {used['k_from']}")
