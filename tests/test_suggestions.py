@@ -83,38 +83,55 @@ def misfiled_page(tmp_path):
 NAMES = {0: "alpha", 1: "beta", 2: "gamma", 3: "delta", 4: "epsilon", 5: "zeta"}
 
 
-def test_misfiled_photos_are_fix_groups_moved_in_one_action_and_accept_comes_once_measured(browser, misfiled_page):
+@pytest.fixture
+def many_misfiled_page(tmp_path):
+    """Eight species of 40; clusters 0, 2, 4 and 6 each hold 20 photos of the next species."""
+    species = np.repeat(np.arange(8), 40)
+    cluster = species.copy()
+    for first in (40, 120, 200, 280):
+        cluster[first : first + 20] -= 1
+    return synthetic_page(tmp_path, species, cluster, spread=0.4)
+
+
+EIGHT = dict(enumerate(["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]))
+
+
+def test_misfiled_photos_are_fix_groups_moved_in_one_action_and_accept_comes_once_bounded(browser, many_misfiled_page):
     errors: list = []
-    page = open_page(browser, misfiled_page, errors)
-    name_clusters(page, NAMES)
+    page = open_page(browser, many_misfiled_page, errors)
+    name_clusters(page, EIGHT)
     accept = page.locator("#acceptAllBtn")
     assert accept.is_hidden()  # no suggestion judged yet: no precision measured, nothing to accept blindly
     page.keyboard.press("f")
     groups = fix_sections(page)
-    assert sorted(groups) == [
-        "10 in alpha (Cluster 0) → beta",
-        "10 in epsilon (Cluster 4) → zeta",
-        "10 in gamma (Cluster 2) → delta",
-    ], groups
-    assert sorted(groups["10 in alpha (Cluster 0) → beta"]) == list(range(30, 40))
+    titles = [f"20 in {EIGHT[c]} (Cluster {c}) → {EIGHT[c + 1]}" for c in (0, 2, 4, 6)]
+    assert sorted(groups) == sorted(titles), groups
+    assert sorted(groups[titles[0]]) == list(range(40, 60))
     assert page.locator("section.fix .count").first.text_content() == "est. precision not measured yet"
-    # the reviewer checks two groups: one action each
-    for title in ("10 in alpha (Cluster 0) → beta", "10 in gamma (Cluster 2) → delta"):
+
+    def move(title):  # one action per group
         page.locator("section.fix", has=page.locator(".title", has_text=title)).locator("button.fixmove").click()
-    # 20 suggestions judged, all right: the third group's precision is measured, and offered in one click
-    assert list(fix_sections(page)) == ["10 in epsilon (Cluster 4) → zeta"]
-    assert page.locator("section.fix .count").text_content() == "est. precision 98%"
-    assert accept.is_visible() and accept.text_content().startswith("accept 10 suggestions"), accept.text_content()
+
+    move(titles[0])
+    move(titles[1])
+    # 40 suggestions judged, all right: the estimate is measured, but 40 of 40 bound the precision only
+    # above 94 % (95 % confidence): no accept in one click yet
+    assert page.locator("section.fix .count").first.text_content() == "est. precision 98%"
+    assert accept.is_hidden()
+    move(titles[2])  # 60 of 60: above 95 %
+    assert accept.is_visible() and accept.text_content().startswith("accept "), accept.text_content()
     accept.click()
+    for title in list(fix_sections(page)):  # what the accept left (less confident than the judged ones)
+        move(title)
     assert fix_sections(page) == {} and accept.is_hidden()
     assert "No suggested fixes" in page.locator("#sections").text_content()
-    page.keyboard.press("f")  # back to the groups: 30 photos under each name (the side panel's counts)
+    page.keyboard.press("f")  # back to the groups: 40 photos under each name (the side panel's counts)
     counts = page.evaluate(
         "() => Object.fromEntries(Array.from(document.querySelectorAll('#entries div')).map(e => [e.dataset.label, e.querySelector('.n').textContent]))"
     )
-    assert {label: counts[label] for label in NAMES.values()} == dict.fromkeys(NAMES.values(), "30")
-    for cluster in (0, 2, 4):
-        assert sorted(members(page, f"c{cluster + 1}")) == list(range(30 * cluster + 30, 30 * cluster + 60))
+    assert {label: counts[label] for label in EIGHT.values()} == dict.fromkeys(EIGHT.values(), "40")
+    for cluster in (0, 2, 4, 6):
+        assert sorted(members(page, f"c{cluster + 1}")) == list(range(40 * cluster + 40, 40 * cluster + 80))
     assert not errors
 
 
