@@ -6,9 +6,9 @@
   // pointed: right; kept, or moved elsewhere: wrong) is recorded with its confidence, and a suggestion's
   // estimate is the share right among the MEASURE judged suggestions nearest to it in confidence (with
   // half a right and half a wrong added). Until MEASURE suggestions are judged there is no estimate and
-  // no accept in one click; the accept takes a bound besides (acceptThreshold). Photos the reviewer confirmed (kept, moved under a name, in a group marked
-  // done) are never suggested away; photos without a name get offers, never an accept (they may be a
-  // species nobody named yet).
+  // no accept in one click; the accept takes a bound besides (acceptThreshold). Photos the reviewer
+  // confirmed (kept, moved under a name, in a group marked done) are never suggested away; photos
+  // without a name get offers, never an accept (they may be a species nobody named yet).
   var F = D.feature_dims, FEAT = decodeFeatures(), LEVEL = D.accept_precision, FIXES = 'fixes', MEASURE = 20;
   var sugA = new Int32Array(N).fill(-1), sugB = new Int32Array(N).fill(-1);
   var sugConf = new Float32Array(N), sugP = new Float32Array(N).fill(-1);  // margin; estimated precision (-1: none)
@@ -133,7 +133,7 @@
   // least as confident as c, the share right is at least LEVEL with 95 % confidence (all right: 52
   // judged). A bound, not the share itself: the suggestions a reviewer judges are those worth acting
   // on, and on a week's page their share right overstated the rest's (accepts offered at an estimated
-  // 95 % were right for 37 %).
+  // 95 % were mostly wrong).
   function acceptThreshold(judged) {
     var right = 0, from = Infinity;
     for (var k = judged.length - 1; k >= 0; k--) {  // judged: ascending confidence
