@@ -59,9 +59,7 @@ def reviewed_centres(features: np.ndarray, labels) -> dict[str, dict]:
     """Per reviewed species, its photos' count and the sum of their unit ``classifier_features`` rows
     (as the page normalises them): a week's page adds them to its classifier's centres, so its
     suggestions rest on the reviewed photos' labels, not only on the week's own names."""
-    rows = features.astype(np.float64)
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    rows = rows / np.where(norms > 0, norms, 1)
+    rows = unit_rows(features)
     labels = np.asarray(labels, dtype=str)
     return {
         name: {"n": int((labels == name).sum()), "sum": np.round(rows[labels == name].sum(axis=0), 4).tolist()}

@@ -30,8 +30,10 @@ def page_places(assignments: pd.DataFrame) -> np.ndarray:
     return np.where(assignments["doubtful"].astype(bool), -1, assignments["cluster"].astype(int))
 
 
-def review_extras(assignments: pd.DataFrame, embeddings: np.ndarray) -> dict:
-    """Neighbours, similarity order, core flags and split sub-groups of a run's photos (rows as assignments')."""
+def review_extras(assignments: pd.DataFrame, embeddings: np.ndarray, features: np.ndarray | None = None) -> dict:
+    """Neighbours, similarity order, core flags and split sub-groups of a run's photos (rows as assignments'),
+    and the classifier's ``features`` (computed from ``embeddings`` unless given: a week's come in the
+    season's basis, ``week_features``)."""
     from zsc.sorting import similarity
 
     if not len(assignments):  # a week with nothing new: the page shows the reviewed species only
@@ -42,7 +44,7 @@ def review_extras(assignments: pd.DataFrame, embeddings: np.ndarray) -> dict:
             "core": empty,
             "sub": empty,
             "centres": empty,
-            "features": np.zeros((0, 0), np.int8),
+            "features": np.zeros((0, 0), np.int8) if features is None else features,
         }
     places = page_places(assignments)
     neighbours, _ = similarity.nearest_neighbours(embeddings)
@@ -53,7 +55,7 @@ def review_extras(assignments: pd.DataFrame, embeddings: np.ndarray) -> dict:
         "core": core,
         "sub": similarity.subgroups(embeddings, places),
         "centres": similarity.nearest_other_centres(embeddings, places, 3),
-        "features": similarity.classifier_features(embeddings),
+        "features": similarity.classifier_features(embeddings) if features is None else features,
     }
 
 
@@ -138,9 +140,8 @@ def week_features(assignments: pd.DataFrame, matrix: np.ndarray, rows_index: np.
 
     features = similarity.classifier_features(matrix)
     reviewed = (assignments["status"] == "known").to_numpy()
-    if not features.shape[1]:
-        return features[rows_index], {}
-    centres = similarity.reviewed_centres(features[reviewed], assignments.loc[reviewed, "label"])
+    labels = assignments.loc[reviewed, "label"]
+    centres = similarity.reviewed_centres(features[reviewed], labels) if features.shape[1] else {}
     return features[rows_index], centres
 
 
@@ -283,14 +284,15 @@ def plan_page(
     week = week_page(assignments, matrix) if (assignments["status"] == "known").any() else None
     rows = week["rows"] if week else assignments
     rows_matrix = matrix[week["rows_index"]] if week else matrix
-    extras = review_extras(rows, rows_matrix)
+    features, reviewed_centres = week_features(assignments, matrix, week["rows_index"]) if week else (None, {})
+    extras = review_extras(rows, rows_matrix, features)
     more: dict = {}
     if week:
         extras["order"] = week_order(extras["order"], rows)
         extras["core"] = np.where(rows["status"] == "assigned", True, extras["core"])
         rows = rows.assign(**week_map(rows_matrix))
         more = {key: week[key] for key in ("preset", "examples", "known", "support")}
-        extras["features"], more["reviewed_centres"] = week_features(assignments, matrix, week["rows_index"])
+        more["reviewed_centres"] = reviewed_centres
     if units is not None:
         content = units["content_hash"]
         more["hashes"] = rows["image_id"].map(content).fillna("").tolist()
